@@ -1,0 +1,108 @@
+"""Every knob of the sandbox: the account it generates, how it behaves, which faults it injects.
+
+The CLI (`exodus sandbox ...`) and Python callers (tests, benchmarks, the demo) build the
+same `SandboxConfig`, so a flag and an argument can never drift apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+VIDEO_ACCESS = ("cookie", "oauth", "open")
+PAST_END = ("repeat", "empty")
+# What --fault-rate mixes, and what --fault-kinds may narrow it to.
+API_FAULT_KINDS = ("http_5xx", "code_105", "code_201", "reset", "short_body")
+CDN_FAULT_KINDS = ("http_5xx", "reset", "short_body")
+FAULT_KINDS = tuple(dict.fromkeys(API_FAULT_KINDS + CDN_FAULT_KINDS))
+
+
+def parse_rate(text: str | None) -> tuple[int, float] | None:
+    """'CALLS/SECONDS' -> (calls, seconds); None or '' -> no limit."""
+    if not text:
+        return None
+    try:
+        calls, seconds = text.split("/", 1)
+        parsed = int(calls), float(seconds)
+    except ValueError:
+        raise ValueError(f"expected CALLS/SECONDS such as 3600/3600, got {text!r}") from None
+    if parsed[0] < 1 or parsed[1] <= 0:
+        raise ValueError(f"a rate needs at least 1 call in a positive window, got {text!r}")
+    return parsed
+
+
+def parse_size_range(text: str | int) -> tuple[int, int]:
+    """'N' or 'MIN-MAX' (bytes) -> (min, max)."""
+    if isinstance(text, int):
+        return text, text
+    try:
+        low, _, high = str(text).partition("-")
+        bounds = int(low), int(high or low)
+    except ValueError:
+        raise ValueError(f"expected BYTES or MIN-MAX, got {text!r}") from None
+    if bounds[0] < 1 or bounds[1] < bounds[0]:
+        raise ValueError(f"expected 1 <= MIN <= MAX, got {text!r}")
+    return bounds
+
+
+@dataclass
+class SandboxConfig:
+    # --- the account -------------------------------------------------------------
+    photos: int = 40
+    videos: int = 4
+    albums: int = 6
+    seed: int = 1
+    # Size of photo originals and of video originals, in bytes: (min, max), drawn per item.
+    media_size: tuple[int, int] = (40_000, 400_000)
+    video_size: tuple[int, int] = (200_000, 1_500_000)
+    # Free account (reference §5.1, since 2025-05-15): Original and sizes above 1024 px
+    # are withheld from the API and refused by the CDN, Creative-Commons items excepted.
+    free_account: bool = False
+
+    # --- behaviour switches for what the reference marks inferred or unproven ---------
+    # Who may fetch /play/orig/ (reference §5.3): the owner's browser session only
+    # (real Flickr for most tools), also an OAuth-signed request, or anyone.
+    video_access: str = "cookie"
+    # A page past the end: Flickr repeats the last page (reference §4.1, clamp to 10,000
+    # observed; repeat past the end inferred), or an empty list.
+    past_end: str = "repeat"
+    # Lifetime of the signed /video/ URLs that /play/ redirects to.
+    video_url_ttl: float = 3600.0
+
+    # --- faults ------------------------------------------------------------------
+    fault_rate: float = 0.0
+    fault_kinds: tuple[str, ...] = FAULT_KINDS
+    page_drop_rate: float = 0.0
+    latency_ms: float = 0.0
+    bandwidth: int | None = None  # total bytes/s over all CDN responses
+    rate_limit: tuple[int, float] | None = None  # API: calls per window of seconds
+    cdn_rate_limit: tuple[int, float] | None = None
+    retry_after: bool = False  # send Retry-After with 429s (never seen on real Flickr)
+
+    # --- server ------------------------------------------------------------------
+    port: int = 0
+    verbose: bool = False
+
+    # Credentials are derived from the seed unless given (stable across restarts).
+    api_key: str | None = None
+    api_secret: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.video_access not in VIDEO_ACCESS:
+            raise ValueError(f"video_access must be one of {VIDEO_ACCESS}")
+        if self.past_end not in PAST_END:
+            raise ValueError(f"past_end must be one of {PAST_END}")
+        for name in ("photos", "videos", "albums"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} cannot be negative")
+        for name in ("fault_rate", "page_drop_rate"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+        unknown = set(self.fault_kinds) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {FAULT_KINDS}")
+        self.media_size = parse_size_range(self.media_size) if not isinstance(self.media_size, tuple) else self.media_size
+        self.video_size = parse_size_range(self.video_size) if not isinstance(self.video_size, tuple) else self.video_size
+
+    def replace(self, **changes) -> "SandboxConfig":
+        return dataclasses.replace(self, **changes)
