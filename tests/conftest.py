@@ -1,0 +1,120 @@
+"""Shared fixtures: real sandboxes on 127.0.0.1, real clients (flickrapi, requests-oauthlib).
+
+The clients' OAuth code is independent of the sandbox's: a signing bug cannot hide on
+both sides.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import flickrapi
+import pytest
+import requests
+from requests_oauthlib import OAuth1
+
+from flickr_exodus.sandbox import Sandbox, SandboxConfig
+
+RECORDINGS = Path(__file__).resolve().parents[1].parent / "shared" / "flickr-recordings"
+
+
+class Client:
+    """A thin handle on one running sandbox for tests."""
+
+    def __init__(self, sandbox: Sandbox):
+        self.sandbox = sandbox
+        self.info = sandbox.info
+        self.base = sandbox.base
+        self.http = requests.Session()
+
+    # -- control endpoints --
+    def stats(self) -> dict:
+        return self.http.get(f"{self.base}/__sandbox__/stats", timeout=30).json()
+
+    def manifest(self) -> dict:
+        return {i["id"]: i for i in self.http.get(f"{self.base}/__sandbox__/manifest", timeout=60).json()["items"]}
+
+    def control(self, action: str, **body) -> dict:
+        response = self.http.post(f"{self.base}/__sandbox__/{action}", json=body, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def token(self, perms: str) -> tuple[str, str]:
+        data = self.control("token", perms=perms)
+        return data["oauth_token"], data["oauth_token_secret"]
+
+    # -- REST --
+    def auth(self, token: tuple[str, str] | None = None, **kwargs) -> OAuth1:
+        key, secret = token or (self.info["oauth_token"], self.info["oauth_token_secret"])
+        return OAuth1(self.info["api_key"], self.info["api_secret"], key, secret, **kwargs)
+
+    def rest(self, method: str, *, token=None, anonymous=False, http_method="POST", **params):
+        """A signed call (the owner's delete token unless `token`), or unsigned with api_key."""
+        params = {"method": method, "format": "json", "nojsoncallback": "1", **params}
+        url = f"{self.base}/services/rest/"
+        if anonymous:
+            params.setdefault("api_key", self.info["api_key"])
+            return self.http.request(http_method, url, params=params if http_method == "GET" else None,
+                                     data=params if http_method == "POST" else None, timeout=30)
+        return self.http.request(http_method, url, data=params if http_method == "POST" else None,
+                                 params=params if http_method == "GET" else None,
+                                 auth=self.auth(token), timeout=30)
+
+    def call(self, method: str, **params) -> dict:
+        response = self.rest(method, **params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def flickrapi(self, fmt: str = "parsed-json", token=None) -> flickrapi.FlickrAPI:
+        key, secret = token or (self.info["oauth_token"], self.info["oauth_token_secret"])
+        access = flickrapi.auth.FlickrAccessToken(key, secret, "delete")
+        return pointed(flickrapi.FlickrAPI(self.info["api_key"], self.info["api_secret"], token=access,
+                                           store_token=False, format=fmt, timeout=30), self.base)
+
+    def all_photos(self, extras: str = "media,original_format,url_o,count_comments,geo,tags,machine_tags",
+                   **params) -> list[dict]:
+        out = []
+        page = 1
+        while True:
+            body = self.call("flickr.people.getPhotos", user_id="me", per_page="500", page=str(page),
+                             extras=extras, safe_search="3", **params)["photos"]
+            out += body["photo"]
+            if page >= int(body["pages"]):
+                return out
+            page += 1
+
+
+def pointed(api: flickrapi.FlickrAPI, base: str) -> flickrapi.FlickrAPI:
+    """Point every URL of an unmodified flickrapi client at the sandbox."""
+    api.REST_URL = f"{base}/services/rest/"
+    api.flickr_oauth.REQUEST_TOKEN_URL = f"{base}/services/oauth/request_token"
+    api.flickr_oauth.AUTHORIZE_URL = f"{base}/services/oauth/authorize"
+    api.flickr_oauth.ACCESS_TOKEN_URL = f"{base}/services/oauth/access_token"
+    return api
+
+
+@pytest.fixture
+def make_sandbox():
+    """Start sandboxes with any config; all are stopped at the end of the test."""
+    started = []
+
+    def start(**options) -> Client:
+        sandbox = Sandbox(SandboxConfig(**options)).__enter__()
+        started.append(sandbox)
+        return Client(sandbox)
+
+    yield start
+    for sandbox in started:
+        sandbox.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def sb():
+    """A small shared account for read-only tests (tests that change state make their own)."""
+    with Sandbox(SandboxConfig(photos=40, videos=4, albums=6, seed=7)) as sandbox:
+        yield Client(sandbox)
+
+
+def jsonl(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
