@@ -169,7 +169,7 @@ def _item(rng, photo_id, owner, kind, uploaded, n, config, others, groups) -> It
         elif media.jpeg_overhead(width, height, exif) + 4 > size:
             size = media.jpeg_overhead(width, height, exif)
 
-    granularity = rng.choice([0] * 12 + [4, 6, 8])
+    granularity = {6: 4, 7: 6, 8: 8}.get(n % 13, 0)  # exact, month, year, circa (reference §4.2)
     unknown = n % 17 == 5
     taken_ts = uploaded if unknown else uploaded - rng.randrange(0, 3 * 365 * 86_400)
     taken = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(taken_ts))
@@ -256,18 +256,23 @@ def _albums(rng, ids, account: Account, count: int) -> None:
     if not items:
         return
     for k in range(count):
-        # Albums overlap (a photo in several), and some photos end up in none.
+        # Albums overlap (a photo in several), and some photos end up in none. Most albums
+        # are small; the first is large enough to need a second page when the account is.
         pool = items[: max(1, int(len(items) * 0.8))]
-        size = min(len(pool), max(1, rng.randrange(1, max(2, len(pool) // 2 + 2))))
+        size = min(len(pool), 520 if k == 0 else rng.randrange(1, 250))
         chosen = rng.sample(pool, size)
-        if k == 0:  # one album is guaranteed to hold a video, for media=videos filters
+        if k == 0:
             video = next((i for i in items if i.is_video), None)
             if video and video not in chosen:
-                chosen.append(video)
+                chosen.append(video)  # one album holds a video, for media=videos filters
+            geotagged = next((i for i in chosen if i.geo and not i.is_video), None)
+            if geotagged:  # a geotagged cover, so primary_photo_extras show geo
+                chosen.remove(geotagged)
+                chosen.insert(0, geotagged)
         created = min(i.date_upload for i in chosen) + rng.randrange(0, 10**6)
         album = Album(
             id=ids.next_set(),
-            title=HOSTILE_TITLES[k] if k % 4 == 3 else rng.choice(["Holidays", "Family", "Best of",
+            title=HOSTILE_TITLES[k % len(HOSTILE_TITLES)] if k % 4 == 3 else rng.choice(["Holidays", "Family", "Best of",
                                                                    "Trip to Kyoto", "Mes photos"]),
             description=rng.choice(["", "An album.", "<b>Bold</b> album\n\nwith lines"]),
             photo_ids=[i.id for i in chosen], primary=chosen[0].id,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 from urllib.parse import quote
-from xml.sax.saxutils import escape, quoteattr
 
 JSON_OK = "application/json"
 # stat=fail in JSON came as text/plain in the recordings
@@ -46,6 +45,17 @@ def to_json(payload: dict, callback: str | None = None) -> bytes:
     if callback:
         text = f"{callback}({text})"
     return text.encode("ascii")
+
+
+def escape(text: str) -> str:
+    """Flickr's XML escaping: double-quoted attributes with &quot;, apostrophes as &#039;
+    (rec:flickr.photos.getInfo.error-1.1.xml, rec:flickr.people.getInfo.2.xml)."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#039;"))
+
+
+def quoteattr(text: str) -> str:
+    return f'"{escape(text)}"'
 
 
 def _attr(value) -> str:

@@ -1,0 +1,63 @@
+"""The command line: `exodus sandbox`'s one-line JSON contract, signals, errors, the demo."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+
+EXODUS = [sys.executable, "-m", "flickr_exodus"]
+CONTRACT_KEYS = {"api_base", "api_key", "api_secret", "oauth_token", "oauth_token_secret", "user_nsid",
+                 "username", "session_cookie"}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_sandbox_prints_one_json_line_serves_and_stops_on_signal(sig):
+    proc = subprocess.Popen([*EXODUS, "sandbox", "--port", "0", "--photos", "3", "--videos", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        info = json.loads(proc.stdout.readline())
+        assert set(info) == CONTRACT_KEYS
+        assert info["api_base"].startswith("http://127.0.0.1:")
+        answer = requests.get(f"{info['api_base']}/services/rest/", timeout=30, params={
+            "method": "flickr.test.echo", "api_key": info["api_key"], "format": "json", "nojsoncallback": "1"})
+        assert answer.json()["stat"] == "ok"
+        assert requests.get(f"{info['api_base']}/__sandbox__/stats", timeout=30).json()["account"]["photos"] == 3
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0
+    assert out == "" and err == ""  # exactly one line, then nothing; stderr quiet
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["sandbox", "--rate-limit", "lots"], "CALLS/SECONDS"),
+    (["sandbox", "--video-access", "magic"], "magic"),
+    (["sandbox", "--fault-kinds", "gremlins"], "gremlins"),
+    (["sandbox", "--media-size", "9-1"], "MIN <= MAX"),
+    (["nonsense"], "nonsense"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, needle):
+    done = subprocess.run([*EXODUS, *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("exodus:") and needle in lines[0]
+
+
+def test_help_teaches():
+    done = subprocess.run([*EXODUS, "sandbox", "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "--page-drop-rate" in done.stdout and "__sandbox__" in done.stdout
+
+
+def test_demo_runs_and_checks_every_download(tmp_path):
+    done = subprocess.run([*EXODUS, "demo",
+                           str(tmp_path / "demo")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "match Flickr's checksum exactly" in done.stdout
+    assert len(list((tmp_path / "demo").iterdir())) >= 20
