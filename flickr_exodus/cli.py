@@ -91,10 +91,13 @@ def _fault_kinds(ctx, param, value):
 def sandbox(**options) -> None:
     """Run a local Flickr (API, OAuth, CDN) on 127.0.0.1 until Ctrl-C.
 
-    Prints one JSON line on stdout with the base URL and the credentials to use:
+    Prints one JSON line on stdout with the base URL and the credentials to use (an
+    OAuth token with delete permission, and the owner's browser session cookie), then
+    serves until Ctrl-C:
 
     \b
-      eval "$(exodus sandbox --photos 300 | jq -r '"export EXODUS_API_BASE=" + .api_base')"
+      exodus sandbox --photos 300 --videos 10 --fault-rate 0.05 > sandbox.json &
+      export EXODUS_API_BASE=$(python3 -c 'import json;print(json.load(open("sandbox.json"))["api_base"])')
 
     Control endpoints (no auth): GET /__sandbox__/stats and /__sandbox__/manifest; POST
     /__sandbox__/replace, edit, comment, add, delete, album, token, faults, reset-stats.

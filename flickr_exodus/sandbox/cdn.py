@@ -27,7 +27,6 @@ PHOTO_PATH = re.compile(r"^/(?P<server>\d+)/(?P<id>\d+)_(?P<secret>[0-9a-f]+)"
                         r"(?:_(?P<suffix>[a-z0-9]+?))?(?P<download>_d)?\.(?P<ext>[a-z0-9]+)$")
 SUFFIXES = {s for s, *_ in SIZES}
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
-SERVER_ERROR_PAGE = b"<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n"
 
 
 def _http_date(ts: float) -> str:
@@ -70,7 +69,7 @@ async def serve_blob(state: "SandboxState", request: web.Request, blob: media.Bl
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{blob.size}"
     fault = state.faults.roll(cdn=True)
     if fault == "http_5xx":
-        return web.Response(status=503, body=SERVER_ERROR_PAGE, content_type="text/html")
+        return web.Response(status=503, body=wire.UNAVAILABLE, content_type="text/html")
     response = web.StreamResponse(status=status, headers=headers)
     response.content_length = end - start
     await response.prepare(request)

@@ -296,8 +296,9 @@ def sizes(account: Account, viewer: Viewer, item: Item) -> dict:
     rec:flickr.photos.getSizes.video.4.json ("Video Original", owner only)."""
     out = []
     page = photopage(viewer, account, item)
+    allowed = viewer.suffixes(item)
     for suffix, _, label, code, _ in SIZES:
-        if suffix not in viewer.suffixes(item):
+        if suffix not in allowed:
             continue
         width, height = item.dims(suffix)
         out.append({"label": label, "width": _size_dim(item, label + "w", suffix, width),

@@ -24,7 +24,6 @@ from .state import Account, now
 from .wire import ApiError
 
 log = logging.getLogger("flickr_exodus.sandbox")
-SERVER_ERROR_PAGE = b"<html><body><h1>502 Bad Gateway</h1>\nThe server returned an invalid or incomplete response.\n</body></html>\n"
 FORMATS = {"json": "json", "rest": "xml", "": "xml"}
 
 
@@ -92,7 +91,7 @@ async def rest(state: SandboxState, request: web.Request) -> web.StreamResponse:
         return cdn.too_many(state, wait)
     fault = state.faults.roll(cdn=False)
     if fault == "http_5xx":
-        return web.Response(status=502, body=SERVER_ERROR_PAGE, content_type="text/html")
+        return web.Response(status=502, body=wire.BAD_GATEWAY, content_type="text/html")
 
     fmt = FORMATS.get(params.get("format", ""), "unknown")
     callback = None
@@ -426,12 +425,6 @@ class Sandbox:
         if self.loop and self.loop.is_running():
             self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
-
-    def call(self, fn, *args):
-        """Run fn(state, *args) on the sandbox's loop and return its result (thread-safe)."""
-        async def run():
-            return fn(self.state, *args)
-        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=30)
 
     @property
     def info(self) -> dict:

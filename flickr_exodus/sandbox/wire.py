@@ -26,6 +26,11 @@ TOO_MANY_REQUESTS = (
     b"</body></html>\n"
 )
 
+# 5xx pages in the load balancer's style; no real Flickr 5xx body was ever recorded
+# (INDEX.md "Gaps"), so these only need to be HTML, not JSON or XML.
+BAD_GATEWAY = b"<html><body><h1>502 Bad Gateway</h1>\nThe server returned an invalid or incomplete response.\n</body></html>\n"
+UNAVAILABLE = b"<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n"
+
 # Characters XML 1.0 cannot carry at all; Flickr's XML drops what JSON escapes as \uXXXX.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
