@@ -52,14 +52,11 @@ class Client:
     def rest(self, method: str, *, token=None, anonymous=False, http_method="POST", **params):
         """A signed call (the owner's delete token unless `token`), or unsigned with api_key."""
         params = {"method": method, "format": "json", "nojsoncallback": "1", **params}
-        url = f"{self.base}/services/rest/"
         if anonymous:
             params.setdefault("api_key", self.info["api_key"])
-            return self.http.request(http_method, url, params=params if http_method == "GET" else None,
-                                     data=params if http_method == "POST" else None, timeout=30)
-        return self.http.request(http_method, url, data=params if http_method == "POST" else None,
-                                 params=params if http_method == "GET" else None,
-                                 auth=self.auth(token), timeout=30)
+        where = {"params": params} if http_method == "GET" else {"data": params}
+        return self.http.request(http_method, f"{self.base}/services/rest/", timeout=30,
+                                 auth=None if anonymous else self.auth(token), **where)
 
     def call(self, method: str, **params) -> dict:
         response = self.rest(method, **params)

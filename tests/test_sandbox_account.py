@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import xml.etree.ElementTree as ET
 
@@ -107,7 +108,6 @@ def test_replace_changes_secrets_bytes_and_lastupdate(make_sandbox):
     assert after_listing["originalsecret"] != photo["originalsecret"]
     assert int(after_listing["lastupdate"]) > int(photo["lastupdate"])
     assert requests.get(photo["url_o"], timeout=30).status_code == 404
-    import hashlib
     assert hashlib.sha256(requests.get(after_listing["url_o"], timeout=30).content).hexdigest() == after["sha256"]
 
 

@@ -105,7 +105,13 @@ def break_connection(request: web.Request, *, reset: bool) -> None:
         transport.close()
 
 
-def too_many(state: "SandboxState", wait: float) -> web.Response:
+async def admit(state: "SandboxState", *, cdn: bool) -> web.Response | None:
+    """Every faultable request starts here: its latency, then its quota. A 429 answer when
+    over the quota, else None."""
+    await state.faults.latency()
+    wait = state.faults.throttle(cdn=cdn)
+    if wait is None:
+        return None
     state.stats["rate_limited"] += 1
     headers = {"Retry-After": str(max(1, int(wait + 0.999)))} if state.config.retry_after else {}
     return web.Response(status=429, body=wire.TOO_MANY_REQUESTS, content_type="text/html",
@@ -114,10 +120,8 @@ def too_many(state: "SandboxState", wait: float) -> web.Response:
 
 async def photo(state: "SandboxState", request: web.Request) -> web.StreamResponse:
     """/{server}/{id}_{secret}[_{suffix}][_d].{ext}"""
-    await state.faults.latency()
-    wait = state.faults.throttle(cdn=True)
-    if wait is not None:
-        return too_many(state, wait)
+    if refused := await admit(state, cdn=True):
+        return refused
     match = PHOTO_PATH.match(request.path)
     if not match:
         raise web.HTTPNotFound()
@@ -182,10 +186,8 @@ def _may_fetch_original(state: "SandboxState", request: web.Request, item: Item)
 async def play(state: "SandboxState", request: web.Request) -> web.StreamResponse:
     """/photos/{owner}/{id}/play/{label}/{secret}/ -> 302 to a signed /video/ URL
     (rec:video.play-redirect.1.json)."""
-    await state.faults.latency()
-    wait = state.faults.throttle(cdn=True)
-    if wait is not None:
-        return too_many(state, wait)
+    if refused := await admit(state, cdn=True):
+        return refused
     label = request.match_info["label"]
     item = state.account.item(request.match_info["id"])
     if item is None or not item.is_video or item.owner != state.account.owner.nsid:
@@ -207,10 +209,8 @@ async def play(state: "SandboxState", request: web.Request) -> web.StreamRespons
 
 async def video_file(state: "SandboxState", request: web.Request) -> web.StreamResponse:
     """/video/{id}/{secret}/{label}.mp4?s=TOKEN"""
-    await state.faults.latency()
-    wait = state.faults.throttle(cdn=True)
-    if wait is not None:
-        return too_many(state, wait)
+    if refused := await admit(state, cdn=True):
+        return refused
     item = state.account.item(request.match_info["id"])
     label = request.match_info["label"]
     if item is None or not item.is_video:

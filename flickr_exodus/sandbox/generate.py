@@ -272,8 +272,8 @@ def _albums(rng, ids, account: Account, count: int) -> None:
         created = min(i.date_upload for i in chosen) + rng.randrange(0, 10**6)
         album = Album(
             id=ids.next_set(),
-            title=HOSTILE_TITLES[k % len(HOSTILE_TITLES)] if k % 4 == 3 else rng.choice(["Holidays", "Family", "Best of",
-                                                                   "Trip to Kyoto", "Mes photos"]),
+            title=(HOSTILE_TITLES[k % len(HOSTILE_TITLES)] if k % 4 == 3 else
+                   rng.choice(["Holidays", "Family", "Best of", "Trip to Kyoto", "Mes photos"])),
             description=rng.choice(["", "An album.", "<b>Bold</b> album\n\nwith lines"]),
             photo_ids=[i.id for i in chosen], primary=chosen[0].id,
             date_create=created, date_update=created + rng.randrange(0, 10**7),

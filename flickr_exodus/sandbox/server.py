@@ -85,10 +85,8 @@ async def rest(state: SandboxState, request: web.Request) -> web.StreamResponse:
     name = params.get("method", "")
     state.api_calls[name] += 1
     state.stats["api_calls_total"] += 1
-    await state.faults.latency()
-    wait = state.faults.throttle(cdn=False)
-    if wait is not None:
-        return cdn.too_many(state, wait)
+    if refused := await cdn.admit(state, cdn=False):
+        return refused
     fault = state.faults.roll(cdn=False)
     if fault == "http_5xx":
         return web.Response(status=502, body=wire.BAD_GATEWAY, content_type="text/html")
@@ -170,10 +168,8 @@ def _oauth_text(body: bytes | str, status: int = 200) -> web.Response:
 
 
 async def request_token(state: SandboxState, request: web.Request) -> web.Response:
-    await state.faults.latency()
-    wait = state.faults.throttle(cdn=False)  # the one recorded 429 was here
-    if wait is not None:
-        return cdn.too_many(state, wait)
+    if refused := await cdn.admit(state, cdn=False):  # the one recorded 429 was here
+        return refused
     try:
         signed = state.oauth.verify(request.method, state.base + request.path,
                                     await _oauth_pairs(request), require_token=False)
