@@ -133,6 +133,138 @@ def sandbox(**options) -> None:
         raise click.ClickException(f"cannot serve on 127.0.0.1:{config.port}: {error.strerror or error}") from None
 
 
+def _api_rate(ctx, param, value):
+    from .flickr.quota import parse_rate
+    try:
+        return parse_rate(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def flickr_options(command):
+    """Where Flickr is and how fast to call it: every command that talks to Flickr."""
+    command = click.option(
+        "--api-rate", envvar="EXODUS_API_RATE", default="3600/3600", show_default=True,
+        callback=_api_rate, metavar="CALLS/SECONDS",
+        help="The client's API quota, shared by every exodus using this API key "
+             "(Flickr allows 3600 calls an hour). Env: EXODUS_API_RATE.")(command)
+    command = click.option(
+        "--api-base", envvar="EXODUS_API_BASE", metavar="URL",
+        help="Send every Flickr request (REST, OAuth, photos, videos) to this host instead, "
+             "such as an 'exodus sandbox'. Env: EXODUS_API_BASE.")(command)
+    return command
+
+
+@cli.command()
+@click.option("--perms", type=click.Choice(["read", "write", "delete"]), default="read", show_default=True,
+              help="What exodus may do: read for backups; delete for 'exodus delete-remote'.")
+@flickr_options
+def auth(perms: str, api_base: str | None, api_rate) -> None:
+    """Sign in to Flickr (OAuth, out of band) and store the token for later runs.
+
+    Needs FLICKR_API_KEY and FLICKR_API_SECRET (create a key at
+    https://www.flickr.com/services/apps/create/). Prints a URL: open it in a browser
+    signed in to Flickr, authorize, and paste back the code Flickr shows. The token is
+    kept in ~/.config/flickr-exodus/token.json with mode 0600.
+    """
+    from flickrapi.exceptions import FlickrError as LibraryError
+
+    from .flickr import Credentials, Endpoints, MissingCredentials
+    from .flickr.client import oauth_interface
+
+    try:
+        creds = Credentials.load(need_token=False)
+    except MissingCredentials as error:
+        raise click.UsageError(str(error)) from None
+    endpoints = Endpoints(api_base) if api_base else Endpoints()
+    anonymous = Credentials(creds.api_key, creds.api_secret)
+    oauth = oauth_interface(anonymous, endpoints)
+    try:
+        oauth.get_request_token(oauth_callback="oob")
+        url = oauth.auth_url(perms=perms)
+        click.echo(f"Open this address in a browser signed in to Flickr and authorize exodus:\n\n  {url}\n",
+                   err=True)
+        oauth.verifier = click.prompt("Then paste the code Flickr shows you", err=True).strip()
+        token = oauth.get_access_token()
+    except (LibraryError, OSError) as error:
+        raise click.ClickException(f"Flickr refused the sign-in: {error}") from None
+    path = Credentials(creds.api_key, creds.api_secret, token.token, token.token_secret, perms,
+                       token.username).save()
+    click.echo(f"Signed in as {token.username} with {perms} permission; token stored in {path} (mode 0600).",
+               err=True)
+
+
+def _dest(value: str):
+    from pathlib import Path
+    return Path(value).expanduser()
+
+
+@cli.command()
+@click.argument("dest", type=click.Path())
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Files downloaded at once.")
+@click.option("--no-deep", is_flag=True,
+              help="Skip the deep metadata pass (notes, people, exact permissions) that runs "
+                   "after the originals are safe.")
+@click.option("--quiet", is_flag=True, help="No progress bars or notes (the log in DEST/logs/ keeps them).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary on stdout, nothing else there.")
+@flickr_options
+def backup(dest: str, concurrency: int, no_deep: bool, quiet: bool, as_json: bool,
+           api_base: str | None, api_rate) -> None:
+    """Back up a whole Flickr account into DEST, resumably.
+
+    \b
+    DEST/catalog.db              every item, album, collection, comment (SQLite)
+    DEST/photos/YYYY/MM/DD/      {id}_{title}.{ext} originals + .json sidecars
+    DEST/albums/, collections/   views: links to the originals, in album order
+    DEST/logs/                   what happened, run by run
+
+    Listing costs one API call per 500 items; comments, videos and albums a call each only
+    where they have something. Run it again at any time: it resumes where it stopped (even
+    after kill -9) and fetches only what is new or missing. Exit 0 when all is saved, 1 if
+    items failed, 3 if some need you (see 'exodus status'), 130 when interrupted.
+    """
+    from .backup.run import BackupOptions, UsageProblem, run_backup
+    from .status import render, status
+
+    options = BackupOptions(dest=_dest(dest), concurrency=concurrency, api_rate=api_rate,
+                            api_base=api_base, quiet=quiet or as_json, deep=not no_deep)
+    try:
+        code, summary = run_backup(options)
+    except UsageProblem as error:
+        raise click.UsageError(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+    elif not quiet:
+        run = summary["this_run"]
+        click.echo(f"This run: {run['downloaded']} files, {run['bytes'] / 1e6:.1f} MB, "
+                   f"{run['api_calls']} API calls, {run['retries']} retries, {run['seconds']:.1f} s.", err=True)
+        if summary["status"] == "done":
+            click.echo(render(status(options.dest)), err=True)
+        for note in summary["notes"]:
+            click.echo(f"note: {note}", err=True)
+    if code == EXIT_INTERRUPTED:
+        click.echo(f"exodus: interrupted; run 'exodus backup {dest}' again to resume", err=True)
+    sys.exit(code)
+
+
+@cli.command("status")
+@click.argument("dest", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON document.")
+def status_command(dest: str, as_json: bool) -> None:
+    """What a backup holds: items per state, bytes on disk, what is left, and what needs
+    you (with Flickr page URLs and the next step). Makes no call to Flickr."""
+    from .status import StatusError, render, status, to_json
+
+    try:
+        report = status(_dest(dest))
+    except StatusError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(to_json(report) if as_json else render(report))
+    counts = report["counts"]
+    sys.exit(1 if counts["failed"] else 3 if counts["needs_manual"] or counts["original_unavailable"] else 0)
+
+
 @cli.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False), default="exodus-demo")
 def demo(directory: str) -> None:

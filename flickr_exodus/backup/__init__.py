@@ -1,0 +1,2 @@
+"""The backup pipeline: crawl (Flickr -> catalog), download (catalog -> files), tree
+(sidecars and album/collection views)."""

@@ -1,0 +1,237 @@
+"""Flickr -> catalog: who the user is, every item (with its metadata and original URL,
+zero calls per item), albums with positions, collections, comments, favorites.
+
+The listing is checkpointed per page: a run stopped mid-listing resumes mid-listing. Its
+count is checked against Flickr's `total` and `people.getInfo`; when Flickr's paging
+dropped items, the listing is repeated until the counts agree (reference §4.1).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from ..catalog.store import Catalog, dumps
+from ..flickr import Api, FlickrError
+from ..flickr import parse
+from .progress import Progress
+
+log = logging.getLogger("exodus.backup")
+
+# Everything a listing can say about an item, so that metadata and the original's URL
+# cost no call per item (reference §4.2). url_l/h/k: the largest size when Flickr
+# withholds the original (free accounts).
+EXTRAS = ("description,license,date_upload,date_taken,owner_name,original_format,last_update,"
+          "geo,tags,machine_tags,o_dims,views,media,path_alias,count_comments,count_faves,"
+          "safety_level,rotation,url_o,url_l,url_h,url_k")
+PER_PAGE = 500
+LISTING_ROUNDS = 4  # a full listing plus up to three more when paging dropped items
+FAVORITE_EXTRAS = "description,license,date_taken,owner_name,tags,media,url_o"
+
+
+@dataclass
+class ListingReport:
+    total: int = 0            # what Flickr's listing says
+    listed: int = 0           # distinct items seen in this pass
+    account_count: int | None = None  # people.getInfo photos.count
+    rounds: int = 0
+    complete: bool = False
+    gone: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def listed_row(raw: dict, pass_no: int, rebase) -> tuple[dict, list[tuple[str, int]]]:
+    item = parse.Listed.from_dict(raw)
+    row = {
+        "id": item.id, "media": item.media, "title": item.title, "description": item.description,
+        "date_taken": item.date_taken, "date_upload": item.date_upload,
+        "last_update": item.last_update, "license": item.license, "is_public": item.is_public,
+        "is_friend": item.is_friend, "is_family": item.is_family, "latitude": item.latitude,
+        "longitude": item.longitude, "accuracy": item.accuracy,
+        # A video's listed format describes its poster still, not the video.
+        "original_format": item.original_format if item.media == "photo" else None,
+        "secret": item.secret, "original_secret": item.original_secret, "server": item.server,
+        "taken_granularity": item.taken_granularity, "taken_unknown": int(item.taken_unknown),
+        "safety_level": item.safety_level, "views": item.views, "o_width": item.o_width,
+        "o_height": item.o_height, "url_o": rebase(item.url_o) if item.url_o else None,
+        "source_url": rebase(item.url_o) if item.url_o and item.media == "photo" else None,
+        "count_comments": item.count_comments, "listed_pass": pass_no, "raw": dumps(raw),
+    }
+    tags = [(t, 0) for t in item.tags] + [(t, 1) for t in item.machine_tags]
+    return row, tags
+
+
+class Crawler:
+    def __init__(self, api: Api, cat: Catalog, progress: Progress):
+        self.api = api
+        self.cat = cat
+        self.progress = progress
+
+    async def who(self) -> dict:
+        """The token's owner (test.login) and their item count (people.getInfo)."""
+        login = parse.login(await self.api.call("flickr.test.login"))
+        info = await self.api.call("flickr.people.getInfo", user_id=login["nsid"])
+        account = {**parse.person(info), "nsid": login["nsid"], "username": login["username"],
+                   "raw": info.get("person")}
+        self.cat.put("account", account)
+        return account
+
+    async def listing(self, account_count: int | None) -> ListingReport:
+        report = ListingReport(account_count=account_count)
+        checkpoint = self.cat.get("listing")
+        if checkpoint and not checkpoint.get("done"):
+            self.progress.note(f"Resuming the listing at page {checkpoint['next_page']}.")
+        else:
+            checkpoint = {"pass": (checkpoint or {}).get("pass", 0) + 1, "round": 1,
+                          "next_page": 1, "pages": None, "total": None, "done": False}
+        pass_no = checkpoint["pass"]
+        bar = self.progress.bar("listing", total=checkpoint["pages"], unit="page")
+        try:
+            while True:
+                await self._list_round(checkpoint, bar)
+                report.listed = self.cat.count_listed(pass_no)
+                report.total = checkpoint["total"] or 0
+                if report.listed >= report.total or checkpoint["round"] >= LISTING_ROUNDS:
+                    break
+                missing = report.total - report.listed
+                self.progress.note(f"Flickr's paging skipped {missing} of {report.total} items; "
+                                   f"listing again to find them (round {checkpoint['round'] + 1}).")
+                checkpoint.update(round=checkpoint["round"] + 1, next_page=1, pages=None)
+                self.cat.put("listing", checkpoint)
+                bar.reset(total=None)
+        finally:
+            bar.close()
+        report.rounds = checkpoint["round"]
+        report.complete = report.listed >= report.total
+        if report.complete:
+            report.gone = self.cat.mark_unlisted_gone(pass_no)
+            if checkpoint["round"] > 1:
+                report.notes.append(f"Flickr's paging dropped items; {checkpoint['round']} listing "
+                                    f"rounds found all {report.total}.")
+        else:
+            report.notes.append(f"Flickr lists {report.total} items but {LISTING_ROUNDS} listing rounds "
+                                f"found only {report.listed}; run 'exodus backup' again later.")
+        if account_count is not None and account_count != report.total:
+            report.notes.append(f"people.getInfo counts {account_count} items, the listing {report.total}.")
+        checkpoint["done"] = True
+        self.cat.put("listing", checkpoint)
+        return report
+
+    async def _list_round(self, checkpoint: dict, bar) -> None:
+        rebase = self.api.endpoints.rebase
+        page_no = checkpoint["next_page"]
+        while checkpoint["pages"] is None or page_no <= checkpoint["pages"]:
+            data = await self.api.call("flickr.people.getPhotos", user_id="me", safe_search=3,
+                                       per_page=PER_PAGE, page=page_no, extras=EXTRAS)
+            page = parse.page(data, "photos", "photo")
+            rows, tags = [], {}
+            for raw in page.rows:
+                row, item_tags = listed_row(raw, checkpoint["pass"], rebase)
+                rows.append(row)
+                tags[row["id"]] = item_tags
+            # Loop 1..pages as the first answer says, never "until empty" (pages past
+            # the end repeat the last one).
+            if checkpoint["pages"] is None:
+                checkpoint["pages"] = page.pages
+                bar.reset(total=page.pages)
+                bar.update(page_no - 1)
+            checkpoint["total"] = page.total
+            checkpoint["next_page"] = page_no + 1
+            self.cat.record_listing(rows, tags, checkpoint)
+            bar.update(1)
+            page_no += 1
+
+    async def albums(self) -> int:
+        """Albums (photosets.getList), and the photos of every album changed since last
+        time (photosets.getPhotos, in album order). Returns the number of albums."""
+        present: set[str] = set()
+        page_no, pages = 1, 1
+        while page_no <= pages:
+            data = await self.api.call("flickr.photosets.getList", page=page_no, per_page=PER_PAGE)
+            page = parse.page(data, "photosets", "photoset")
+            self.cat.upsert_albums([{**parse.album(r), "raw": dumps(r)} for r in page.rows])
+            present |= {str(r["id"]) for r in page.rows}
+            pages = page.pages
+            page_no += 1
+        self.cat.mark_albums_gone(present)
+        for album in self.cat.rows("SELECT id, date_update, count_photos, count_videos, synced_update "
+                                   "FROM albums WHERE gone = 0 ORDER BY id"):
+            version = f"{album['date_update']}:{album['count_photos']}:{album['count_videos']}"
+            if album["synced_update"] == version:
+                continue
+            ids: list[str] = []
+            page_no, pages = 1, 1
+            while page_no <= pages:
+                try:
+                    data = await self.api.call("flickr.photosets.getPhotos", photoset_id=album["id"],
+                                               page=page_no, per_page=PER_PAGE)
+                except FlickrError as error:
+                    if error.code == 1:  # deleted since getList
+                        break
+                    raise
+                page = parse.page(data, "photoset", "photo")
+                ids += [str(r["id"]) for r in page.rows if str(r["id"]) not in ids]
+                pages = page.pages
+                page_no += 1
+            self.cat.set_album_photos(album["id"], ids, version)
+        return len(present)
+
+    async def collections(self) -> int:
+        data = await self.api.call("flickr.collections.getTree")
+        nodes = parse.collection_tree(data)
+        self.cat.replace_collections([vars(n) for n in nodes])
+        return len(nodes)
+
+    async def comments(self) -> int:
+        """Comments of items that have some (or whose count Flickr did not send), and of
+        albums. One call each, only where the count changed since the last fetch."""
+        calls = 0
+        todo = self.cat.photos_needing_comments()
+        counts = dict(self.cat.db.execute("SELECT id, count_comments FROM photos WHERE id IN "
+                                          "(SELECT value FROM json_each(?))", [dumps(todo)]).fetchall())
+        for photo_id in todo:
+            try:
+                data = await self.api.call("flickr.photos.comments.getList", photo_id=photo_id)
+            except FlickrError as error:
+                if error.code == 1:
+                    continue  # deleted on Flickr since the listing: the next listing says so
+                raise
+            calls += 1
+            found = parse.comments(data)
+            count = counts.get(photo_id)
+            self.cat.set_comments("photo_id", photo_id, found, len(found) if count is None else count)
+        for album_id in self.cat.albums_needing_comments():
+            try:
+                data = await self.api.call("flickr.photosets.comments.getList", photoset_id=album_id)
+            except FlickrError as error:
+                if error.code == 1:
+                    continue
+                raise
+            calls += 1
+            found = parse.comments(data)
+            count = self.cat.one("SELECT count_comments FROM albums WHERE id = ?", [album_id])
+            self.cat.set_comments("album_id", album_id, found, len(found) if count is None else count)
+        return calls
+
+    async def favorites(self) -> int:
+        rows = []
+        page_no, pages = 1, 1
+        while page_no <= pages:
+            data = await self.api.call("flickr.favorites.getList", page=page_no, per_page=PER_PAGE,
+                                       extras=FAVORITE_EXTRAS)
+            page = parse.page(data, "photos", "photo")
+            for raw in page.rows:
+                rows.append({"id": str(raw["id"]), "owner": parse.text(raw.get("owner")),
+                             "title": parse.text(raw.get("title")),
+                             "date_faved": parse.num(raw.get("date_faved")),
+                             "url": parse.text(raw.get("url_o")) or None, "raw": raw})
+            pages = page.pages
+            page_no += 1
+        self.cat.replace_favorites(rows)
+        return len(rows)
+
+
+async def video_source(api: Api, item_id: str) -> str | None:
+    """The "Video Original" URL from getSizes (owner only), rebased; None if not offered."""
+    original = parse.video_original(await api.call("flickr.photos.getSizes", photo_id=item_id))
+    return api.endpoints.rebase(original.source) if original else None

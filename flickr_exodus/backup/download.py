@@ -1,0 +1,457 @@
+"""Catalog -> files: originals streamed by aiohttp workers, resumable to the byte.
+
+Each file is written to NAME.part beside its target, resumed with a Range request, hashed
+while it streams, checked (length, magic bytes), fsynced, committed to the catalog, then
+renamed into place. A kill at any instant leaves either a .part to resume, or a committed
+.part that the next run renames (see `recover`), or the finished file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import hashlib
+import logging
+import os
+import random
+import re
+import signal
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from ..catalog.store import Catalog, now_iso
+from ..flickr import Api, FlickrError, Transient
+from ..flickr.client import backoff_base, parse_retry_after
+from . import magic, names
+from .crawl import video_source
+from .progress import Progress
+
+log = logging.getLogger("exodus.backup")
+
+CHUNK = 1 << 20
+ATTEMPTS = 8  # per file, 429s not counted
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+class DiskFull(Exception):
+    pass
+
+
+class Refused(Exception):
+    """Flickr will not hand this file to us (404/403 on an original, a video's session)."""
+
+    def __init__(self, state: str, reason: str):
+        super().__init__(reason)
+        self.state = state
+        self.reason = reason
+
+
+def crash_point(name: str) -> None:
+    """EXODUS_DIE_AT=NAME:N kills this process at the Nth time it passes NAME: how the
+    tests put a kill -9 at an exact instant (between commit and rename, between items)."""
+    wanted = os.environ.get("EXODUS_DIE_AT", "")
+    if not wanted.startswith(name + ":"):
+        return
+    count = crash_point.seen.get(name, 0) + 1
+    crash_point.seen[name] = count
+    if count >= int(wanted.split(":", 1)[1]):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+crash_point.seen = {}
+
+
+def part_of(path: Path) -> Path:
+    return path.with_name(path.name + ".part")
+
+
+def _taken_epoch(date_taken: str | None) -> float | None:
+    try:
+        return time.mktime(time.strptime((date_taken or "")[:19], "%Y-%m-%d %H:%M:%S"))
+    except (ValueError, OverflowError):
+        return None
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _is_disk_full(error: BaseException) -> bool:
+    if isinstance(error, OSError) and error.errno in DISK_FULL:
+        return True
+    return isinstance(error, sqlite3.OperationalError) and "full" in str(error)
+
+
+def recover(cat: Catalog, dest: Path) -> dict:
+    """Before downloading: finish renames a kill interrupted, and send back to pending any
+    item whose file has vanished."""
+    renamed, missing = 0, 0
+    for row in cat.downloaded():
+        if not row["path"]:
+            continue
+        final = dest / row["path"]
+        if final.exists():
+            continue
+        part = part_of(final)
+        if part.exists() and part.stat().st_size == row["size"] and _sha256(part) == row["sha256"]:
+            os.replace(part, final)
+            _fsync_dir(final.parent)
+            renamed += 1
+            continue
+        cat.update(row["id"], state="pending", reason="file was missing; fetched again")
+        missing += 1
+    return {"renamed": renamed, "missing": missing}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class Stats:
+    downloaded: int = 0
+    bytes: int = 0          # body bytes received this run
+    failed: int = 0
+    needs_manual: int = 0
+    unavailable: int = 0
+    gone: int = 0
+    retries: int = 0
+    throttled: int = 0
+    reasons: dict[str, str] = field(default_factory=dict)
+
+
+class Pause:
+    """One pause for every worker: a CDN 429 means the whole client is over the limit."""
+
+    def __init__(self):
+        self.until = 0.0
+        self.streak = 0
+
+    async def wait(self) -> None:
+        while (delay := self.until - time.monotonic()) > 0:
+            await asyncio.sleep(delay)
+
+    def throttled(self, retry_after: float | None) -> float:
+        self.streak += 1
+        delay = retry_after if retry_after is not None else min(60.0, backoff_base() * 2 ** min(self.streak, 8))
+        self.until = max(self.until, time.monotonic() + delay)
+        return delay
+
+    def ok(self) -> None:
+        self.streak = 0
+
+
+class Downloader:
+    def __init__(self, dest: Path, cat: Catalog, api: Api, session: aiohttp.ClientSession,
+                 progress: Progress, concurrency: int = 8):
+        self.dest = dest
+        self.cat = cat
+        self.api = api
+        self.session = session
+        self.progress = progress
+        self.concurrency = max(1, concurrency)
+        self.pause = Pause()
+        self.stats = Stats()
+        self.files = None
+        self.bytes_bar = None
+
+    async def run(self) -> Stats:
+        totals = self.cat.fetch_totals()
+        if not totals["items"]:
+            return self.stats
+        self.files = self.progress.bar("files", total=totals["items"], unit="file")
+        self.bytes_bar = self.progress.bar("bytes", bytes=True)
+        queue: asyncio.Queue = asyncio.Queue(maxsize=self.concurrency * 2)
+
+        async def feed() -> None:
+            for row in self.cat.to_fetch():
+                await queue.put(row)
+            for _ in range(self.concurrency):
+                await queue.put(None)
+
+        tasks = [asyncio.create_task(feed())]
+        tasks += [asyncio.create_task(self._worker(queue)) for _ in range(self.concurrency)]
+        try:
+            # A worker that dies (a full disk) ends the whole run at once.
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                if task.exception():
+                    raise task.exception()
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self.files.close()
+            self.bytes_bar.close()
+        return self.stats
+
+    async def _worker(self, queue: asyncio.Queue) -> None:
+        while (row := await queue.get()) is not None:
+            try:
+                await self.fetch(row)
+            except Refused as refusal:
+                self._settle(row, refusal.state, refusal.reason)
+            except DiskFull:
+                raise
+            except (OSError, sqlite3.OperationalError) as error:
+                if _is_disk_full(error):
+                    raise DiskFull(str(error)) from None
+                self._settle(row, "failed", f"local error: {error}")
+            except Transient as error:
+                self._settle(row, "failed", f"gave up after {ATTEMPTS} tries: {error.reason}")
+            except FlickrError as error:
+                self._settle(row, "failed", str(error))
+            self.files.update(1)
+            crash_point("between-items")
+
+    def _settle(self, row: dict, state: str, reason: str) -> None:
+        log.info("%s %s: %s", row["id"], state, reason)
+        counter = {"failed": "failed", "needs_manual": "needs_manual", "original_unavailable": "unavailable",
+                   "remote_gone": "gone"}[state]
+        setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+        if state == "failed":
+            self.stats.reasons[row["id"]] = reason
+        self.cat.update(row["id"], state=state, reason=reason)
+
+    # --- one item ------------------------------------------------------------------
+    async def fetch(self, row: dict) -> None:
+        if row["media"] == "video":
+            source = row["video_source"]
+            if not source:
+                try:
+                    source = await video_source(self.api, row["id"])
+                except FlickrError as error:
+                    raise await self._gone_or(row, f"getSizes: {error}") from None
+                if not source:
+                    raise Refused("needs_manual", "Flickr offers no Video Original for this video")
+                self.cat.update(row["id"], video_source=source)
+            await self._transfer(row, source, video=True)
+        else:
+            if not row["source_url"]:
+                raise Refused("original_unavailable", "Flickr did not list the original of this photo")
+            if not row["path"]:
+                row["path"] = names.item_path(row["id"], row["title"], row["original_format"] or "jpg",
+                                              row["date_taken"], bool(row["taken_unknown"]))
+                self.cat.update(row["id"], path=row["path"])
+            await self._transfer(row, row["source_url"], video=False)
+
+    async def _gone_or(self, row: dict, reason: str) -> Refused:
+        """A 404 may mean the item was deleted on Flickr meanwhile: ask (one call)."""
+        try:
+            await self.api.call("flickr.photos.getInfo", photo_id=row["id"])
+        except FlickrError as error:
+            if error.code == 1:
+                return Refused("remote_gone", "deleted on Flickr before it could be saved")
+        return Refused("failed", reason)
+
+    async def _resolve_video(self, source: str) -> str:
+        """/play/orig/ answers with a redirect to a short-lived signed URL; asked afresh for
+        every attempt. OAuth-signed, as the owner (a browser session comes next issue)."""
+        headers = self.api.sign("GET", source)
+        async with self.session.get(source, headers=headers, allow_redirects=False) as response:
+            await response.read()
+            if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
+                return self.api.endpoints.rebase(response.headers["Location"])
+            self._raise_for(response.status, response.headers, video=True)
+            if response.status == 200:
+                return source
+        raise Transient(f"HTTP {response.status} from the video's page")
+
+    def _raise_for(self, status: int, headers, video: bool) -> None:
+        if status == 429:
+            raise _CdnThrottled(parse_retry_after(headers.get("Retry-After")))
+        if status >= 500:
+            raise Transient(f"HTTP {status}")
+        if video and status in (401, 403, 404, 410):
+            raise Refused("needs_manual", "Flickr refused the video original to this token (HTTP "
+                          f"{status}); it needs the owner's browser session or Flickr's account export")
+        if status in (404, 410):
+            raise _NotFound(status)
+        if status == 403:
+            raise Refused("original_unavailable", "Flickr refused the original (HTTP 403)")
+
+    async def _transfer(self, row: dict, source: str, video: bool) -> None:
+        state = _PartState(path=self.dest / row["path"] if row["path"] else None)
+        failures = 0
+        while True:
+            await self.pause.wait()
+            try:
+                url = await self._resolve_video(source) if video else source
+                await self._attempt(row, url, video, state)
+                self.pause.ok()
+                break
+            except _CdnThrottled as throttled:
+                self.stats.throttled += 1
+                delay = self.pause.throttled(throttled.retry_after)
+                log.info("CDN 429: every download pauses %.1f s", delay)
+            except _NotFound as missing:
+                raise await self._gone_or(row, f"HTTP {missing.status} for the original") from None
+            except (Transient, aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as error:
+                failures += 1
+                self.stats.retries += 1
+                reason = error.reason if isinstance(error, Transient) else type(error).__name__
+                if failures >= ATTEMPTS:
+                    raise Transient(reason) from None
+                ceiling = min(60.0, backoff_base() * 2 ** (failures - 1))
+                log.info("%s: %s; retry %d in up to %.1f s", row["id"], reason, failures, ceiling)
+                await asyncio.sleep(random.uniform(ceiling / 2, ceiling))
+        await self._finish(row, state, video)
+
+    async def _attempt(self, row: dict, url: str, video: bool, state: "_PartState") -> None:
+        if state.path is not None:
+            state.load()
+        headers = {}
+        if state.have:
+            headers["Range"] = f"bytes={state.have}-"
+            if row["etag"]:
+                headers["If-Range"] = row["etag"]
+        async with self.session.get(url, headers=headers) as response:
+            if video and response.status == 403:
+                raise Transient("the signed video URL was refused (expired?)")
+            self._raise_for(response.status, response.headers, video=False)
+            if response.status == 416:
+                state.restart()
+                raise Transient("HTTP 416: the partial file is longer than the original")
+            if response.status not in (200, 206):
+                raise Transient(f"HTTP {response.status}")
+            if state.path is None:  # a video: its real extension comes with the answer
+                state.path = self._video_path(row, response.headers.get("Content-Disposition", ""))
+                state.load()
+                if state.have:  # a .part from an earlier run under the same name
+                    raise Transient("resuming an earlier partial download")
+            start, total = _extent(response)
+            if response.status == 200 or start != state.have:
+                state.restart()  # the server ignored or refused our Range: from byte 0
+                if start != 0:
+                    raise Transient("unexpected Content-Range")
+            etag = response.headers.get("ETag")
+            if etag != row["etag"] or total != row["expected_size"]:
+                self.cat.update(row["id"], etag=etag, expected_size=total)
+                row["etag"], row["expected_size"] = etag, total
+            await self._stream(response, state)
+        if row["expected_size"] is not None and state.have < row["expected_size"]:
+            raise Transient(f"short body ({state.have} of {row['expected_size']} bytes)")
+        if row["expected_size"] is not None and state.have > row["expected_size"]:
+            state.restart()
+            raise Transient("longer than Content-Length")
+
+    async def _stream(self, response: aiohttp.ClientResponse, state: "_PartState") -> None:
+        state.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(state.part, "ab") as out:
+            async for block in response.content.iter_chunked(CHUNK):
+                out.write(block)
+                state.digest.update(block)
+                state.have += len(block)
+                self.stats.bytes += len(block)
+                self.bytes_bar.update(len(block))
+
+    def _video_path(self, row: dict, disposition: str) -> Path:
+        match = re.search(r'filename\*?=(?:UTF-8\'\')?"?([^";]+)"?', disposition)
+        ext = match.group(1).rsplit(".", 1)[-1].lower() if match and "." in match.group(1) else ""
+        ext = re.sub(r"[^a-z0-9]", "", ext)[:5] or "mp4"
+        relative = names.item_path(row["id"], row["title"], ext, row["date_taken"], bool(row["taken_unknown"]))
+        self.cat.update(row["id"], path=relative, original_format=ext)
+        row["path"], row["original_format"] = relative, ext
+        return self.dest / relative
+
+    async def _finish(self, row: dict, state: "_PartState", video: bool) -> None:
+        with open(state.part, "rb") as handle:
+            head = handle.read(magic.HEAD)
+        kind = magic.sniff(head)
+        if not magic.matches(kind, row["media"], row["original_format"]):
+            state.restart()
+            what = "a video" if video else f"a {row['original_format']} image"
+            raise Refused("failed", f"Flickr sent {kind or 'unrecognised bytes'} where {what} was expected")
+        sha = state.digest.hexdigest()
+        await asyncio.to_thread(_fsync_file, state.part)
+        stamp = _taken_epoch(None if row["taken_unknown"] else row["date_taken"])
+        if stamp is not None:
+            os.utime(state.part, (stamp, stamp))
+        self.cat.update(row["id"], state="downloaded", size=state.have, sha256=sha, reason=None,
+                        downloaded_at=now_iso(), sidecar_dirty=1, etag=None,
+                        attempts=(row.get("attempts") or 0) + 1)
+        crash_point("after-commit")
+        os.replace(state.part, state.path)
+        _fsync_dir(state.path.parent)
+        crash_point("after-rename")
+        self.stats.downloaded += 1
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _extent(response: aiohttp.ClientResponse) -> tuple[int, int | None]:
+    """(first byte, whole file's size) of an answer."""
+    if response.status == 206:
+        match = re.match(r"bytes (\d+)-(\d+)/(\d+|\*)", response.headers.get("Content-Range", ""))
+        if match:
+            total = int(match.group(3)) if match.group(3) != "*" else None
+            return int(match.group(1)), total
+        raise Transient("206 without a usable Content-Range")
+    return 0, response.content_length
+
+
+class _CdnThrottled(Exception):
+    def __init__(self, retry_after: float | None):
+        self.retry_after = retry_after
+
+
+class _NotFound(Exception):
+    def __init__(self, status: int):
+        self.status = status
+
+
+@dataclass
+class _PartState:
+    """How far a file has come: bytes in its .part and their running hash."""
+
+    path: Path | None
+    have: int = 0
+    digest: "hashlib._Hash" = field(default_factory=hashlib.sha256)
+    loaded: bool = False
+
+    @property
+    def part(self) -> Path:
+        return part_of(self.path)
+
+    def load(self) -> None:
+        """Pick up a .part left by an earlier run (hashing what it holds), once."""
+        if self.loaded or self.path is None:
+            return
+        self.loaded = True
+        part = self.part
+        if part.exists():
+            self.digest = hashlib.sha256()
+            with open(part, "rb") as handle:
+                while block := handle.read(CHUNK):
+                    self.digest.update(block)
+            self.have = part.stat().st_size
+
+    def restart(self) -> None:
+        if self.path is not None and self.part.exists():
+            self.part.unlink()
+        self.have = 0
+        self.digest = hashlib.sha256()

@@ -1,0 +1,243 @@
+"""`exodus backup DEST`: crawl, download and lay out the tree, resumably.
+
+Order: who -> listing (checkpointed) -> albums, collections -> downloads alongside
+comments and favorites -> sidecars and views -> summary. Each step commits as it goes, so
+any stop (Ctrl-C, kill -9, a full disk) is resumed by running the same command again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from ..catalog import Catalog, CatalogError
+from ..flickr import Api, Credentials, Endpoints, FlickrError, MissingCredentials, Quota
+from ..flickr.credentials import state_dir
+from ..flickr.quota import DEFAULT_RATE
+from .crawl import Crawler
+from .download import DiskFull, Downloader, recover
+from .progress import Progress, log_to
+from .tree import build_views, write_sidecars
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_NEEDS_USER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+# Rough bytes per pixel of an original, to warn before a disk fills (JPEG at high quality;
+# lossless formats much more). Videos: their size is unknown until fetched.
+BYTES_PER_PIXEL = 0.45
+BYTES_PER_VIDEO = 60 * 1024 * 1024
+
+
+class UsageProblem(Exception):
+    """Bad input or configuration: one line for the user, exit 2."""
+
+
+@dataclass
+class BackupOptions:
+    dest: Path
+    concurrency: int = 8
+    api_rate: tuple[int, float] = DEFAULT_RATE
+    api_base: str | None = None
+    quiet: bool = False
+    deep: bool = True  # the deep metadata pass arrives with the next issue
+
+
+class DestLock:
+    """One exodus per DEST at a time (flock: released by the kernel even after kill -9)."""
+
+    def __init__(self, dest: Path):
+        self.path = dest / ".exodus.lock"
+        self.handle = None
+
+    def __enter__(self):
+        self.handle = open(self.path, "a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "another process"
+            self.handle.close()
+            raise UsageProblem(f"another exodus ({holder}) is working on {self.path.parent}; "
+                               "wait for it to finish or stop it first") from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(f"pid {os.getpid()}")
+        self.handle.flush()
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def prepare_dest(dest: Path) -> None:
+    if dest.exists() and not dest.is_dir():
+        raise UsageProblem(f"{dest} is a file; DEST must be a folder (new or an earlier backup)")
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageProblem(f"cannot create {dest}: {error.strerror}") from None
+    if not os.access(dest, os.W_OK | os.X_OK):
+        raise UsageProblem(f"{dest} is not writable")
+
+
+def run_backup(options: BackupOptions) -> tuple[int, dict]:
+    """The whole command. Returns (exit code, summary document)."""
+    try:
+        creds = Credentials.load()
+    except MissingCredentials as error:
+        raise UsageProblem(str(error)) from None
+    dest = options.dest
+    prepare_dest(dest)
+    progress = Progress(options.quiet)
+    with DestLock(dest):
+        try:
+            cat = Catalog.open(dest)
+        except CatalogError as error:
+            raise UsageProblem(str(error)) from None
+        log_to(dest / "logs", "backup")
+        run_id = cat.start_run("backup")
+        job = Backup(options, creds, cat, progress)
+        code, status = EXIT_INTERRUPTED, "interrupted"
+        try:
+            asyncio.run(job.run())
+            code = job.exit_code()
+            status = "done"
+        except KeyboardInterrupt:
+            progress.note(f"Interrupted. Run 'exodus backup {dest}' again to resume.")
+        except (DiskFull, OSError, sqlite3.OperationalError) as error:
+            if not isinstance(error, DiskFull) and not _disk_full(error):
+                raise
+            code, status = EXIT_PROBLEMS, "disk_full"
+            free = shutil.disk_usage(dest).free
+            job.problem = (f"the disk is full ({free / 1e6:.0f} MB free at {dest}); partial files are "
+                           f"kept. Free some space and run 'exodus backup {dest}' again.")
+            progress.note(job.problem)
+        except FlickrError as error:
+            code, status = EXIT_USAGE if error.code in (96, 97, 98, 99, 100) or error.code is None else EXIT_PROBLEMS, "refused"
+            job.problem = f"Flickr refused: {error.message or error}"
+            progress.note(job.problem)
+        summary = job.summary(status)
+        cat.finish_run(run_id, status, job.api.calls if job.api else 0, job.bytes(), summary)
+        cat.close()
+        return code, summary
+
+
+def _disk_full(error: BaseException) -> bool:
+    import errno
+
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    return "full" in str(error)
+
+
+class Backup:
+    def __init__(self, options: BackupOptions, creds: Credentials, cat: Catalog, progress: Progress):
+        self.options = options
+        self.creds = creds
+        self.cat = cat
+        self.progress = progress
+        self.api: Api | None = None
+        self.account: dict = {}
+        self.listing = None
+        self.downloads = None
+        self.recovered: dict = {}
+        self.problem: str | None = None
+        self.started = time.monotonic()
+        self.notes: list[str] = []
+
+    async def run(self) -> None:
+        dest = self.options.dest
+        self.recovered = recover(self.cat, dest)
+        endpoints = Endpoints(self.options.api_base) if self.options.api_base else Endpoints()
+        quota = Quota(self.creds.api_key, self.options.api_rate, state_dir(),
+                      on_wait=lambda s: self.progress.note(
+                          f"API quota ({self.options.api_rate[0]} calls per {self.options.api_rate[1]:g} s) "
+                          f"spent: waiting {s:.0f} s, then going on."))
+        timeout = aiohttp.ClientTimeout(total=None, connect=30, sock_read=120)
+        connector = aiohttp.TCPConnector(limit=self.options.concurrency + 4)
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector,
+                                         headers={"User-Agent": "flickr-exodus"}) as session:
+            self.api = Api(self.creds, endpoints, quota, session)
+            crawler = Crawler(self.api, self.cat, self.progress)
+            self.account = await crawler.who()
+            self.progress.note(f"Backing up {self.account['username']} ({self.account['count']} items on Flickr) "
+                               f"into {dest}")
+            self.listing = await crawler.listing(self.account.get("count"))
+            for note in self.listing.notes:
+                self.progress.note(note)
+            await crawler.albums()
+            await crawler.collections()
+            self.check_space()
+            downloader = Downloader(dest, self.cat, self.api, session, self.progress, self.options.concurrency)
+            self.downloads = downloader.stats
+
+            async def metadata() -> None:
+                await crawler.comments()
+                await crawler.favorites()
+
+            async with asyncio.TaskGroup() as group:
+                group.create_task(downloader.run())
+                group.create_task(metadata())
+        write_sidecars(self.cat, dest)
+        build_views(self.cat, dest)
+
+    def check_space(self) -> None:
+        totals = self.cat.fetch_totals()
+        needed = int(totals["pixels"] * BYTES_PER_PIXEL + totals["videos"] * BYTES_PER_VIDEO)
+        free = shutil.disk_usage(self.options.dest).free
+        if totals["items"]:
+            self.progress.note(f"{totals['items']} files to fetch, roughly {needed / 1e9:.1f} GB; "
+                               f"{free / 1e9:.1f} GB free.")
+        if needed > free:
+            self.notes.append(f"the disk may be too small: about {needed / 1e9:.1f} GB needed, "
+                              f"{free / 1e9:.1f} GB free")
+            self.progress.note("Warning: " + self.notes[-1] + ". exodus stops cleanly if it fills up.")
+
+    def bytes(self) -> int:
+        return self.downloads.bytes if self.downloads else 0
+
+    def exit_code(self) -> int:
+        counts = self.cat.counts()
+        if counts["failed"] or (self.listing and not self.listing.complete):
+            return EXIT_PROBLEMS
+        if counts["needs_manual"] or counts["original_unavailable"]:
+            return EXIT_NEEDS_USER
+        return EXIT_OK
+
+    def summary(self, status: str) -> dict:
+        counts = self.cat.counts()
+        failed = self.cat.problems(("failed",), limit=100)
+        needs = self.cat.problems(("needs_manual", "original_unavailable"), limit=100)
+        listing = self.listing
+        d = self.downloads
+        return {
+            "ok": status == "done" and not counts["failed"] and bool(listing and listing.complete),
+            "status": status,
+            "dest": str(self.options.dest),
+            "account": {k: self.account.get(k) for k in ("nsid", "username", "count")},
+            "listing": None if listing is None else {
+                "total": listing.total, "listed": listing.listed, "rounds": listing.rounds,
+                "complete": listing.complete, "gone": listing.gone},
+            "counts": counts,
+            "bytes_on_disk": self.cat.bytes_on_disk(),
+            "this_run": {
+                "downloaded": d.downloaded if d else 0, "bytes": d.bytes if d else 0,
+                "retries": (d.retries if d else 0) + (self.api.retries if self.api else 0),
+                "cdn_throttled": d.throttled if d else 0,
+                "api_calls": self.api.calls if self.api else 0,
+                "quota_wait_s": round(self.api.quota.waited, 1) if self.api else 0,
+                "seconds": round(time.monotonic() - self.started, 2),
+                "recovered": self.recovered,
+            },
+            "failed": [{"id": r["id"], "title": r["title"], "reason": r["reason"]} for r in failed],
+            "needs_user": [{"id": r["id"], "title": r["title"], "state": r["state"], "reason": r["reason"]}
+                           for r in needs],
+            "notes": (listing.notes if listing else []) + self.notes + ([self.problem] if self.problem else []),
+        }

@@ -1,0 +1,80 @@
+"""Tables of the catalog (design.md contract: these names; more columns are welcome).
+
+Every table keeps what Flickr sent (`raw`, JSON) beside the parsed columns, so nothing
+Flickr said is lost to a parsing decision made today.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+
+TABLES: dict[str, tuple[dict, dict]] = {
+    # name: (columns, options)
+    "photos": ({
+        "id": str, "media": str, "title": str, "description": str, "date_taken": str,
+        "date_upload": int, "last_update": int, "license": int, "is_public": int,
+        "is_friend": int, "is_family": int, "latitude": float, "longitude": float,
+        "original_format": str, "path": str, "size": int, "sha256": str, "state": str,
+        "verified_at": str, "raw": str,
+        # beyond the contract
+        "secret": str, "original_secret": str, "server": str, "accuracy": int,
+        "taken_granularity": int, "taken_unknown": int, "safety_level": int, "views": int,
+        "o_width": int, "o_height": int, "url_o": str, "source_url": str,
+        "video_source": str,       # getSizes "Video Original" (videos)
+        "etag": str,               # of the download in progress, for If-Range
+        "expected_size": int,      # the Content-Length Flickr sent for the whole file
+        "reason": str,             # why failed / needs_manual / unavailable
+        "attempts": int, "downloaded_at": str, "first_seen": str,
+        "count_comments": int, "comments_synced": int,  # comment count when last fetched
+        "listed_pass": int,        # the last listing pass that saw the item
+        "sidecar_dirty": int, "deep_done": int,
+    }, {"pk": "id", "not_null": {"state"}, "defaults": {"state": "pending", "sidecar_dirty": 1,
+                                                       "deep_done": 0, "attempts": 0}}),
+    "albums": ({
+        "id": str, "title": str, "description": str, "primary_id": str, "count_photos": int,
+        "count_videos": int, "count_comments": int, "comments_synced": int, "count_views": int,
+        "date_create": int, "date_update": int, "synced_update": str, "gone": int, "raw": str,
+    }, {"pk": "id", "defaults": {"gone": 0}}),
+    "album_photos": ({"album_id": str, "photo_id": str, "position": int},
+                     {"pk": ("album_id", "photo_id")}),
+    "collections": ({"id": str, "parent_id": str, "position": int, "title": str,
+                     "description": str, "raw": str}, {"pk": "id"}),
+    "collection_albums": ({"collection_id": str, "album_id": str, "position": int},
+                          {"pk": ("collection_id", "album_id")}),
+    "comments": ({"id": str, "photo_id": str, "album_id": str, "author": str, "authorname": str,
+                  "realname": str, "date_create": int, "permalink": str, "text": str, "raw": str},
+                 {"pk": "id"}),
+    "tags": ({"photo_id": str, "tag": str, "machine": int, "raw": str},
+             {"pk": ("photo_id", "tag")}),
+    "notes": ({"id": str, "photo_id": str, "author": str, "authorname": str, "x": int, "y": int,
+               "w": int, "h": int, "text": str, "raw": str}, {"pk": "id"}),
+    "people": ({"photo_id": str, "nsid": str, "username": str, "realname": str, "raw": str},
+               {"pk": ("photo_id", "nsid")}),
+    "favorites": ({"id": str, "owner": str, "title": str, "date_faved": int, "url": str, "raw": str},
+                  {"pk": "id"}),
+    "runs": ({"id": int, "command": str, "started_at": str, "finished_at": str, "status": str,
+              "api_calls": int, "bytes": int, "summary": str}, {"pk": "id"}),
+    "deletions": ({"id": int, "photo_id": str, "run_id": int, "intent_at": str, "result": str,
+                   "result_at": str, "detail": str, "raw": str}, {"pk": "id"}),
+    "meta": ({"key": str, "value": str}, {"pk": "key"}),
+}
+
+INDEXES = [
+    ("photos", ["state"]), ("photos", ["listed_pass"]), ("album_photos", ["photo_id"]),
+    ("comments", ["photo_id"]), ("comments", ["album_id"]), ("deletions", ["photo_id"]),
+]
+
+
+def create(db: sqlite_utils.Database) -> None:
+    for name, (columns, options) in TABLES.items():
+        table = db[name]
+        if not table.exists():
+            table.create(columns, **options)
+        else:  # a newer exodus may add columns; never drop any
+            missing = {c: t for c, t in columns.items() if c not in table.columns_dict}
+            for column, kind in missing.items():
+                table.add_column(column, kind)
+    for name, columns in INDEXES:
+        db[name].create_index(columns, if_not_exists=True)

@@ -1,0 +1,274 @@
+"""Reads and writes of the catalog. Each method that changes something commits before it
+returns, so a crash (even kill -9) loses at most the step in flight."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import sqlite_utils
+
+from . import schema
+
+STATES = ("pending", "downloaded", "failed", "original_unavailable", "needs_manual",
+          "remote_gone", "deleted_remote")
+# States a backup run tries to (re)fetch.
+TO_FETCH = ("pending", "failed", "needs_manual")
+# Columns a listing sets; everything else (state, path, hashes...) belongs to exodus.
+LISTED_COLUMNS = (
+    "media", "title", "description", "date_taken", "date_upload", "last_update", "license",
+    "is_public", "is_friend", "is_family", "latitude", "longitude", "accuracy", "original_format",
+    "secret", "original_secret", "server", "taken_granularity", "taken_unknown", "safety_level",
+    "views", "o_width", "o_height", "url_o", "source_url", "count_comments", "listed_pass", "raw",
+)
+
+
+class CatalogError(Exception):
+    pass
+
+
+def now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class Catalog:
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable against a killed process (not a power cut), at a fraction
+            # of the fsyncs; the files themselves are fsynced before they count.
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=OFF")
+            self.db = sqlite_utils.Database(conn)
+            with self.tx():
+                schema.create(self.db)
+        except sqlite3.DatabaseError as error:
+            raise CatalogError(f"{path}: not a usable exodus catalog ({error})") from None
+
+    @classmethod
+    def open(cls, dest: Path) -> "Catalog":
+        return cls(dest / "catalog.db")
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    @contextmanager
+    def tx(self):
+        """One transaction: all or nothing, committed on exit."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def one(self, sql: str, params: Iterable = ()):
+        row = self.db.execute(sql, tuple(params)).fetchone()
+        return row[0] if row else None
+
+    def rows(self, sql: str, params: Iterable = ()) -> list[dict]:
+        return list(self.db.query(sql, tuple(params)))
+
+    # --- meta ----------------------------------------------------------------------
+    def get(self, key: str, default=None):
+        value = self.one("SELECT value FROM meta WHERE key = ?", [key])
+        return json.loads(value) if value is not None else default
+
+    def put(self, key: str, value) -> None:
+        with self.tx() as conn:
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
+                         "SET value = excluded.value", (key, dumps(value)))
+
+    # --- runs ----------------------------------------------------------------------
+    def start_run(self, command: str) -> int:
+        with self.tx() as conn:
+            cursor = conn.execute("INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')",
+                                  (command, now_iso()))
+            return cursor.lastrowid
+
+    def finish_run(self, run_id: int, status: str, api_calls: int, nbytes: int, summary: dict) -> None:
+        with self.tx() as conn:
+            conn.execute("UPDATE runs SET finished_at = ?, status = ?, api_calls = ?, bytes = ?, "
+                         "summary = ? WHERE id = ?",
+                         (now_iso(), status, api_calls, nbytes, dumps(summary), run_id))
+
+    # --- listing -------------------------------------------------------------------
+    def record_listing(self, items: list[dict], tags: dict[str, list[tuple[str, int]]],
+                       checkpoint: dict) -> None:
+        """One listing page: its items (listing columns only; exodus's own columns of
+        known items are left alone), their tags, and the checkpoint, in one commit."""
+        cols = ("id",) + LISTED_COLUMNS
+        updates = ", ".join(f"{c} = excluded.{c}" for c in LISTED_COLUMNS)
+        # A changed item needs its sidecar rewritten.
+        sql = (f"INSERT INTO photos ({', '.join(cols)}, state, first_seen, sidecar_dirty) "
+               f"VALUES ({', '.join('?' * len(cols))}, 'pending', ?, 1) ON CONFLICT(id) DO UPDATE SET "
+               f"{updates}, sidecar_dirty = CASE WHEN photos.raw IS excluded.raw "
+               f"THEN photos.sidecar_dirty ELSE 1 END, "
+               # Listed again after being taken for gone (a short listing): back it comes.
+               f"state = CASE WHEN photos.state != 'remote_gone' THEN photos.state "
+               f"WHEN photos.sha256 IS NULL THEN 'pending' ELSE 'downloaded' END")
+        stamp = now_iso()
+        with self.tx() as conn:
+            conn.executemany(sql, [tuple(item.get(c) for c in cols) + (stamp,) for item in items])
+            ids = [item["id"] for item in items]
+            conn.executemany("DELETE FROM tags WHERE photo_id = ?", [(i,) for i in ids])
+            conn.executemany("INSERT OR IGNORE INTO tags (photo_id, tag, machine, raw) VALUES (?, ?, ?, ?)",
+                             [(pid, tag, machine, dumps(tag)) for pid, rows in tags.items()
+                              for tag, machine in rows])
+            conn.execute("INSERT INTO meta (key, value) VALUES ('listing', ?) ON CONFLICT(key) "
+                         "DO UPDATE SET value = excluded.value", (dumps(checkpoint),))
+
+    def count_listed(self, pass_no: int) -> int:
+        return self.one("SELECT count(*) FROM photos WHERE listed_pass = ?", [pass_no])
+
+    def mark_unlisted_gone(self, pass_no: int) -> int:
+        """After a complete listing: items Flickr no longer lists were deleted there by
+        someone else. Their local copies stay."""
+        with self.tx() as conn:
+            cursor = conn.execute(
+                "UPDATE photos SET state = 'remote_gone', reason = 'no longer on Flickr' "
+                "WHERE (listed_pass IS NULL OR listed_pass < ?) AND state NOT IN "
+                "('remote_gone', 'deleted_remote')", (pass_no,))
+            return cursor.rowcount
+
+    # --- albums and collections ------------------------------------------------------
+    def upsert_albums(self, albums: list[dict]) -> None:
+        cols = ("id", "title", "description", "primary_id", "count_photos", "count_videos",
+                "count_comments", "count_views", "date_create", "date_update", "raw")
+        sql = (f"INSERT INTO albums ({', '.join(cols)}, gone) VALUES ({', '.join('?' * len(cols))}, 0) "
+               f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in cols[1:])}, gone = 0")
+        with self.tx() as conn:
+            conn.executemany(sql, [tuple(a.get(c) for c in cols) for a in albums])
+
+    def mark_albums_gone(self, present: set[str]) -> None:
+        with self.tx() as conn:
+            for (album_id,) in conn.execute("SELECT id FROM albums WHERE gone = 0").fetchall():
+                if album_id not in present:
+                    conn.execute("UPDATE albums SET gone = 1 WHERE id = ?", (album_id,))
+
+    def set_album_photos(self, album_id: str, photo_ids: list[str], version: str) -> None:
+        with self.tx() as conn:
+            old = [r[0] for r in conn.execute("SELECT photo_id FROM album_photos WHERE album_id = ?", (album_id,))]
+            conn.execute("DELETE FROM album_photos WHERE album_id = ?", (album_id,))
+            conn.executemany("INSERT OR IGNORE INTO album_photos (album_id, photo_id, position) VALUES (?, ?, ?)",
+                             [(album_id, pid, n) for n, pid in enumerate(photo_ids, 1)])
+            conn.executemany("UPDATE photos SET sidecar_dirty = 1 WHERE id = ?",
+                             [(pid,) for pid in set(old) ^ set(photo_ids)])
+            conn.execute("UPDATE albums SET synced_update = ? WHERE id = ?", (version, album_id))
+
+    def replace_collections(self, nodes: list[dict]) -> None:
+        with self.tx() as conn:
+            conn.execute("DELETE FROM collections")
+            conn.execute("DELETE FROM collection_albums")
+            for node in nodes:
+                conn.execute("INSERT OR REPLACE INTO collections (id, parent_id, position, title, description, raw) "
+                             "VALUES (?, ?, ?, ?, ?, ?)", (node["id"], node["parent_id"], node["position"],
+                                                          node["title"], node["description"], dumps(node["raw"])))
+                conn.executemany("INSERT OR IGNORE INTO collection_albums (collection_id, album_id, position) "
+                                 "VALUES (?, ?, ?)", [(node["id"], a, n) for n, a in enumerate(node["album_ids"], 1)])
+
+    # --- comments and favorites --------------------------------------------------------
+    def photos_needing_comments(self) -> list[str]:
+        """Items whose comments changed since fetched (all items when Flickr sent no count)."""
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM photos WHERE state NOT IN ('remote_gone', 'deleted_remote') AND "
+            "((count_comments IS NULL AND comments_synced IS NULL) OR "
+            "(count_comments > 0 AND (comments_synced IS NULL OR comments_synced != count_comments)) OR "
+            "(count_comments = 0 AND comments_synced > 0)) ORDER BY id")]
+
+    def albums_needing_comments(self) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT id FROM albums WHERE gone = 0 AND ((count_comments IS NULL AND comments_synced IS NULL) OR "
+            "(count_comments > 0 AND (comments_synced IS NULL OR comments_synced != count_comments))) ORDER BY id")]
+
+    def set_comments(self, owner_column: str, owner_id: str, comments: list[dict], count: int) -> None:
+        assert owner_column in ("photo_id", "album_id")
+        table = "photos" if owner_column == "photo_id" else "albums"
+        with self.tx() as conn:
+            conn.execute(f"DELETE FROM comments WHERE {owner_column} = ?", (owner_id,))
+            conn.executemany(
+                f"INSERT OR REPLACE INTO comments (id, {owner_column}, author, authorname, realname, "
+                "date_create, permalink, text, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(c["id"], owner_id, c["author"], c["authorname"], c["realname"], c["date_create"],
+                  c["permalink"], c["text"], dumps(c["raw"])) for c in comments])
+            extra = ", sidecar_dirty = 1" if table == "photos" else ""
+            conn.execute(f"UPDATE {table} SET comments_synced = ?{extra} WHERE id = ?", (count, owner_id))
+
+    def replace_favorites(self, rows: list[dict]) -> None:
+        with self.tx() as conn:
+            conn.execute("DELETE FROM favorites")
+            conn.executemany("INSERT OR REPLACE INTO favorites (id, owner, title, date_faved, url, raw) "
+                             "VALUES (?, ?, ?, ?, ?, ?)",
+                             [(r["id"], r["owner"], r["title"], r["date_faved"], r["url"], dumps(r["raw"]))
+                              for r in rows])
+
+    # --- downloads -------------------------------------------------------------------
+    def to_fetch(self, batch: int = 500) -> Iterator[dict]:
+        """Items to download, in id order, a batch at a time (memory stays flat)."""
+        last = ""
+        marks = ", ".join("?" * len(TO_FETCH))
+        while True:
+            rows = self.rows(f"SELECT id, media, title, date_taken, taken_unknown, original_format, "
+                             f"path, url_o, source_url, video_source, etag, expected_size, state, "
+                             f"o_width, o_height FROM photos WHERE state IN ({marks}) AND id > ? "
+                             f"ORDER BY id LIMIT ?", [*TO_FETCH, last, batch])
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1]["id"]
+
+    def fetch_totals(self) -> dict:
+        marks = ", ".join("?" * len(TO_FETCH))
+        row = self.db.execute(
+            f"SELECT count(*), sum(media = 'video'), sum(coalesce(o_width, 0) * coalesce(o_height, 0)) "
+            f"FROM photos WHERE state IN ({marks})", TO_FETCH).fetchone()
+        return {"items": row[0] or 0, "videos": row[1] or 0, "pixels": row[2] or 0}
+
+    def update(self, item_id: str, **columns) -> None:
+        sets = ", ".join(f"{c} = ?" for c in columns)
+        with self.tx() as conn:
+            conn.execute(f"UPDATE photos SET {sets} WHERE id = ?", (*columns.values(), item_id))
+
+    def downloaded(self, batch: int = 1000) -> Iterator[dict]:
+        last = ""
+        while True:
+            rows = self.rows("SELECT id, path, size, sha256 FROM photos WHERE state = 'downloaded' "
+                             "AND id > ? ORDER BY id LIMIT ?", [last, batch])
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1]["id"]
+
+    # --- reports ---------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        out = {state: 0 for state in STATES}
+        for state, n in self.db.execute("SELECT state, count(*) FROM photos GROUP BY state"):
+            out[state] = n
+        return out
+
+    def bytes_on_disk(self) -> int:
+        return self.one("SELECT coalesce(sum(size), 0) FROM photos WHERE state IN "
+                        "('downloaded', 'remote_gone', 'deleted_remote') AND sha256 IS NOT NULL") or 0
+
+    def problems(self, states: tuple[str, ...], limit: int | None = None) -> list[dict]:
+        marks = ", ".join("?" * len(states))
+        sql = (f"SELECT id, media, title, state, reason FROM photos WHERE state IN ({marks}) "
+               f"ORDER BY state, id")
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return self.rows(sql, states)

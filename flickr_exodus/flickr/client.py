@@ -1,0 +1,187 @@
+"""Every Flickr API call goes through `Api.call`: signed by flickrapi's OAuth client,
+counted against the quota, retried by one policy, answered as a parsed dict.
+
+Retry policy (reference §3): 429 -> wait (Retry-After when sent) and go on, without limit;
+5xx, connection errors, codes 105/106/201 and unparseable bodies -> exponential backoff
+with jitter, a bounded number of times; every other {"stat":"fail"} is final.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import aiohttp
+from flickrapi.auth import FlickrAccessToken, OAuthFlickrInterface
+from flickrapi.tokencache import SimpleTokenCache
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
+
+from .credentials import Credentials
+from .errors import RETRYABLE_CODES, FlickrError, Throttled, Transient
+from .quota import Quota
+
+log = logging.getLogger("exodus.flickr")
+
+FLICKR_BASE = "https://www.flickr.com"
+FLICKR_HOSTS = ("flickr.com", "staticflickr.com")
+
+
+def backoff_base() -> float:
+    """First retry pause in seconds (doubles each time). EXODUS_BACKOFF tunes it."""
+    try:
+        return max(0.0, float(os.environ.get("EXODUS_BACKOFF", "1")))
+    except ValueError:
+        return 1.0
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where Flickr lives. `--api-base` moves all of it (REST, OAuth, CDN, video) elsewhere."""
+
+    base: str = FLICKR_BASE
+
+    @property
+    def custom(self) -> bool:
+        return self.base.rstrip("/") != FLICKR_BASE
+
+    @property
+    def rest(self) -> str:
+        return f"{self.base.rstrip('/')}/services/rest/" if self.custom else "https://api.flickr.com/services/rest/"
+
+    def oauth(self, step: str) -> str:
+        return f"{self.base.rstrip('/')}/services/oauth/{step}"
+
+    def rebase(self, url: str) -> str:
+        """A Flickr URL (CDN, video, page) moved onto the custom base, if there is one."""
+        if not self.custom or not url:
+            return url
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if not any(host == h or host.endswith("." + h) for h in FLICKR_HOSTS):
+            return url
+        base = urlsplit(self.base)
+        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, parts.fragment))
+
+
+def oauth_interface(creds: Credentials, endpoints: Endpoints) -> OAuthFlickrInterface:
+    cache = SimpleTokenCache()
+    if creds.token:
+        cache.token = FlickrAccessToken(creds.token, creds.token_secret, creds.perms or "read")
+    oauth = OAuthFlickrInterface(creds.api_key, creds.api_secret, cache)
+    oauth.REQUEST_TOKEN_URL = endpoints.oauth("request_token")
+    oauth.AUTHORIZE_URL = endpoints.oauth("authorize")
+    oauth.ACCESS_TOKEN_URL = endpoints.oauth("access_token")
+    return oauth
+
+
+class Api:
+    def __init__(self, creds: Credentials, endpoints: Endpoints, quota: Quota,
+                 session: aiohttp.ClientSession, attempts: int = 8):
+        self.creds = creds
+        self.endpoints = endpoints
+        self.quota = quota
+        self.session = session
+        self.attempts = attempts
+        self._signer = oauth_interface(creds, endpoints).oauth.client  # oauthlib, via flickrapi
+        self.calls = 0  # requests sent, retries included
+        self.retries = 0
+
+    def sign(self, method: str, url: str, body: str | None = None) -> dict[str, str]:
+        """OAuth 1.0a headers for one request (a fresh nonce each time)."""
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {}
+        _, signed, _ = self._signer.sign(url, http_method=method, body=body, headers=headers)
+        # requests-oauthlib's client (as flickrapi builds it) answers in bytes.
+        return {_str(k): _str(v) for k, v in signed.items()}
+
+    async def call(self, method: str, **params) -> dict:
+        """One API method, retried per the policy; FlickrError when Flickr says no."""
+        fields = {"method": method, "format": "json", "nojsoncallback": "1",
+                  **{k: str(v) for k, v in params.items() if v is not None}}
+        failures = 0
+
+        def stop(state: RetryCallState) -> bool:
+            nonlocal failures
+            error = state.outcome.exception()
+            if isinstance(error, Throttled):
+                return False  # throttling never ends a run
+            failures += 1
+            return failures >= self.attempts
+
+        async for attempt in AsyncRetrying(retry=retry_if_exception_type(Transient), stop=stop,
+                                           wait=wait_policy, reraise=True,
+                                           before_sleep=self._note_retry(method)):
+            with attempt:
+                return await self._once(fields)
+        raise AssertionError("unreachable")
+
+    def _note_retry(self, method: str):
+        def note(state: RetryCallState) -> None:
+            self.retries += 1
+            log.info("retrying %s after: %s", method, state.outcome.exception())
+        return note
+
+    async def _once(self, fields: dict) -> dict:
+        body = urlencode(fields)
+        async with self.quota.slot():
+            self.calls += 1
+            headers = self.sign("POST", self.endpoints.rest, body)
+            try:
+                async with self.session.post(self.endpoints.rest, data=body.encode(), headers=headers) as response:
+                    raw = await response.read()
+                    status = response.status
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as error:
+                raise Transient(f"connection: {type(error).__name__}") from None
+        if status == 429:
+            raise Throttled("HTTP 429 (over Flickr's quota)", retry_after)
+        if status >= 500:
+            raise Transient(f"HTTP {status}", retry_after)
+        if status != 200:
+            # OAuth refusals are plain text (reference §3): say what Flickr said.
+            text = raw[:200].decode("utf-8", "replace").strip()
+            raise FlickrError(None, f"HTTP {status}: {text}")
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise Transient("unparseable answer") from None
+        if not isinstance(data, dict):
+            raise Transient("unparseable answer")
+        if data.get("stat") == "fail":
+            code = _int(data.get("code"))
+            message = str(data.get("message", ""))
+            if code in RETRYABLE_CODES:
+                raise Transient(f"Flickr error {code}: {message}")
+            raise FlickrError(code, message)
+        return data
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None  # an HTTP date: rare, and the backoff covers it
+
+
+def wait_policy(state: RetryCallState) -> float:
+    """Retry-After when Flickr sends one; else exponential with full jitter, capped."""
+    error = state.outcome.exception()
+    if isinstance(error, Transient) and error.retry_after is not None:
+        return error.retry_after
+    ceiling = min(60.0, backoff_base() * 2 ** min(state.attempt_number - 1, 10))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def _str(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

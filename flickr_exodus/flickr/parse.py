@@ -1,0 +1,261 @@
+"""Tolerant reading of Flickr's JSON: numbers come as strings or ints, text hides in
+{"_content": ...}, fields go missing (reference §2). Everything here takes the dict Flickr
+sent and returns plain Python values; nothing raises on an odd shape.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+
+def text(value) -> str:
+    """'x', {'_content': 'x'}, 5, None -> 'x', 'x', '5', ''."""
+    if isinstance(value, dict):
+        value = value.get("_content", "")
+    if value is None:
+        return ""
+    return str(value)
+
+
+def num(value, default: int | None = None) -> int | None:
+    if isinstance(value, dict):
+        value = value.get("_content")
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    try:
+        return int(float(str(value).strip()))
+    except (TypeError, ValueError):
+        return default
+
+
+def real(value, default: float | None = None) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def as_list(value) -> list:
+    """A repeated element: a list, a single dict (XML-to-JSON of one child), or absent."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+_TAKEN = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+
+
+def date_parts(taken: str) -> tuple[str, str, str] | None:
+    """'2019-07-04 12:00:00' -> ('2019', '07', '04'); None when not a real date."""
+    match = _TAKEN.match(taken or "")
+    if not match or match.group(1) == "0000" or match.group(2) == "00" or match.group(3) == "00":
+        return None
+    return match.group(1), match.group(2), match.group(3)
+
+
+@dataclass
+class Page:
+    page: int
+    pages: int
+    total: int
+    rows: list[dict]
+
+
+def page(data: dict, root: str, row: str) -> Page:
+    """A paged listing: photos/photo, photoset/photo, photosets/photoset, ..."""
+    body = data.get(root) or {}
+    rows = [r for r in as_list(body.get(row)) if isinstance(r, dict) and r.get("id") is not None]
+    number = num(body.get("page"), 1) or 1
+    pages = num(body.get("pages"), None)
+    total = num(body.get("total"), None)
+    if total is None:
+        total = len(rows)
+    if pages is None:
+        perpage = num(body.get("perpage") or body.get("per_page"), len(rows) or 1) or 1
+        pages = -(-total // perpage) if total else 1
+    return Page(number, max(pages, 1) if total else max(pages, 0), total, rows)
+
+
+@dataclass
+class Listed:
+    """One photo or video as a listing with extras describes it."""
+
+    id: str
+    media: str
+    title: str
+    description: str
+    date_taken: str | None
+    taken_granularity: int | None
+    taken_unknown: bool
+    date_upload: int | None
+    last_update: int | None
+    license: int | None
+    is_public: int | None
+    is_friend: int | None
+    is_family: int | None
+    latitude: float | None
+    longitude: float | None
+    accuracy: int | None
+    original_format: str | None
+    original_secret: str | None
+    secret: str
+    server: str
+    url_o: str | None
+    o_width: int | None
+    o_height: int | None
+    tags: list[str] = field(default_factory=list)
+    machine_tags: list[str] = field(default_factory=list)
+    count_comments: int | None = None
+    safety_level: int | None = None
+    views: int | None = None
+    largest_url: str | None = None  # the biggest size the listing offers (free accounts)
+    largest_width: int | None = None
+    largest_height: int | None = None
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Listed":
+        lat, lon = real(d.get("latitude")), real(d.get("longitude"))
+        geotagged = bool(lat or lon) or bool(num(d.get("accuracy"), 0))
+        largest = _largest(d)
+        return cls(
+            id=str(d["id"]),
+            media="video" if text(d.get("media")) == "video" else "photo",
+            title=text(d.get("title")),
+            description=text(d.get("description")),
+            date_taken=text(d.get("datetaken")) or None,
+            taken_granularity=num(d.get("datetakengranularity")),
+            taken_unknown=num(d.get("datetakenunknown"), 0) == 1,
+            date_upload=num(d.get("dateupload")),
+            last_update=num(d.get("lastupdate")),
+            license=num(d.get("license")),
+            is_public=num(d.get("ispublic")),
+            is_friend=num(d.get("isfriend")),
+            is_family=num(d.get("isfamily")),
+            latitude=lat if geotagged else None,
+            longitude=lon if geotagged else None,
+            accuracy=num(d.get("accuracy")) if geotagged else None,
+            original_format=(text(d.get("originalformat")) or None),
+            original_secret=(text(d.get("originalsecret")) or None),
+            secret=text(d.get("secret")),
+            server=text(d.get("server")),
+            url_o=text(d.get("url_o")) or None,
+            o_width=num(d.get("o_width"), num(d.get("width_o"))),
+            o_height=num(d.get("o_height"), num(d.get("height_o"))),
+            tags=text(d.get("tags")).split(),
+            machine_tags=text(d.get("machine_tags")).split(),
+            count_comments=num(d.get("count_comments")),
+            safety_level=num(d.get("safety_level")),
+            views=num(d.get("views"), num(d.get("count_views"))),
+            largest_url=largest[0], largest_width=largest[1], largest_height=largest[2],
+        )
+
+
+# Listing size codes, smallest to largest (url_<code>).
+SIZE_CODES = ("sq", "t", "q", "s", "n", "w", "m", "z", "c", "l", "h", "k", "3k", "4k", "f", "5k", "6k", "o")
+
+
+def _largest(d: dict) -> tuple[str | None, int | None, int | None]:
+    for code in reversed(SIZE_CODES):
+        url = text(d.get(f"url_{code}"))
+        if url:
+            return url, num(d.get(f"width_{code}")), num(d.get(f"height_{code}"))
+    return None, None, None
+
+
+@dataclass
+class Size:
+    label: str
+    width: int | None
+    height: int | None
+    source: str
+    media: str
+
+
+def sizes(data: dict) -> list[Size]:
+    body = data.get("sizes") or {}
+    out = []
+    for s in as_list(body.get("size")):
+        if isinstance(s, dict) and s.get("source"):
+            out.append(Size(text(s.get("label")), num(s.get("width")), num(s.get("height")),
+                            text(s.get("source")), text(s.get("media")) or "photo"))
+    return out
+
+
+def video_original(data: dict) -> Size | None:
+    """getSizes' "Video Original" (owner only), the only way to a video's true original."""
+    return next((s for s in sizes(data) if s.label == "Video Original"), None)
+
+
+def comments(data: dict) -> list[dict]:
+    body = data.get("comments") or {}
+    out = []
+    for c in as_list(body.get("comment")):
+        if isinstance(c, dict) and c.get("id"):
+            out.append({"id": str(c["id"]), "author": text(c.get("author")),
+                        "authorname": text(c.get("authorname")),
+                        "realname": text(c.get("realname")),
+                        "date_create": num(c.get("datecreate")),
+                        "permalink": text(c.get("permalink")), "text": text(c.get("_content")),
+                        "raw": c})
+    return out
+
+
+def album(d: dict) -> dict:
+    """A photosets.getList entry."""
+    photos, videos = num(d.get("photos"), 0) or 0, num(d.get("videos"), 0) or 0
+    return {"id": str(d["id"]), "title": text(d.get("title")), "description": text(d.get("description")),
+            "primary_id": text(d.get("primary")) or None, "count_photos": photos,
+            "count_videos": videos, "count_comments": num(d.get("count_comments")),
+            "date_create": num(d.get("date_create")), "date_update": num(d.get("date_update")),
+            "count_views": num(d.get("count_views"))}
+
+
+@dataclass
+class CollectionNode:
+    id: str
+    parent_id: str | None
+    position: int
+    title: str
+    description: str
+    album_ids: list[str]
+    raw: dict
+
+
+def collection_tree(data: dict) -> list[CollectionNode]:
+    """collections.getTree, flattened parents first; nesting is any depth."""
+    out: list[CollectionNode] = []
+
+    def walk(nodes, parent):
+        for position, node in enumerate(as_list(nodes)):
+            if not isinstance(node, dict) or not node.get("id"):
+                continue
+            sets = [str(s["id"]) for s in as_list(node.get("set")) if isinstance(s, dict) and s.get("id")]
+            shallow = {k: v for k, v in node.items() if k not in ("collection", "set")}
+            out.append(CollectionNode(str(node["id"]), parent, position, text(node.get("title")),
+                                      text(node.get("description")), sets,
+                                      {**shallow, "set": as_list(node.get("set"))}))
+            walk(node.get("collection"), str(node["id"]))
+
+    walk((data.get("collections") or {}).get("collection"), None)
+    return out
+
+
+def person(data: dict) -> dict:
+    p = data.get("person") or {}
+    photos = p.get("photos") or {}
+    return {"nsid": text(p.get("nsid") or p.get("id")), "username": text(p.get("username")),
+            "realname": text(p.get("realname")), "count": num(photos.get("count")),
+            "path_alias": text(p.get("path_alias")) or None, "ispro": num(p.get("ispro"))}
+
+
+def login(data: dict) -> dict:
+    """test.login / auth.oauth.checkToken: who the token belongs to, and its perms."""
+    user = data.get("user") or (data.get("oauth") or {}).get("user") or {}
+    perms = text((data.get("oauth") or {}).get("perms")) or None
+    return {"nsid": text(user.get("id") or user.get("nsid")),
+            "username": text(user.get("username")), "perms": perms}
