@@ -6,7 +6,12 @@ both sides.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import flickrapi
@@ -115,3 +120,59 @@ def sb():
 
 def jsonl(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+# --- running exodus itself ------------------------------------------------------------
+
+EXODUS = [sys.executable, "-m", "flickr_exodus"]
+
+
+def exodus_env(client: Client, home: Path, **extra: str) -> dict:
+    """The environment a user would set to point exodus at this sandbox: its key and token,
+    its base URL, a fast client quota, short backoffs, and private config/state dirs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLICKR_", "EXODUS_"))}
+    env.update(FLICKR_API_KEY=client.info["api_key"], FLICKR_API_SECRET=client.info["api_secret"],
+               FLICKR_OAUTH_TOKEN=client.info["oauth_token"],
+               FLICKR_OAUTH_TOKEN_SECRET=client.info["oauth_token_secret"],
+               EXODUS_API_BASE=client.base, EXODUS_API_RATE="100000/1", EXODUS_BACKOFF="0.01",
+               XDG_STATE_HOME=str(home / "state"), XDG_CONFIG_HOME=str(home / "config"))
+    env.update(extra)
+    return env
+
+
+def exodus(args: list[str], env: dict, timeout: float = 110, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([*EXODUS, *args], env=env, capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def catalog_rows(dest: Path, sql: str = "SELECT * FROM photos", params=()) -> list[dict]:
+    conn = sqlite3.connect(dest / "catalog.db")
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+def assert_complete(client: Client, dest: Path) -> dict[str, dict]:
+    """Every item of the sandbox's account is in the catalog as downloaded, its file's
+    sha256 equals the manifest's, and no .part is left. Returns the catalog rows by id."""
+    manifest = {i: m for i, m in client.manifest().items() if not m["deleted"]}
+    rows = {r["id"]: r for r in catalog_rows(dest)}
+    assert set(manifest) <= set(rows), f"missing from the catalog: {sorted(set(manifest) - set(rows))[:5]}"
+    for item_id, expected in manifest.items():
+        row = rows[item_id]
+        assert row["state"] == "downloaded", (item_id, row["state"], row["reason"])
+        path = dest / row["path"]
+        assert path.is_file(), path
+        assert row["sha256"] == expected["sha256"] == sha256_file(path), item_id
+        assert row["size"] == expected["size"] == path.stat().st_size
+    assert not list(dest.rglob("*.part")), "a .part file was left behind"
+    return rows

@@ -26,6 +26,7 @@ EXTRAS = ("description,license,date_upload,date_taken,owner_name,original_format
           "safety_level,rotation,url_o,url_l,url_h,url_k")
 PER_PAGE = 500
 LISTING_ROUNDS = 4  # a full listing plus up to three more when paging dropped items
+SHORT_PAGE_RETRIES = 6  # per short page and round
 FAVORITE_EXTRAS = "description,license,date_taken,owner_name,tags,media,url_o"
 
 
@@ -35,6 +36,7 @@ class ListingReport:
     listed: int = 0           # distinct items seen in this pass
     account_count: int | None = None  # people.getInfo photos.count
     rounds: int = 0
+    refetched: int = 0        # short pages asked again
     complete: bool = False
     gone: int = 0
     notes: list[str] = field(default_factory=list)
@@ -83,7 +85,7 @@ class Crawler:
             self.progress.note(f"Resuming the listing at page {checkpoint['next_page']}.")
         else:
             checkpoint = {"pass": (checkpoint or {}).get("pass", 0) + 1, "round": 1,
-                          "next_page": 1, "pages": None, "total": None, "done": False}
+                          "next_page": 1, "pages": None, "total": None, "short": [], "done": False}
         pass_no = checkpoint["pass"]
         bar = self.progress.bar("listing", total=checkpoint["pages"], unit="page")
         try:
@@ -96,18 +98,20 @@ class Crawler:
                 missing = report.total - report.listed
                 self.progress.note(f"Flickr's paging skipped {missing} of {report.total} items; "
                                    f"listing again to find them (round {checkpoint['round'] + 1}).")
-                checkpoint.update(round=checkpoint["round"] + 1, next_page=1, pages=None)
+                checkpoint.update(round=checkpoint["round"] + 1, next_page=1, pages=None, short=[])
                 self.cat.put("listing", checkpoint)
                 bar.reset(total=None)
         finally:
             bar.close()
         report.rounds = checkpoint["round"]
+        report.refetched = checkpoint.get("refetched", 0)
         report.complete = report.listed >= report.total
         if report.complete:
             report.gone = self.cat.mark_unlisted_gone(pass_no)
-            if checkpoint["round"] > 1:
-                report.notes.append(f"Flickr's paging dropped items; {checkpoint['round']} listing "
-                                    f"rounds found all {report.total}.")
+            if checkpoint["round"] > 1 or checkpoint.get("refetched"):
+                report.notes.append(f"Flickr's paging dropped items; asking {checkpoint.get('refetched', 0)} "
+                                    f"short pages again ({checkpoint['round']} listing rounds) found "
+                                    f"all {report.total}.")
         else:
             report.notes.append(f"Flickr lists {report.total} items but {LISTING_ROUNDS} listing rounds "
                                 f"found only {report.listed}; run 'exodus backup' again later.")
@@ -118,28 +122,40 @@ class Crawler:
         return report
 
     async def _list_round(self, checkpoint: dict, bar) -> None:
-        rebase = self.api.endpoints.rebase
-        page_no = checkpoint["next_page"]
-        while checkpoint["pages"] is None or page_no <= checkpoint["pages"]:
-            data = await self.api.call("flickr.people.getPhotos", user_id="me", safe_search=3,
-                                       per_page=PER_PAGE, page=page_no, extras=EXTRAS)
-            page = parse.page(data, "photos", "photo")
-            rows, tags = [], {}
-            for raw in page.rows:
-                row, item_tags = listed_row(raw, checkpoint["pass"], rebase)
-                rows.append(row)
-                tags[row["id"]] = item_tags
-            # Loop 1..pages as the first answer says, never "until empty" (pages past
-            # the end repeat the last one).
-            if checkpoint["pages"] is None:
-                checkpoint["pages"] = page.pages
-                bar.reset(total=page.pages)
-                bar.update(page_no - 1)
-            checkpoint["total"] = page.total
+        """Pages next_page..pages, then the pages that came back short once more (the
+        items Flickr's paging dropped sit at their front), a few times each."""
+        while checkpoint["pages"] is None or checkpoint["next_page"] <= checkpoint["pages"]:
+            page_no = checkpoint["next_page"]
             checkpoint["next_page"] = page_no + 1
-            self.cat.record_listing(rows, tags, checkpoint)
+            await self._fetch_page(checkpoint, page_no, bar)
             bar.update(1)
-            page_no += 1
+        retries = SHORT_PAGE_RETRIES * len(checkpoint["short"])
+        while checkpoint["short"] and retries > 0 and \
+                self.cat.count_listed(checkpoint["pass"]) < (checkpoint["total"] or 0):
+            retries -= 1
+            checkpoint["refetched"] = checkpoint.get("refetched", 0) + 1
+            await self._fetch_page(checkpoint, checkpoint["short"].pop(0), bar)
+
+    async def _fetch_page(self, checkpoint: dict, page_no: int, bar) -> None:
+        data = await self.api.call("flickr.people.getPhotos", user_id="me", safe_search=3,
+                                   per_page=PER_PAGE, page=page_no, extras=EXTRAS)
+        page = parse.page(data, "photos", "photo")
+        rows, tags = [], {}
+        for raw in page.rows:
+            row, item_tags = listed_row(raw, checkpoint["pass"], self.api.endpoints.rebase)
+            rows.append(row)
+            tags[row["id"]] = item_tags
+        # Loop 1..pages as the first answer says, never "until empty" (pages past the
+        # end repeat the last one).
+        if checkpoint["pages"] is None:
+            checkpoint["pages"] = page.pages
+            bar.reset(total=page.pages)
+            bar.update(page_no - 1)
+        checkpoint["total"] = page.total
+        expected = min(PER_PAGE, page.total - (page_no - 1) * PER_PAGE)
+        if len(rows) < expected and page_no not in checkpoint["short"]:
+            checkpoint["short"].append(page_no)
+        self.cat.record_listing(rows, tags, checkpoint)
 
     async def albums(self) -> int:
         """Albums (photosets.getList), and the photos of every album changed since last

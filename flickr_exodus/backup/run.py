@@ -156,10 +156,17 @@ class Backup:
         dest = self.options.dest
         self.recovered = recover(self.cat, dest)
         endpoints = Endpoints(self.options.api_base) if self.options.api_base else Endpoints()
-        quota = Quota(self.creds.api_key, self.options.api_rate, state_dir(),
-                      on_wait=lambda s: self.progress.note(
-                          f"API quota ({self.options.api_rate[0]} calls per {self.options.api_rate[1]:g} s) "
-                          f"spent: waiting {s:.0f} s, then going on."))
+        calls, seconds = self.options.api_rate
+
+        def waiting(delay: float, spent: bool) -> None:
+            if spent:
+                self.progress.note(f"API quota ({calls} calls per {seconds:g} s) spent: waiting "
+                                   f"{delay:.1f} s, then going on.")
+            else:
+                self.progress.note(f"API quota: pacing calls to {calls} per {seconds:g} s "
+                                   f"(waits of {delay:.1f} s between calls).")
+
+        quota = Quota(self.creds.api_key, self.options.api_rate, state_dir(), on_wait=waiting)
         timeout = aiohttp.ClientTimeout(total=None, connect=30, sock_read=120)
         connector = aiohttp.TCPConnector(limit=self.options.concurrency + 4)
         async with aiohttp.ClientSession(timeout=timeout, connector=connector,
@@ -224,6 +231,7 @@ class Backup:
             "account": {k: self.account.get(k) for k in ("nsid", "username", "count")},
             "listing": None if listing is None else {
                 "total": listing.total, "listed": listing.listed, "rounds": listing.rounds,
+                "pages_asked_again": listing.refetched,
                 "complete": listing.complete, "gone": listing.gone},
             "counts": counts,
             "bytes_on_disk": self.cat.bytes_on_disk(),

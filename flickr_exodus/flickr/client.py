@@ -137,27 +137,32 @@ class Api:
                     retry_after = parse_retry_after(response.headers.get("Retry-After"))
             except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as error:
                 raise Transient(f"connection: {type(error).__name__}") from None
-        if status == 429:
-            raise Throttled("HTTP 429 (over Flickr's quota)", retry_after)
-        if status >= 500:
-            raise Transient(f"HTTP {status}", retry_after)
-        if status != 200:
-            # OAuth refusals are plain text (reference §3): say what Flickr said.
-            text = raw[:200].decode("utf-8", "replace").strip()
-            raise FlickrError(None, f"HTTP {status}: {text}")
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            raise Transient("unparseable answer") from None
-        if not isinstance(data, dict):
-            raise Transient("unparseable answer")
-        if data.get("stat") == "fail":
-            code = _int(data.get("code"))
-            message = str(data.get("message", ""))
-            if code in RETRYABLE_CODES:
-                raise Transient(f"Flickr error {code}: {message}")
-            raise FlickrError(code, message)
-        return data
+        return interpret(status, raw, retry_after)
+
+
+def interpret(status: int, raw: bytes, retry_after: float | None = None) -> dict:
+    """One answer -> its data, or the error that says what to do next."""
+    if status == 429:
+        raise Throttled("HTTP 429 (over Flickr's quota)", retry_after)
+    if status >= 500:
+        raise Transient(f"HTTP {status}", retry_after)
+    if status != 200:
+        # OAuth refusals are plain text (reference §3): say what Flickr said.
+        text = raw[:200].decode("utf-8", "replace").strip()
+        raise FlickrError(None, f"HTTP {status}: {text}")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise Transient("unparseable answer") from None
+    if not isinstance(data, dict):
+        raise Transient("unparseable answer")
+    if data.get("stat") == "fail":
+        code = _int(data.get("code"))
+        message = str(data.get("message", ""))
+        if code in RETRYABLE_CODES:
+            raise Transient(f"Flickr error {code}: {message}")
+        raise FlickrError(code, message)
+    return data
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 DEFAULT_RATE = (3600, 3600.0)
+NOTE_EVERY = 30.0  # seconds between two "pacing" notes
 
 
 def parse_rate(text: str) -> tuple[int, float]:
@@ -38,7 +39,7 @@ def parse_rate(text: str) -> tuple[int, float]:
 
 class Quota:
     def __init__(self, api_key: str, rate: tuple[int, float], directory: Path,
-                 on_wait: Callable[[float], None] | None = None):
+                 on_wait: Callable[[float, bool], None] | None = None):
         self.calls, self.seconds = rate
         digest = hashlib.sha256(api_key.encode()).hexdigest()[:16]
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -46,6 +47,7 @@ class Quota:
         self.lock_path = directory / f"quota-{digest}.lock"
         self.on_wait = on_wait
         self.waited = 0.0  # seconds spent waiting for the budget, this process
+        self.noted = -NOTE_EVERY
         # Pacing: refill at the window's average rate, a burst of about 1/60 of the window.
         self.burst = max(1.0, min(self.calls, self.calls // 60))
         self.tokens = self.burst
@@ -107,10 +109,14 @@ class Quota:
             return 0.0
         return (1 - self.tokens) * self.seconds / self.calls
 
-    async def _wait(self, seconds: float) -> None:
+    async def _wait(self, seconds: float, spent: bool) -> None:
+        """Wait, and say so: always when the budget is spent, at most twice a minute
+        while merely pacing."""
         seconds = max(seconds, 0.001)
-        if self.on_wait and seconds >= 1:
-            self.on_wait(seconds)
+        now = time.monotonic()
+        if self.on_wait and seconds >= 0.25 and (spent or now - self.noted >= NOTE_EVERY):
+            self.noted = now
+            self.on_wait(seconds, spent)
         self.waited += seconds
         await asyncio.sleep(seconds)
 
@@ -118,9 +124,9 @@ class Quota:
     async def slot(self):
         """Hold one call's place in the budget for as long as the call is in flight."""
         while (wait := self._pace()) > 0:
-            await self._wait(wait)
+            await self._wait(wait, spent=False)
         while not isinstance(reserved := self._reserve(), tuple):
-            await self._wait(reserved)
+            await self._wait(reserved, spent=True)
         sent = reserved[1]
         try:
             yield
