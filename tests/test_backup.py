@@ -157,3 +157,27 @@ def test_status_reports_counts_without_calling_flickr(full):
     assert client.stats()["api_calls_total"] == before
     text = exodus(["status", str(dest)], env)
     assert "downloaded" in text.stdout and str(report["items"]) in text.stdout
+
+
+def test_views_fall_back_to_manifests_where_links_cannot_be_made(full, tmp_path):
+    import shutil
+
+    from flickr_exodus.backup.tree import build_views
+    from flickr_exodus.catalog import Catalog
+
+    _, _, dest, _ = full
+    copy = tmp_path / "copy"
+    shutil.copytree(dest, copy, symlinks=True)
+    cat = Catalog.open(copy)
+    try:
+        result = build_views(cat, copy, links=False)
+    finally:
+        cat.close()
+    assert result["links"] is False
+    assert not [p for p in (copy / "albums").rglob("*") if p.is_symlink()]
+    album = next(p for p in (copy / "albums").iterdir() if p.is_dir())
+    lines = (album / "manifest.txt").read_text(encoding="utf-8").splitlines()
+    originals = [line.split("\t")[1] for line in lines]
+    assert originals and all((copy / o).is_file() for o in originals)
+    linked = sorted(os.readlink(p).replace("../../", "", 1) for p in (dest / "albums" / album.name).iterdir())
+    assert sorted(originals) == linked  # the same album, in the same order

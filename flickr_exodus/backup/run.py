@@ -189,9 +189,14 @@ class Backup:
                 await crawler.comments()
                 await crawler.favorites()
 
-            async with asyncio.TaskGroup() as group:
-                group.create_task(downloader.run())
-                group.create_task(metadata())
+            try:
+                async with asyncio.TaskGroup() as group:
+                    group.create_task(downloader.run())
+                    group.create_task(metadata())
+            except ExceptionGroup as errors:
+                # One cause is enough for the user; a full disk outranks the rest.
+                raise next((e for e in errors.exceptions if isinstance(e, DiskFull)),
+                           errors.exceptions[0]) from None
         write_sidecars(self.cat, dest)
         build_views(self.cat, dest)
 
