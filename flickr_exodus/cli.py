@@ -26,6 +26,9 @@ def cli() -> None:
 
     \b
     exodus demo                  try it all against a local Flickr sandbox
+    exodus auth                  sign in to Flickr once (needs FLICKR_API_KEY/SECRET)
+    exodus backup DEST           get everything out, resumably; run again to sync
+    exodus status DEST           what the backup holds and what needs you
     exodus sandbox               run the sandbox (a local Flickr) for your own experiments
     """
 

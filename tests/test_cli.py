@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -55,9 +57,18 @@ def test_help_teaches():
     assert done.returncode == 0 and "--page-drop-rate" in done.stdout and "__sandbox__" in done.stdout
 
 
-def test_demo_runs_and_checks_every_download(tmp_path):
-    done = subprocess.run([*EXODUS, "demo",
-                           str(tmp_path / "demo")], capture_output=True, text=True, timeout=120)
+def test_demo_backs_up_the_sandbox_and_checks_every_file(tmp_path):
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
+    done = subprocess.run([*EXODUS, "demo", str(tmp_path / "demo")], capture_output=True, text=True,
+                          timeout=110, env=env)
     assert done.returncode == 0, done.stderr
-    assert "match Flickr's checksum exactly" in done.stdout
-    assert len(list((tmp_path / "demo").iterdir())) >= 20
+    found = re.search(r"(\d+) of (\d+) files match the sandbox's own SHA-256 exactly", done.stdout)
+    assert found and found.group(1) == found.group(2) and int(found.group(1)) >= 150
+    assert "API quota" in done.stdout + done.stderr  # the user sees the quota at work
+    assert (tmp_path / "demo" / "catalog.db").is_file() and (tmp_path / "demo" / "albums").is_dir()
+
+
+def test_backup_and_status_help_teach():
+    for command, needle in (("backup", "resumes"), ("status", "needs"), ("auth", "0600")):
+        done = subprocess.run([*EXODUS, command, "--help"], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and needle in done.stdout, done.stdout

@@ -46,6 +46,7 @@ class BackupOptions:
     api_base: str | None = None
     quiet: bool = False
     deep: bool = True  # the deep metadata pass arrives with the next issue
+    creds: Credentials | None = None  # else from the environment or `exodus auth`
 
 
 class DestLock:
@@ -90,7 +91,7 @@ def prepare_dest(dest: Path) -> None:
 def run_backup(options: BackupOptions) -> tuple[int, dict]:
     """The whole command. Returns (exit code, summary document)."""
     try:
-        creds = Credentials.load()
+        creds = options.creds or Credentials.load()
     except MissingCredentials as error:
         raise UsageProblem(str(error)) from None
     dest = options.dest
@@ -205,7 +206,8 @@ class Backup:
         needed = int(totals["pixels"] * BYTES_PER_PIXEL + totals["videos"] * BYTES_PER_VIDEO)
         free = shutil.disk_usage(self.options.dest).free
         if totals["items"]:
-            self.progress.note(f"{totals['items']} files to fetch, roughly {needed / 1e9:.1f} GB; "
+            self.progress.note(f"{totals['items']} files to fetch, roughly {needed / 1e9:.1f} GB by their "
+                               f"pixel counts; "
                                f"{free / 1e9:.1f} GB free.")
         if needed > free:
             self.notes.append(f"the disk may be too small: about {needed / 1e9:.1f} GB needed, "
