@@ -20,6 +20,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/sandbox.py
+	$(BIN)/python benchmarks/backup.py
 
 sandbox: $(STAMP)
 	$(BIN)/exodus sandbox --verbose

@@ -90,3 +90,10 @@ def test_full_disk_stops_cleanly_and_the_rerun_completes(make_sandbox, tmp_path)
     rerun = exodus(["backup", str(dest), "--json"], env)
     assert rerun.returncode == 0, rerun.stderr
     assert_complete(client, dest)
+
+
+def test_flickr_unreachable_is_one_line_and_resumable(tmp_path, sb):
+    env = exodus_env(sb, tmp_path, EXODUS_API_BASE="http://127.0.0.1:9")  # nothing listens there
+    done = exodus(["backup", str(tmp_path / "dest")], env)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "did not answer" in done.stderr

@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 
 from ..catalog import Catalog, CatalogError
-from ..flickr import Api, Credentials, Endpoints, FlickrError, MissingCredentials, Quota
+from ..flickr import Api, Credentials, Endpoints, FlickrError, MissingCredentials, Quota, Transient
 from ..flickr.credentials import state_dir
 from ..flickr.quota import DEFAULT_RATE
 from .crawl import Crawler
@@ -119,6 +119,11 @@ def run_backup(options: BackupOptions) -> tuple[int, dict]:
             free = shutil.disk_usage(dest).free
             job.problem = (f"the disk is full ({free / 1e6:.0f} MB free at {dest}); partial files are "
                            f"kept. Free some space and run 'exodus backup {dest}' again.")
+            progress.note(job.problem)
+        except Transient as error:
+            code, status = EXIT_PROBLEMS, "unreachable"
+            job.problem = (f"Flickr did not answer properly ({error.reason}) after several tries; "
+                           f"run 'exodus backup {dest}' again to resume")
             progress.note(job.problem)
         except FlickrError as error:
             code, status = EXIT_USAGE if error.code in (96, 97, 98, 99, 100) or error.code is None else EXIT_PROBLEMS, "refused"

@@ -1,0 +1,168 @@
+"""What `exodus backup` costs: API calls per item, link use, memory. Each scenario runs the
+real CLI against `exodus sandbox` processes on 127.0.0.1; ratios are taken inside one run.
+
+    .venv/bin/python benchmarks/backup.py [--only quota|throughput|memory] [--quick]
+
+Writes benchmarks/results/backup.json.
+
+Targets (issue 3): calls per item for 5,000 items; achieved/cap >= 0.9 at a 40 MB/s cap
+with 40 ms latency over 1,000 originals of 0.5-8 MB, and the ratio against
+--concurrency 1; peak RSS for 100,000 tiny items <= 200 MB and <= 1.3x the 10,000 peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+RESULTS = Path(__file__).parent / "results" / "backup.json"
+EXODUS = [sys.executable, "-m", "flickr_exodus"]
+
+
+def start_sandbox(*args: str) -> tuple[subprocess.Popen, dict]:
+    proc = subprocess.Popen([*EXODUS, "sandbox", "--port", "0", *args], stdout=subprocess.PIPE, text=True)
+    return proc, json.loads(proc.stdout.readline())
+
+
+def backup(info: dict, dest: Path, home: Path, *extra: str) -> tuple[dict, float, int]:
+    """One `exodus backup` run: (its --json summary, seconds, peak RSS in bytes)."""
+    env = {**os.environ, "FLICKR_API_KEY": info["api_key"], "FLICKR_API_SECRET": info["api_secret"],
+           "FLICKR_OAUTH_TOKEN": info["oauth_token"], "FLICKR_OAUTH_TOKEN_SECRET": info["oauth_token_secret"],
+           "EXODUS_API_BASE": info["api_base"], "EXODUS_API_RATE": "1000000/1",
+           "XDG_STATE_HOME": str(home / "state")}
+    started = time.monotonic()
+    proc = subprocess.Popen([*EXODUS, "backup", str(dest), "--json", *extra], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not the sandbox's
+    seconds = time.monotonic() - started
+    if os.waitstatus_to_exitcode(status) not in (0, 3):
+        raise SystemExit(f"backup failed: {out[-2000:]}")
+    return json.loads(out), seconds, usage.ru_maxrss * 1024
+
+
+def stats(info: dict) -> dict:
+    return requests.get(f"{info['api_base']}/__sandbox__/stats", timeout=30).json()
+
+
+def manifest_bytes(info: dict) -> int:
+    items = requests.get(f"{info['api_base']}/__sandbox__/manifest", timeout=120).json()["items"]
+    return sum(i["size"] for i in items)
+
+
+def quota(home: Path, items: int) -> dict:
+    videos = max(1, round(items * 0.03))
+    proc, info = start_sandbox("--photos", str(items - videos), "--videos", str(videos), "--albums", "60",
+                               "--video-access", "oauth", "--media-size", "1500-3000",
+                               "--video-size", "20000-40000", "--seed", "5")
+    try:
+        summary, seconds, _ = backup(info, home / "quota", home)
+        s = stats(info)
+        account = s["account"]
+        calls = s["api_calls_total"]
+        per_photo_tools = 2 * items  # getInfo + getSizes per item (peers.md §3)
+        return {"items": items, "videos": videos, "albums": account["albums"],
+                "photos_with_comments": account["photos_with_comments"],
+                "share_with_comments": round(account["photos_with_comments"] / items, 3),
+                "api_calls": calls, "calls_per_item": round(calls / items, 4),
+                "calls_by_method": s["api_calls"],
+                "quota_hours_at_3600_per_hour": round(calls / 3600, 2),
+                "per_photo_tool_calls": per_photo_tools,
+                "ratio_vs_per_photo_tools": round(calls / per_photo_tools, 4),
+                "seconds_here": round(seconds, 1), "ok": summary["ok"],
+                "target": "calls ≤ ceil(P/500) + Σ ceil(album/500) + photos with comments + albums "
+                          "with comments + videos + 10", "met": summary["ok"]}
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def throughput(home: Path, files: int, solo_files: int) -> dict:
+    cap = 40_000_000
+    common = ["--videos", "0", "--albums", "0", "--media-size", "500000-8000000", "--bandwidth", str(cap),
+              "--latency-ms", "40"]
+    out = {}
+    for label, count, concurrency in (("concurrent", files, "8"), ("one_at_a_time", solo_files, "1")):
+        proc, info = start_sandbox("--photos", str(count), "--seed", "9", *common)
+        try:
+            dest = home / f"tp-{label}"
+            summary, seconds, _ = backup(info, dest, home, "--concurrency", concurrency)
+            served = stats(info)["bytes_served"]
+            assert summary["counts"]["downloaded"] == count, summary["counts"]
+            # The rate over the whole run, listing and every file's latency included.
+            out[label] = {"files": count, "concurrency": int(concurrency), "bytes": served,
+                          "seconds": round(seconds, 2), "mb_per_s": round(served / seconds / 1e6, 2),
+                          "achieved_over_cap": round(served / seconds / cap, 3)}
+        finally:
+            proc.terminate()
+            proc.wait()
+            shutil.rmtree(home / f"tp-{label}", ignore_errors=True)
+    ratio = out["concurrent"]["achieved_over_cap"]
+    return {**out, "cap_mb_per_s": cap / 1e6, "latency_ms": 40,
+            "concurrent_over_one_at_a_time": round(out["concurrent"]["mb_per_s"] / out["one_at_a_time"]["mb_per_s"], 2),
+            "target": "achieved/cap ≥ 0.9 at --concurrency 8", "met": ratio >= 0.9}
+
+
+def memory(home: Path, sizes: tuple[int, ...]) -> dict:
+    out = {}
+    for items in sizes:
+        proc, info = start_sandbox("--photos", str(items), "--videos", "0", "--albums", "20",
+                                   "--media-size", "1200-1600", "--seed", "3")
+        try:
+            dest = home / f"mem-{items}"
+            summary, seconds, rss = backup(info, dest, home)
+            assert summary["counts"]["downloaded"] == items, summary["counts"]
+            out[str(items)] = {"items": items, "peak_rss_mb": round(rss / 1e6, 1), "seconds": round(seconds, 1),
+                               "items_per_s": round(items / seconds, 1)}
+        finally:
+            proc.terminate()
+            proc.wait()
+            shutil.rmtree(home / f"mem-{items}", ignore_errors=True)
+    small, large = out[str(sizes[0])], out[str(sizes[-1])]
+    growth = round(large["peak_rss_mb"] / small["peak_rss_mb"], 3)
+    return {**out, "growth": growth,
+            "target": f"peak RSS for {sizes[-1]:,} items ≤ 200 MB and ≤ 1.3× the {sizes[0]:,} peak",
+            "met": large["peak_rss_mb"] <= 200 and growth <= 1.3}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=["quota", "throughput", "memory"])
+    parser.add_argument("--quick", action="store_true", help="smaller accounts, for a smoke run")
+    args = parser.parse_args()
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"scenarios": {}}
+    scenarios = dict(previous.get("scenarios", {}))
+    with tempfile.TemporaryDirectory(prefix="exodus-bench-") as tmp:
+        home = Path(tmp)
+        plan = {
+            "quota": lambda: quota(home, 500 if args.quick else 5000),
+            "throughput": lambda: throughput(home, 60 if args.quick else 1000, 20 if args.quick else 200),
+            "memory": lambda: memory(home, (1000, 10000) if args.quick else (10000, 100000)),
+        }
+        for name, run in plan.items():
+            if args.only and name != args.only:
+                continue
+            print(f"{name}: running ... (rerun alone: benchmarks/backup.py --only {name})", flush=True)
+            scenarios[name] = {**run(), "quick": args.quick}
+            print(json.dumps(scenarios[name], indent=1), flush=True)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "system": platform.platform()},
+        "scenarios": scenarios}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
