@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import shutil
@@ -72,6 +71,13 @@ def quota(home: Path, items: int) -> dict:
         s = stats(info)
         account = s["account"]
         calls = s["api_calls_total"]
+        listed = requests.get(f"{info['api_base']}/__sandbox__/manifest", timeout=120).json()["items"]
+        album_sizes: dict[str, int] = {}
+        for item in listed:
+            for album in item["albums"]:
+                album_sizes[album] = album_sizes.get(album, 0) + 1
+        bound = (-(-items // 500) + sum(-(-n // 500) for n in album_sizes.values())
+                 + account["photos_with_comments"] + account["albums_with_comments"] + videos + 10)
         per_photo_tools = 2 * items  # getInfo + getSizes per item (peers.md §3)
         return {"items": items, "videos": videos, "albums": account["albums"],
                 "photos_with_comments": account["photos_with_comments"],
@@ -81,9 +87,9 @@ def quota(home: Path, items: int) -> dict:
                 "quota_hours_at_3600_per_hour": round(calls / 3600, 2),
                 "per_photo_tool_calls": per_photo_tools,
                 "ratio_vs_per_photo_tools": round(calls / per_photo_tools, 4),
-                "seconds_here": round(seconds, 1), "ok": summary["ok"],
+                "seconds_here": round(seconds, 1), "complete": summary["ok"], "bound": bound,
                 "target": "calls ≤ ceil(P/500) + Σ ceil(album/500) + photos with comments + albums "
-                          "with comments + videos + 10", "met": summary["ok"]}
+                          "with comments + videos + 10", "met": summary["ok"] and calls <= bound}
     finally:
         proc.terminate()
         proc.wait()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from pathlib import Path
+import time
 
 import pytest
 
@@ -119,8 +119,8 @@ def test_tree_layout_names_dates_and_album_links(full):
         else:
             assert "/".join(parts[1:4]) == row["date_taken"][:10].replace("-", "/")
             # The file's mtime is the date taken.
-            taken = __import__("time").strptime(row["date_taken"], "%Y-%m-%d %H:%M:%S")
-            assert abs(path.stat().st_mtime - __import__("time").mktime(taken)) < 2
+            taken = time.strptime(row["date_taken"], "%Y-%m-%d %H:%M:%S")
+            assert abs(path.stat().st_mtime - time.mktime(taken)) < 2
         assert len(parts[-1].encode()) <= 255
     for link in (dest / "albums").rglob("*"):
         if link.is_symlink():

@@ -4,11 +4,12 @@ items, refused videos, items deleted mid-run. Every run must end with every file
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 
 import pytest
 
-from conftest import assert_complete, catalog_rows, exodus, exodus_env
+from conftest import EXODUS, assert_complete, catalog_rows, exodus, exodus_env
 
 
 @pytest.mark.parametrize("kind", ["http_5xx", "reset", "short_body"])
@@ -117,8 +118,8 @@ def test_item_deleted_on_flickr_mid_run_is_marked_gone(make_sandbox, tmp_path):
                           bandwidth=1_000_000)
     dest = tmp_path / "dest"
     last = max(client.manifest())  # fetched last: downloads go in id order
-    proc = __import__("subprocess").Popen(
-        [*__import__("conftest").EXODUS, "backup", str(dest), "--json", "--concurrency", "1"],
+    proc = subprocess.Popen(
+        [*EXODUS, "backup", str(dest), "--json", "--concurrency", "1"],
         env=exodus_env(client, tmp_path), stdout=-1, stderr=-1, text=True)
     # The listing is over once albums are asked for; then the item goes.
     while client.stats()["api_calls"].get("flickr.photosets.getList", 0) == 0:

@@ -89,7 +89,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _is_disk_full(error: BaseException) -> bool:
+def is_disk_full(error: BaseException) -> bool:
     if isinstance(error, OSError) and error.errno in DISK_FULL:
         return True
     return isinstance(error, sqlite3.OperationalError) and "full" in str(error)
@@ -134,7 +134,6 @@ class Stats:
     gone: int = 0
     retries: int = 0
     throttled: int = 0
-    reasons: dict[str, str] = field(default_factory=dict)
 
 
 class Pause:
@@ -212,7 +211,7 @@ class Downloader:
             except DiskFull:
                 raise
             except (OSError, sqlite3.OperationalError) as error:
-                if _is_disk_full(error):
+                if is_disk_full(error):
                     raise DiskFull(str(error)) from None
                 self._settle(row, "failed", f"local error: {error}")
             except Transient as error:
@@ -227,8 +226,6 @@ class Downloader:
         counter = {"failed": "failed", "needs_manual": "needs_manual", "original_unavailable": "unavailable",
                    "remote_gone": "gone"}[state]
         setattr(self.stats, counter, getattr(self.stats, counter) + 1)
-        if state == "failed":
-            self.stats.reasons[row["id"]] = reason
         self.cat.update(row["id"], state=state, reason=reason)
 
     # --- one item ------------------------------------------------------------------

@@ -23,7 +23,7 @@ from ..flickr import Api, Credentials, Endpoints, FlickrError, MissingCredential
 from ..flickr.credentials import state_dir
 from ..flickr.quota import DEFAULT_RATE
 from .crawl import Crawler
-from .download import DiskFull, Downloader, recover
+from .download import DiskFull, Downloader, is_disk_full, recover
 from .progress import Progress, log_to
 from .tree import build_views, write_sidecars
 
@@ -113,7 +113,7 @@ def run_backup(options: BackupOptions) -> tuple[int, dict]:
         except KeyboardInterrupt:
             progress.note(f"Interrupted. Run 'exodus backup {dest}' again to resume.")
         except (DiskFull, OSError, sqlite3.OperationalError) as error:
-            if not isinstance(error, DiskFull) and not _disk_full(error):
+            if not isinstance(error, DiskFull) and not is_disk_full(error):
                 raise
             code, status = EXIT_PROBLEMS, "disk_full"
             free = shutil.disk_usage(dest).free
@@ -133,14 +133,6 @@ def run_backup(options: BackupOptions) -> tuple[int, dict]:
         cat.finish_run(run_id, status, job.api.calls if job.api else 0, job.bytes(), summary)
         cat.close()
         return code, summary
-
-
-def _disk_full(error: BaseException) -> bool:
-    import errno
-
-    if isinstance(error, OSError):
-        return error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-    return "full" in str(error)
 
 
 class Backup:
