@@ -12,13 +12,19 @@ import pytest
 from conftest import EXODUS, assert_complete, catalog_rows, exodus, exodus_env
 
 
+def backed_up(client, tmp_path, **env):
+    """One `exodus backup --json` into tmp_path/dest that must succeed: (dest, the run)."""
+    dest = tmp_path / "dest"
+    done = exodus(["backup", str(dest), "--json"], exodus_env(client, tmp_path, **env))
+    assert done.returncode == 0, done.stderr
+    return dest, done
+
+
 @pytest.mark.parametrize("kind", ["http_5xx", "reset", "short_body"])
 def test_cdn_faults_still_give_every_file_right(make_sandbox, tmp_path, kind):
     client = make_sandbox(photos=100, videos=4, albums=3, seed=21, video_access="oauth",
                           media_size=(20_000, 80_000), fault_rate=0.15, fault_kinds=(kind,))
-    dest = tmp_path / "dest"
-    done = exodus(["backup", str(dest), "--json"], exodus_env(client, tmp_path))
-    assert done.returncode == 0, done.stderr
+    dest, done = backed_up(client, tmp_path)
     assert client.stats()["faults"].get(f"cdn_{kind}", 0) > 0  # the run really met it
     assert_complete(client, dest)
     assert json.loads(done.stdout)["this_run"]["retries"] > 0
@@ -28,9 +34,7 @@ def test_everything_at_once_cdn_429_included(make_sandbox, tmp_path):
     client = make_sandbox(photos=120, videos=6, albums=5, seed=28, video_access="oauth",
                           media_size=(20_000, 80_000), fault_rate=0.07,
                           cdn_rate_limit=(40, 0.5), page_drop_rate=0.3)
-    dest = tmp_path / "dest"
-    done = exodus(["backup", str(dest), "--json"], exodus_env(client, tmp_path))
-    assert done.returncode == 0, done.stderr
+    dest, done = backed_up(client, tmp_path)
     assert client.stats()["faults"].get("cdn_429", 0) > 0
     assert json.loads(done.stdout)["this_run"]["cdn_throttled"] > 0
     assert_complete(client, dest)
@@ -40,9 +44,7 @@ def test_page_drops_are_found_by_listing_again(make_sandbox, tmp_path):
     # 1,200 items on 3 pages; half the pages come back short.
     client = make_sandbox(photos=1200, videos=0, albums=1, seed=5, media_size=(300, 600),
                           page_drop_rate=0.5)
-    dest = tmp_path / "dest"
-    done = exodus(["backup", str(dest), "--json"], exodus_env(client, tmp_path))
-    assert done.returncode == 0, done.stderr
+    dest, done = backed_up(client, tmp_path)
     assert client.stats()["faults"].get("page_drop", 0) > 0
     summary = json.loads(done.stdout)
     listing = summary["listing"]
@@ -58,9 +60,7 @@ def test_api_faults_and_unparseable_bodies_are_retried(make_sandbox, tmp_path):
     client = make_sandbox(photos=60, videos=2, albums=3, seed=22, video_access="oauth",
                           media_size=(2_000, 4_000), fault_rate=0.25,
                           fault_kinds=("http_5xx", "code_105", "code_201", "short_body", "reset"))
-    dest = tmp_path / "dest"
-    done = exodus(["backup", str(dest), "--json"], exodus_env(client, tmp_path))
-    assert done.returncode == 0, done.stderr
+    dest, done = backed_up(client, tmp_path)
     faults = client.stats()["faults"]
     assert faults.get("api_short_body", 0) > 0  # a cut JSON body: unparseable, retried
     assert faults.get("api_code_105", 0) + faults.get("api_code_201", 0) > 0
@@ -70,9 +70,7 @@ def test_api_faults_and_unparseable_bodies_are_retried(make_sandbox, tmp_path):
 def test_client_quota_matching_the_server_meets_no_429(make_sandbox, tmp_path):
     client = make_sandbox(photos=40, videos=2, albums=4, seed=23, video_access="oauth",
                           media_size=(2_000, 4_000), rate_limit=(12, 1.0))
-    dest = tmp_path / "dest"
-    done = exodus(["backup", str(dest), "--json"], exodus_env(client, tmp_path, EXODUS_API_RATE="12/1"))
-    assert done.returncode == 0, done.stderr
+    dest, done = backed_up(client, tmp_path, EXODUS_API_RATE="12/1")
     stats = client.stats()
     assert stats["rate_limited"] == 0
     assert stats["api_calls_total"] > 24  # the run needed more than two windows
@@ -83,9 +81,7 @@ def test_client_quota_matching_the_server_meets_no_429(make_sandbox, tmp_path):
 def test_server_tighter_than_the_client_believes_is_survived(make_sandbox, tmp_path):
     client = make_sandbox(photos=40, videos=2, albums=4, seed=24, video_access="oauth",
                           media_size=(2_000, 4_000), rate_limit=(10, 1.0))
-    dest = tmp_path / "dest"
-    done = exodus(["backup", str(dest), "--json"], exodus_env(client, tmp_path, EXODUS_API_RATE="1000/1"))
-    assert done.returncode == 0, done.stderr
+    dest, done = backed_up(client, tmp_path, EXODUS_API_RATE="1000/1")
     assert client.stats()["rate_limited"] > 0
     assert_complete(client, dest)
 
