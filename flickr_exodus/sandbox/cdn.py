@@ -226,6 +226,10 @@ async def video_file(state: "SandboxState", request: web.Request) -> web.StreamR
     secret_ok = request.match_info["secret"] == (item.originalsecret if label == "orig" else item.secret)
     if not (good and secret_ok) or expires < time.time():
         raise web.HTTPForbidden()
+    if label == "orig" and state.config.poster_as_video:
+        blob = item.still_blob(state.account.seed, "o")
+        etag = '"poster-%s"' % item.id
+        return await serve_blob(state, request, blob, "image/jpeg", etag, item.last_update, {})
     if label == "orig":
         blob = item.original_blob(state.account.seed)
         extra = {"Content-Disposition": f'attachment; filename="{item.id}.{item.video_format}"'}

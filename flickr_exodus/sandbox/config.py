@@ -66,6 +66,9 @@ class SandboxConfig:
     # A page past the end: Flickr repeats the last page (reference §4.1, clamp to 10,000
     # observed; repeat past the end inferred), or an empty list.
     past_end: str = "repeat"
+    # A misbehaving CDN that hands out the poster JPEG where a video's original belongs
+    # (what several tools have saved as "the video", peers.md §5).
+    poster_as_video: bool = False
     # Lifetime of the signed /video/ URLs that /play/ redirects to.
     video_url_ttl: float = 3600.0
 

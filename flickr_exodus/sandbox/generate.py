@@ -10,7 +10,7 @@ import unicodedata
 from . import media
 from .config import SandboxConfig
 from .state import (
-    Account, Album, Collection, Comment, Gallery, Geo, Group, Item, Note, PersonTag, Place,
+    Account, Album, Collection, Comment, Contact, Gallery, Geo, Group, Item, Note, PersonTag, Place,
     Tag, User, UNIQUE_SECRET_SUFFIXES, now,
 )
 
@@ -130,6 +130,9 @@ def generate(config: SandboxConfig) -> Account:
     _albums(rng, ids, account, config.albums)
     _collections(rng, ids, account)
     _faves_and_galleries(rng, ids, account, others)
+    # Contacts from the others (no draw from rng: earlier seeds keep their accounts).
+    account.contacts = [Contact(u.nsid, friend=int(n % 2 == 0), family=int(n == 1))
+                        for n, u in enumerate(others) if not u.deleted]
     return account
 
 

@@ -487,3 +487,63 @@ def galleries_get_list(call: Call) -> dict:
         # "first request must pass continuation=0 ... last page returns -1" (reference §7).
         body["continuation"] = -1 if info["page"] >= info["pages"] else info["page"]
     return {"galleries": body}
+
+
+@method("flickr.galleries.getPhotos")
+def galleries_get_photos(call: Call) -> dict:
+    wanted = call.require("gallery_id")
+    gallery = next((g for g in call.account.galleries
+                    if wanted in (g.id, g.id.rsplit("-", 1)[-1])), None)
+    if gallery is None:
+        raise ApiError(1, "Invalid gallery ID")
+    items = [call.account.item(i) for i in gallery.photo_ids]
+    return photo_list(call, [i for i in items if i is not None])
+
+
+# --- contacts and groups ------------------------------------------------------------------
+
+@method("flickr.contacts.getList", perms=1)
+def contacts_get_list(call: Call) -> dict:
+    """per_page defaults to and caps at 1000 (reference §7)."""
+    wanted = call.params.get("filter", "")
+    contacts = call.account.contacts
+    pick = {"friends": lambda c: c.friend, "family": lambda c: c.family,
+            "both": lambda c: c.friend and c.family, "neither": lambda c: not (c.friend or c.family)}
+    if wanted in pick:
+        contacts = [c for c in contacts if pick[wanted](c)]
+    per_page = max(1, min(call.int_param("per_page", 1000), 1000))
+    page = max(1, call.int_param("page", 1))
+    pages = max(1, math.ceil(len(contacts) / per_page))
+    page = min(page, pages)
+    chunk = contacts[(page - 1) * per_page:page * per_page]
+    rows = []
+    for c in chunk:
+        user = call.account.users[c.nsid]
+        rows.append({"nsid": user.nsid, "username": user.username, "iconserver": user.iconserver,
+                     "iconfarm": user.iconfarm, "ignored": 0, "rev_ignored": 0,
+                     "realname": user.realname, "friend": c.friend, "family": c.family,
+                     "path_alias": user.path_alias, "location": user.location})
+    return {"contacts": {"page": page, "pages": pages, "per_page": per_page, "perpage": per_page,
+                         "total": len(contacts), "contact": rows}}
+
+
+@method("flickr.people.getGroups", perms=1)
+def people_get_groups(call: Call) -> dict:
+    user = call.user()
+    groups = list(call.account.groups.values()) if user.nsid == call.account.owner.nsid else []
+    rows = [{"nsid": g.nsid, "name": g.name, "iconfarm": g.iconfarm, "iconserver": g.iconserver,
+             "admin": 0, "eighteenplus": 0, "invitation_only": 0, "members": str(g.members),
+             "pool_count": str(g.pool_count)} for g in groups]
+    return {"groups": {"group": rows}}
+
+
+@method("flickr.groups.pools.getPhotos")
+def groups_pools_get_photos(call: Call) -> dict:
+    group_id = call.require("group_id")
+    if group_id not in call.account.groups:
+        raise ApiError(1, "Group not found")
+    items = [i for i in call.account.items.values() if group_id in i.pools and call.visible(i)]
+    if call.params.get("user_id"):
+        user = call.user()
+        items = [i for i in items if i.owner == user.nsid]
+    return photo_list(call, items, sort_key=lambda i: (i.date_upload, i.id))

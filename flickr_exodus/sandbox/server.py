@@ -269,6 +269,8 @@ async def control(state: SandboxState, request: web.Request) -> web.Response:
             return _json(state.stats_doc())
         if action == "manifest":
             return _json(account.manifest())
+        if action == "records":
+            return _json({"items": [account.record(i) for i in account.items.values()]})
         if action == "info":
             return _json(state.info())
         raise web.HTTPNotFound()
@@ -325,7 +327,7 @@ async def control(state: SandboxState, request: web.Request) -> web.Response:
     if action == "faults":
         allowed = {"fault_rate", "fault_kinds", "page_drop_rate", "latency_ms", "bandwidth",
                    "rate_limit", "cdn_rate_limit", "retry_after", "video_access", "past_end",
-                   "free_account"}
+                   "free_account", "poster_as_video"}
         unknown = set(data) - allowed
         if unknown:
             raise web.HTTPBadRequest(text=f"unknown knobs {sorted(unknown)}")

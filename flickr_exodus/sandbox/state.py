@@ -281,6 +281,13 @@ class Gallery:
 
 
 @dataclass
+class Contact:
+    nsid: str
+    friend: int
+    family: int
+
+
+@dataclass
 class Account:
     """One Flickr member and everything the sandbox knows about their world."""
 
@@ -294,6 +301,7 @@ class Account:
     foreign: dict[str, Item] = field(default_factory=dict)  # other users' photos (faves)
     favorites: list[str] = field(default_factory=list)
     galleries: list[Gallery] = field(default_factory=list)
+    contacts: list["Contact"] = field(default_factory=list)
     rng: random.Random = field(default_factory=random.Random)
     _sha_cache: dict[tuple[str, int], str] = field(default_factory=dict)
 
@@ -345,6 +353,35 @@ class Account:
             for i in items
         ]
 
+    def record(self, item: Item) -> dict:
+        """Everything the sandbox holds about one item, for tests to compare a backup
+        with field by field (the /__sandbox__/records control endpoint)."""
+        geo = item.geo
+        collections = [c.id for c in self.walk_collections()
+                       if any(item.id in self.albums[a].photo_ids for a in c.album_ids if a in self.albums)]
+        return {
+            "id": item.id, "media": item.media, "deleted": item.deleted, "title": item.title,
+            "description": item.description, "date_taken": item.date_taken,
+            "taken_granularity": item.taken_granularity, "taken_unknown": item.taken_unknown,
+            "date_upload": item.date_upload, "last_update": item.last_update,
+            "license": item.license, "is_public": item.ispublic, "is_friend": item.isfriend,
+            "is_family": item.isfamily, "safety_level": item.safety_level,
+            "content_type": item.content_type, "rotation": item.rotation,
+            "perm_comment": item.perm_comment, "perm_addmeta": item.perm_addmeta,
+            "tags": [{"raw": t.raw, "clean": t.clean, "machine": t.machine} for t in item.tags],
+            "geo": None if geo is None else {"latitude": geo.latitude, "longitude": geo.longitude,
+                                             "accuracy": geo.accuracy},
+            "notes": [{"id": n.id, "author": n.author, "x": n.x, "y": n.y, "w": n.w, "h": n.h,
+                       "text": n.text} for n in item.notes],
+            "people": [p.nsid for p in item.people],
+            "comments": [{"id": c.id, "author": c.author, "date": c.date, "text": c.text}
+                         for c in item.comments],
+            "albums": [a.id for a in self.albums_of(item.id)],
+            "collections": collections,
+            "pools": list(item.pools),
+            "original_secret": item.originalsecret, "version": item.version,
+        }
+
     def summary(self) -> dict:
         live = self.live_items()
         return {
@@ -354,6 +391,9 @@ class Account:
             "collections": sum(1 for _ in self.walk_collections()),
             "photos_with_comments": sum(1 for i in live if i.comments),
             "albums_with_comments": sum(1 for a in self.albums.values() if a.comments),
+            "photos_with_people": sum(1 for i in live if i.people),
+            "galleries": len(self.galleries),
+            "groups": len(self.groups),
         }
 
     # --- changes (the control endpoints and write methods call these) ---------------
