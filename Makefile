@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench sandbox clean
+.PHONY: demo test bench sandbox tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/exodus demo
 
-test: $(STAMP)
+# Real programs the tests check our output with (exiftool reads the XMP sidecars back).
+tools:
+	@command -v exiftool >/dev/null || { \
+	  echo "installing exiftool (Debian package libimage-exiftool-perl)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libimage-exiftool-perl >/dev/null; }
+
+test: $(STAMP) tools
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
