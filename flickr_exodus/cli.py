@@ -74,6 +74,8 @@ def _fault_kinds(ctx, param, value):
 @click.option("--video-access", type=click.Choice(["cookie", "oauth", "open"]), default="cookie",
               show_default=True, help="Who may fetch a video's original: the owner's browser session "
               "cookie, also OAuth-signed requests, or anyone.")
+@click.option("--poster-as-video", is_flag=True,
+              help="Misbehave: serve the poster JPEG where a video's original belongs.")
 @click.option("--past-end", type=click.Choice(["repeat", "empty"]), default="repeat", show_default=True,
               help="What a page number past the end returns.")
 @click.option("--rate-limit", callback=_rate, metavar="CALLS/SECONDS",
@@ -102,7 +104,7 @@ def sandbox(**options) -> None:
       exodus sandbox --photos 300 --videos 10 --fault-rate 0.05 > sandbox.json &
       export EXODUS_API_BASE=$(python3 -c 'import json;print(json.load(open("sandbox.json"))["api_base"])')
 
-    Control endpoints (no auth): GET /__sandbox__/stats and /__sandbox__/manifest; POST
+    Control endpoints (no auth): GET /__sandbox__/stats, manifest and records; POST
     /__sandbox__/replace, edit, comment, add, delete, album, token, faults, reset-stats.
     """
     import logging
@@ -207,31 +209,45 @@ def _dest(value: str):
 @click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Files downloaded at once.")
 @click.option("--no-deep", is_flag=True,
-              help="Skip the deep metadata pass (notes, people, exact permissions) that runs "
-                   "after the originals are safe.")
+              help="Skip the deep metadata pass (notes, people, exact permissions: one call per "
+                   "new or changed item) that runs after the originals are safe.")
+@click.option("--cookies", type=click.Path(dir_okay=False), metavar="FILE",
+              help="A cookies.txt (Netscape format) exported from a browser signed in to Flickr: "
+                   "opens video originals that Flickr keeps for the owner's session.")
+@click.option("--xmp/--no-xmp", default=None,
+              help="Also write {file}.xmp sidecars (title, description, keywords, GPS, date) for "
+                   "digiKam, darktable, Lightroom, Immich. Remembered for later runs.")
+@click.option("--faves", is_flag=True,
+              help="Also download your favorites (other people's photos, largest allowed size) "
+                   "into DEST/faves/.")
 @click.option("--quiet", is_flag=True, help="No progress bars or notes (the log in DEST/logs/ keeps them).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary on stdout, nothing else there.")
 @flickr_options
-def backup(dest: str, concurrency: int, no_deep: bool, quiet: bool, as_json: bool,
-           api_base: str | None, api_rate) -> None:
+def backup(dest: str, concurrency: int, no_deep: bool, cookies: str | None, xmp: bool | None, faves: bool,
+           quiet: bool, as_json: bool, api_base: str | None, api_rate) -> None:
     """Back up a whole Flickr account into DEST, resumably.
 
     \b
-    DEST/catalog.db              every item, album, collection, comment (SQLite)
-    DEST/photos/YYYY/MM/DD/      {id}_{title}.{ext} originals + .json sidecars
+    DEST/catalog.db              every item, album, collection, comment, note, person,
+                                 favorite, gallery, contact and group (SQLite)
+    DEST/photos/YYYY/MM/DD/      {id}_{title}.{ext} originals + .json (+ .xmp) sidecars
     DEST/albums/, collections/   views: links to the originals, in album order
+    DEST/links.csv               every Flickr URL of each item and album -> local path
     DEST/logs/                   what happened, run by run
 
     Listing costs one API call per 500 items; comments, videos and albums a call each only
-    where they have something. Run it again at any time: it resumes where it stopped (even
-    after kill -9) and fetches only what is new or missing. Exit 0 when all is saved, 1 if
-    items failed, 3 if some need you (see 'exodus status'), 130 when interrupted.
+    where they have something; the deep pass one per new or changed item. Run it again at
+    any time: it resumes where it stopped (even after kill -9) and then syncs: edits,
+    new comments, album moves; replaced photos keep their earlier file; photos deleted on
+    Flickr stay on disk as remote_gone. Exit 0 when all is saved, 1 if items failed, 3 if
+    some need you (see 'exodus status'), 130 when interrupted.
     """
     from .backup.run import BackupOptions, UsageProblem, run_backup
     from .status import render, status
 
     options = BackupOptions(dest=_dest(dest), concurrency=concurrency, api_rate=api_rate,
-                            api_base=api_base, quiet=quiet or as_json, deep=not no_deep)
+                            api_base=api_base, quiet=quiet or as_json, deep=not no_deep,
+                            cookies=_dest(cookies) if cookies else None, xmp=xmp, faves=faves)
     try:
         code, summary = run_backup(options)
     except UsageProblem as error:

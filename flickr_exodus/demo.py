@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -22,14 +23,24 @@ from .sandbox import Sandbox, SandboxConfig
 from .status import render, status
 
 DEMO_ACCOUNT = SandboxConfig(
-    photos=150, videos=6, albums=8, seed=2026, media_size=(40_000, 250_000),
+    photos=100, videos=6, albums=8, seed=2026, media_size=(40_000, 250_000),
     video_size=(400_000, 1_500_000),
-    # Videos: let an OAuth-signed request fetch the original (real Flickr usually wants the
-    # owner's browser session; exodus then marks them for you and says what to do).
-    video_access="oauth",
-    fault_rate=0.03, page_drop_rate=0.3, rate_limit=(25, 9.0),
+    # Video originals need the owner's browser session, as on real Flickr: the demo hands
+    # exodus a cookies.txt, as a user would export it from their browser.
+    video_access="cookie",
+    fault_rate=0.03, page_drop_rate=0.3, rate_limit=(60, 6.0),
 )
-CLIENT_RATE = (30, 9.0)  # believes in a little more than the sandbox grants: a few 429s
+CLIENT_RATE = (70, 6.0)  # believes in a little more than the sandbox grants: a few 429s
+
+
+def write_cookies(path: Path, session_cookie: str) -> Path:
+    """A cookies.txt as browser export extensions write it (Netscape format)."""
+    name, _, value = session_cookie.partition("=")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# Netscape HTTP Cookie File\n"
+                    f".flickr.com\tTRUE\t/\tTRUE\t0\t{name}\t{value}\n", encoding="utf-8")
+    path.chmod(0o600)
+    return path
 
 
 def sign_in(base: str, info: dict, echo) -> Credentials:
@@ -60,9 +71,12 @@ def run_demo(directory: str, echo=print) -> int:
              f"{DEMO_ACCOUNT.rate_limit[1]:g} s, and 3% of requests failing.")
         echo("Signing in (OAuth 1.0a, out of band):")
         creds = sign_in(base, info, echo)
-        echo(f"Backing up into {target}/ ...")
+        cookies = write_cookies(Path(tempfile.mkdtemp(prefix="exodus-demo-")) / "cookies.txt",
+                                info["session_cookie"])
+        echo(f"Your browser's Flickr session, exported as {cookies}, opens the video originals.")
+        echo(f"Backing up into {target}/ (with --cookies and --xmp) ...")
         code, summary = run_backup(BackupOptions(dest=target, api_base=base, api_rate=CLIENT_RATE,
-                                                 creds=creds))
+                                                 creds=creds, cookies=cookies, xmp=True))
         manifest = json.loads(urllib.request.urlopen(f"{base}/__sandbox__/manifest").read())["items"]
         stats = json.loads(urllib.request.urlopen(f"{base}/__sandbox__/stats").read())
     run = summary["this_run"]
@@ -74,8 +88,8 @@ def run_demo(directory: str, echo=print) -> int:
     echo(f"The sandbox saw {stats['api_calls_total']} API calls ({stats['rate_limited']} refused with "
          f"429), {sum(stats['faults'].values())} injected faults; exodus retried {run['retries']} "
          f"times and waited {run['quota_wait_s']:.0f} s for the quota.")
-    echo(f"Look at: {target}/photos/ (originals + .json sidecars), {target}/albums/, "
-         f"{target}/collections/, {target}/catalog.db (SQLite), {target}/logs/.")
+    echo(f"Look at: {target}/photos/ (originals + .json and .xmp sidecars), {target}/albums/, "
+         f"{target}/collections/, {target}/links.csv, {target}/catalog.db (SQLite), {target}/logs/.")
     echo(f"Run 'exodus demo {directory}' again: it resumes and fetches nothing new. "
          f"({time.monotonic() - started:.1f} s)")
     return code if matching == len(manifest) else 1

@@ -8,10 +8,11 @@ from pathlib import Path
 from .catalog import Catalog, CatalogError
 
 NEXT_STEP = {
-    "needs_manual": "export cookies from a browser signed in to Flickr (cookies.txt) for the next "
-                    "exodus, or use Flickr's account export (Settings > Request my Flickr data)",
-    "original_unavailable": "Flickr's account export (Settings > Request my Flickr data) should "
-                            "hold the original",
+    "needs_manual": "export cookies.txt (Netscape format) from a browser signed in to Flickr and run "
+                    "'exodus backup DEST --cookies cookies.txt', or use Flickr's account export "
+                    "(Settings > Your Flickr data > Request my Flickr data)",
+    "original_unavailable": "a smaller size is kept; Flickr's account export (Settings > Your Flickr "
+                            "data > Request my Flickr data) should hold the original",
     "failed": "run 'exodus backup DEST' again; see the reason and DEST/logs/",
     "pending": "run 'exodus backup DEST' again to fetch it",
 }

@@ -14,8 +14,17 @@ from conftest import assert_complete, catalog_rows, exodus, exodus_env
 
 
 def budget(client) -> int:
-    """The issue's bound: ceil(P/500) + Σ ceil(album/500) + photos with comments + albums
-    with comments + videos + 10."""
+    """The core's bound: ceil(P/500) + Σ ceil(album/500) + photos with comments + albums
+    with comments + videos + 10, plus the rest of the account (galleries, contacts, groups
+    and their pools) and the deep pass: one getInfo per item, one people.getList per item
+    with people."""
+    stats = client.stats()["account"]
+    items = stats["photos"] + stats["videos"]
+    rest = 3 + stats["galleries"] + stats["groups"]
+    return core_budget(client) + rest + items + stats["photos_with_people"]
+
+
+def core_budget(client) -> int:
     stats = client.stats()["account"]
     manifest = client.manifest().values()
     album_sizes: dict[str, int] = {}
@@ -59,9 +68,16 @@ def test_api_calls_stay_within_the_budget(full):
     client, _, _, done = full
     stats = client.stats()
     assert stats["api_calls_total"] <= budget(client), stats["api_calls"]
-    # Zero calls per photo for metadata and URLs: no getInfo/getSizes for photos.
-    assert stats["api_calls"].get("flickr.photos.getInfo", 0) == 0
-    assert stats["api_calls"].get("flickr.photos.getSizes", 0) == stats["account"]["videos"]
+    # The core costs zero calls per photo for metadata and URLs: getSizes only for videos;
+    # the deep pass exactly one getInfo per item, people.getList only where there are people.
+    calls, account = stats["api_calls"], stats["account"]
+    deep = ("flickr.photos.getInfo", "flickr.photos.people.getList")
+    rest = ("flickr.galleries.getList", "flickr.galleries.getPhotos", "flickr.contacts.getList",
+            "flickr.people.getGroups", "flickr.groups.pools.getPhotos")
+    assert sum(n for m, n in calls.items() if m not in deep + rest) <= core_budget(client), calls
+    assert calls["flickr.photos.getSizes"] == account["videos"]
+    assert calls["flickr.photos.getInfo"] == account["photos"] + account["videos"]
+    assert calls["flickr.photos.people.getList"] == account["photos_with_people"]
     assert json.loads(done.stdout)["this_run"]["api_calls"] == stats["api_calls_total"]
 
 

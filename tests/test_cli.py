@@ -63,9 +63,16 @@ def test_demo_backs_up_the_sandbox_and_checks_every_file(tmp_path):
                           timeout=110, env=env)
     assert done.returncode == 0, done.stderr
     found = re.search(r"(\d+) of (\d+) files match the sandbox's own SHA-256 exactly", done.stdout)
-    assert found and found.group(1) == found.group(2) and int(found.group(1)) >= 150
-    assert "API quota" in done.stdout + done.stderr  # the user sees the quota at work
-    assert (tmp_path / "demo" / "catalog.db").is_file() and (tmp_path / "demo" / "albums").is_dir()
+    assert found and found.group(1) == found.group(2) and int(found.group(1)) >= 100
+    # The user sees what the quota cost (how many 429s depends on this machine's speed;
+    # test_backup_faults proves the quota itself).
+    assert re.search(r"\d+ API calls \(\d+ refused with 429\)", done.stdout)
+    assert re.search(r"waited \d+ s for the quota", done.stdout)
+    demo = tmp_path / "demo"
+    assert (demo / "catalog.db").is_file() and (demo / "albums").is_dir() and (demo / "links.csv").is_file()
+    # Video originals came through the exported browser session; XMP beside every file.
+    assert len(list((demo / "photos").rglob("*.mp4"))) + len(list((demo / "photos").rglob("*.mov"))) == 6
+    assert len(list((demo / "photos").rglob("*.xmp"))) == int(found.group(1))
 
 
 def test_backup_and_status_help_teach():

@@ -19,15 +19,15 @@ from .progress import Progress
 log = logging.getLogger("exodus.backup")
 
 # Everything a listing can say about an item, so that metadata and the original's URL
-# cost no call per item (reference §4.2). url_l/h/k: the largest size when Flickr
+# cost no call per item (reference §4.2). url_z/c/l/h/k: the largest size when Flickr
 # withholds the original (free accounts).
 EXTRAS = ("description,license,date_upload,date_taken,owner_name,original_format,last_update,"
           "geo,tags,machine_tags,o_dims,views,media,path_alias,count_comments,count_faves,"
-          "safety_level,rotation,url_o,url_l,url_h,url_k")
+          "safety_level,rotation,url_o,url_z,url_c,url_l,url_h,url_k")
 PER_PAGE = 500
 LISTING_ROUNDS = 4  # a full listing plus up to three more when paging dropped items
 SHORT_PAGE_RETRIES = 6  # per short page and round
-FAVORITE_EXTRAS = "description,license,date_taken,owner_name,tags,media,url_o"
+FAVORITE_EXTRAS = "description,license,date_taken,owner_name,tags,media,url_o,url_k,url_h,url_l,url_c,url_z"
 
 
 @dataclass
@@ -57,6 +57,10 @@ def listed_row(raw: dict, pass_no: int, rebase) -> tuple[dict, list[tuple[str, i
         "safety_level": item.safety_level, "views": item.views, "o_width": item.o_width,
         "o_height": item.o_height, "url_o": rebase(item.url_o) if item.url_o else None,
         "source_url": rebase(item.url_o) if item.url_o and item.media == "photo" else None,
+        "fallback_url": rebase(item.largest_url) if item.largest_url and not item.url_o
+        and item.media == "photo" else None,
+        "kept_size": f"{item.largest_code} ({item.largest_width}x{item.largest_height})"
+        if item.largest_url and not item.url_o and item.media == "photo" else None,
         "count_comments": item.count_comments, "listed_pass": pass_no, "raw": dumps(raw),
     }
     tags = [(t, 0) for t in item.tags] + [(t, 1) for t in item.machine_tags]
@@ -229,25 +233,87 @@ class Crawler:
             self.cat.set_comments("album_id", album_id, found, len(found) if count is None else count)
         return calls
 
-    async def favorites(self) -> int:
-        rows = []
+    async def _pages(self, method: str, root: str, row: str, **params) -> list[dict]:
+        """Every row of a paged listing, pages 1..pages."""
+        rows: list[dict] = []
         page_no, pages = 1, 1
         while page_no <= pages:
-            data = await self.api.call("flickr.favorites.getList", page=page_no, per_page=PER_PAGE,
-                                       extras=FAVORITE_EXTRAS)
-            page = parse.page(data, "photos", "photo")
-            for raw in page.rows:
-                rows.append({"id": str(raw["id"]), "owner": parse.text(raw.get("owner")),
-                             "title": parse.text(raw.get("title")),
-                             "date_faved": parse.num(raw.get("date_faved")),
-                             "url": parse.text(raw.get("url_o")) or None, "raw": raw})
+            page = parse.page(await self.api.call(method, page=page_no, **params), root, row)
+            rows += page.rows
             pages = page.pages
             page_no += 1
-        self.cat.replace_favorites(rows)
+        return rows
+
+    async def favorites(self) -> int:
+        rows = [photo_ref(raw) for raw in await self._pages(
+            "flickr.favorites.getList", "photos", "photo", per_page=PER_PAGE, extras=FAVORITE_EXTRAS)]
+        self.cat.replace_rows("favorites", [{k: r[k] for k in ("id", "owner", "title", "date_faved", "url", "raw")}
+                                            for r in rows])
         return len(rows)
 
+    async def galleries(self, nsid: str) -> int:
+        """The user's galleries and the photos in each (other people's, so ids, owners,
+        titles and URLs, not files). One call per gallery page."""
+        galleries = await self._pages("flickr.galleries.getList", "galleries", "gallery",
+                                      user_id=nsid, per_page=PER_PAGE)
+        self.cat.replace_rows("galleries", [
+            {"id": str(g["id"]), "title": parse.text(g.get("title")),
+             "description": parse.text(g.get("description")), "url": parse.text(g.get("url")),
+             "count": parse.num(g.get("count_total"), parse.num(g.get("count_photos"))), "raw": g}
+            for g in galleries])
+        for g in galleries:
+            photos = await self._pages("flickr.galleries.getPhotos", "photos", "photo", gallery_id=str(g["id"]),
+                                       per_page=PER_PAGE, extras=FAVORITE_EXTRAS)
+            self.cat.replace_rows("gallery_photos", [
+                {"gallery_id": str(g["id"]), "photo_id": r["id"], "position": n, "owner": r["owner"],
+                 "title": r["title"], "url": r["url"], "raw": r["raw"]}
+                for n, r in enumerate(map(photo_ref, photos), 1)], where=("gallery_id", str(g["id"])))
+        return len(galleries)
 
-async def video_source(api: Api, item_id: str) -> str | None:
-    """The "Video Original" URL from getSizes (owner only), rebased; None if not offered."""
-    original = parse.video_original(await api.call("flickr.photos.getSizes", photo_id=item_id))
-    return api.endpoints.rebase(original.source) if original else None
+    async def contacts(self) -> int:
+        rows: list[dict] = []
+        page_no, pages = 1, 1
+        while page_no <= pages:  # up to 1,000 per page (reference §7)
+            data = await self.api.call("flickr.contacts.getList", page=page_no, per_page=1000)
+            rows += parse.contacts(data)
+            pages = parse.num((data.get("contacts") or {}).get("pages"), 1) or 1
+            page_no += 1
+        self.cat.replace_rows("contacts", rows)
+        return len(rows)
+
+    async def groups(self, nsid: str) -> int:
+        """Groups the user is in, and which of the user's items are in each pool (one call
+        per pool page: cheaper than getAllContexts per item)."""
+        data = await self.api.call("flickr.people.getGroups", user_id=nsid)
+        found = parse.groups(data)
+        self.cat.replace_rows("groups", found)
+        for group in found:
+            rows = await self._pages("flickr.groups.pools.getPhotos", "photos", "photo",
+                                     group_id=group["nsid"], user_id=nsid, per_page=PER_PAGE)
+            self.cat.replace_rows("group_photos", [{"group_id": group["nsid"], "photo_id": str(r["id"])}
+                                                   for r in rows], where=("group_id", group["nsid"]))
+        return len(found)
+
+
+def photo_ref(raw: dict) -> dict:
+    """Someone else's photo, as a favorite or in a gallery: who, what, where."""
+    largest = parse.Listed.from_dict(raw).largest_url if raw.get("id") else None
+    return {"id": str(raw["id"]), "owner": parse.text(raw.get("owner")), "title": parse.text(raw.get("title")),
+            "date_faved": parse.num(raw.get("date_faved")), "url": largest, "raw": raw}
+
+
+@dataclass
+class VideoSources:
+    original: str | None      # getSizes "Video Original" (owner only)
+    rendition: str | None     # the largest rendition below it
+    rendition_label: str | None
+
+
+async def video_sources(api: Api, item_id: str) -> VideoSources:
+    """Where a video's bytes are, from getSizes (one call), rebased."""
+    data = await api.call("flickr.photos.getSizes", photo_id=item_id)
+    original = parse.video_original(data)
+    rendition = parse.best_video_rendition(data)
+    return VideoSources(api.endpoints.rebase(original.source) if original else None,
+                        api.endpoints.rebase(rendition.source) if rendition else None,
+                        rendition.label if rendition else None)

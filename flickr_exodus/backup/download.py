@@ -27,7 +27,7 @@ from ..catalog.store import Catalog, now_iso
 from ..flickr import Api, FlickrError, Transient
 from ..flickr.client import backoff_base, parse_retry_after
 from . import magic, names
-from .crawl import video_source
+from .crawl import video_sources
 from .progress import Progress
 
 log = logging.getLogger("exodus.backup")
@@ -97,9 +97,9 @@ def is_disk_full(error: BaseException) -> bool:
 
 def recover(cat: Catalog, dest: Path) -> dict:
     """Before downloading: finish renames a kill interrupted, and send back to pending any
-    item whose file has vanished."""
+    item whose file has vanished (while Flickr still has it)."""
     renamed, missing = 0, 0
-    for row in cat.downloaded():
+    for row in cat.with_files():
         if not row["path"]:
             continue
         final = dest / row["path"]
@@ -111,9 +111,45 @@ def recover(cat: Catalog, dest: Path) -> dict:
             _fsync_dir(final.parent)
             renamed += 1
             continue
-        cat.update(row["id"], state="pending", reason="file was missing; fetched again")
-        missing += 1
+        if row["state"] in ("downloaded", "original_unavailable"):
+            cat.update(row["id"], state="pending", reason="file was missing; fetched again")
+            missing += 1
     return {"renamed": renamed, "missing": missing}
+
+
+def replaced_name(relative: str, day: str) -> str:
+    """photos/.../123_title.jpg -> photos/.../123_title.replaced-20261122.jpg"""
+    folder, _, name = relative.rpartition("/")
+    stem, dot, ext = name.rpartition(".")
+    kept = f"{stem}.replaced-{day}.{ext}" if dot else f"{name}.replaced-{day}"
+    return f"{folder}/{kept}" if folder else kept
+
+
+def keep_replaced(cat: Catalog, dest: Path) -> int:
+    """Photos Flickr replaced since the last run: move the file on disk aside under a dated
+    name, recorded as an earlier version, before the new original is fetched. Ordered so
+    that a kill at any point is finished by the next run: record, rename, release."""
+    kept = 0
+    for row in cat.replaced():
+        current = dest / row["path"] if row["path"] else None
+        recorded = cat.version_recorded(row["id"], row["sha256"]) if row["sha256"] else None
+        if current is not None and current.exists() and row["sha256"]:
+            if recorded is None:
+                day = time.strftime("%Y%m%d", time.gmtime())
+                target = replaced_name(row["path"], day)
+                n = 2
+                while (dest / target).exists():
+                    target = replaced_name(row["path"], f"{day}-{n}")
+                    n += 1
+                cat.record_version(row, target)
+                crash_point("after-version")
+                recorded = target
+            if not (dest / recorded).exists():
+                os.replace(current, dest / recorded)
+                _fsync_dir(current.parent)
+                kept += 1
+        cat.release_replaced(row["id"])
+    return kept
 
 
 def _sha256(path: Path) -> str:
@@ -159,7 +195,8 @@ class Pause:
 
 class Downloader:
     def __init__(self, dest: Path, cat: Catalog, api: Api, session: aiohttp.ClientSession,
-                 progress: Progress, concurrency: int = 8):
+                 progress: Progress, concurrency: int = 8, cookies: str | None = None):
+        self.cookies = cookies  # a Cookie header: the owner's browser session, for /play/orig/
         self.dest = dest
         self.cat = cat
         self.api = api
@@ -231,24 +268,38 @@ class Downloader:
     # --- one item ------------------------------------------------------------------
     async def fetch(self, row: dict) -> None:
         if row["media"] == "video":
-            source = row["video_source"]
-            if not source:
-                try:
-                    source = await video_source(self.api, row["id"])
-                except FlickrError as error:
-                    raise await self._gone_or(row, f"getSizes: {error}") from None
-                if not source:
-                    raise Refused("needs_manual", "Flickr offers no Video Original for this video")
-                self.cat.update(row["id"], video_source=source)
-            await self._transfer(row, source, video=True)
+            await self._fetch_video(row)
+            return
+        if row["source_url"]:
+            url, final, ext = row["source_url"], "downloaded", row["original_format"] or "jpg"
+        elif row["fallback_url"]:
+            # Flickr withholds the original (a free account): keep the largest size it allows.
+            url, final, ext = row["fallback_url"], "original_unavailable", kept_ext(row, "jpg")
         else:
-            if not row["source_url"]:
-                raise Refused("original_unavailable", "Flickr did not list the original of this photo")
-            if not row["path"]:
-                row["path"] = names.item_path(row["id"], row["title"], row["original_format"] or "jpg",
-                                              row["date_taken"], bool(row["taken_unknown"]))
-                self.cat.update(row["id"], path=row["path"])
-            await self._transfer(row, row["source_url"], video=False)
+            raise Refused("original_unavailable", "Flickr lists no size of this photo that it will hand out")
+        if not row["path"]:
+            row["path"] = names.item_path(row["id"], row["title"], ext, row["date_taken"], bool(row["taken_unknown"]))
+            self.cat.update(row["id"], path=row["path"])
+        await self._transfer(row, url, video=False, final=final)
+
+    async def _fetch_video(self, row: dict) -> None:
+        """The Video Original through /play/orig/ (which needs the owner's session on real
+        Flickr); when Flickr offers no original at all (a free account), the largest
+        rendition, kept as original_unavailable."""
+        if not row["video_source"] and not row["fallback_url"]:
+            try:
+                found = await video_sources(self.api, row["id"])
+            except FlickrError as error:
+                raise await self._gone_or(row, f"getSizes: {error}") from None
+            kept = f"{found.rendition_label} (video rendition)" if found.rendition else None
+            self.cat.update(row["id"], video_source=found.original, fallback_url=found.rendition, kept_size=kept)
+            row.update(video_source=found.original, fallback_url=found.rendition, kept_size=kept)
+        if row["video_source"]:
+            await self._transfer(row, row["video_source"], video=True)
+        elif row["fallback_url"]:
+            await self._transfer(row, row["fallback_url"], video=True, final="original_unavailable")
+        else:
+            raise Refused("needs_manual", "Flickr offers no download of this video")
 
     async def _gone_or(self, row: dict, reason: str) -> Refused:
         """A 404 may mean the item was deleted on Flickr meanwhile: ask (one call)."""
@@ -260,9 +311,11 @@ class Downloader:
         return Refused("failed", reason)
 
     async def _resolve_video(self, source: str) -> str:
-        """/play/orig/ answers with a redirect to a short-lived signed URL; asked afresh for
-        every attempt. OAuth-signed, as the owner (a browser session comes next issue)."""
+        """/play/... answers with a redirect to a short-lived signed URL; asked afresh for
+        every attempt, OAuth-signed as the owner and with the browser session if given."""
         headers = self.api.sign("GET", source)
+        if self.cookies:
+            headers["Cookie"] = self.cookies
         async with self.session.get(source, headers=headers, allow_redirects=False) as response:
             await response.read()
             if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
@@ -278,14 +331,16 @@ class Downloader:
         if status >= 500:
             raise Transient(f"HTTP {status}")
         if video and status in (401, 403, 404, 410):
-            raise Refused("needs_manual", "Flickr refused the video original to this token (HTTP "
-                          f"{status}); it needs the owner's browser session or Flickr's account export")
+            how = ("the cookies file did not open it (signed out, or the session expired?)" if self.cookies
+                   else "it needs the owner's browser session (--cookies FILE)")
+            raise Refused("needs_manual", f"Flickr refused the video original (HTTP {status}): {how}, "
+                                          "or use Flickr's account export")
         if status in (404, 410):
             raise _NotFound(status)
         if status == 403:
             raise Refused("original_unavailable", "Flickr refused the original (HTTP 403)")
 
-    async def _transfer(self, row: dict, source: str, video: bool) -> None:
+    async def _transfer(self, row: dict, source: str, video: bool, final: str = "downloaded") -> None:
         state = _PartState(path=self.dest / row["path"] if row["path"] else None)
         failures = 0
         while True:
@@ -310,7 +365,7 @@ class Downloader:
                 ceiling = min(60.0, backoff_base() * 2 ** (failures - 1))
                 log.info("%s: %s; retry %d in up to %.1f s", row["id"], reason, failures, ceiling)
                 await asyncio.sleep(random.uniform(ceiling / 2, ceiling))
-        await self._finish(row, state, video)
+        await self._finish(row, state, video, final)
 
     async def _attempt(self, row: dict, url: str, video: bool, state: "_PartState") -> None:
         if state.path is not None:
@@ -364,12 +419,13 @@ class Downloader:
         match = re.search(r'filename\*?=(?:UTF-8\'\')?"?([^";]+)"?', disposition)
         ext = match.group(1).rsplit(".", 1)[-1].lower() if match and "." in match.group(1) else ""
         ext = re.sub(r"[^a-z0-9]", "", ext)[:5] or "mp4"
-        relative = names.item_path(row["id"], row["title"], ext, row["date_taken"], bool(row["taken_unknown"]))
+        name_ext = ext if row["video_source"] else kept_ext(row, ext)
+        relative = names.item_path(row["id"], row["title"], name_ext, row["date_taken"], bool(row["taken_unknown"]))
         self.cat.update(row["id"], path=relative, original_format=ext)
         row["path"], row["original_format"] = relative, ext
         return self.dest / relative
 
-    async def _finish(self, row: dict, state: "_PartState", video: bool) -> None:
+    async def _finish(self, row: dict, state: "_PartState", video: bool, final: str) -> None:
         with open(state.part, "rb") as handle:
             head = handle.read(magic.HEAD)
         kind = magic.sniff(head)
@@ -382,7 +438,8 @@ class Downloader:
         stamp = _taken_epoch(None if row["taken_unknown"] else row["date_taken"])
         if stamp is not None:
             os.utime(state.part, (stamp, stamp))
-        self.cat.update(row["id"], state="downloaded", size=state.have, sha256=sha, reason=None,
+        reason = None if final == "downloaded" else f"Flickr withholds the original; kept {row['kept_size']}"
+        self.cat.update(row["id"], state=final, size=state.have, sha256=sha, reason=reason,
                         downloaded_at=now_iso(), sidecar_dirty=1, etag=None,
                         attempts=(row.get("attempts") or 0) + 1)
         crash_point("after-commit")
@@ -390,6 +447,12 @@ class Downloader:
         _fsync_dir(state.path.parent)
         crash_point("after-rename")
         self.stats.downloaded += 1
+
+
+def kept_ext(row: dict, ext: str) -> str:
+    """A smaller size kept in place of a withheld original says so in its name:
+    {id}_{title}.size-l.jpg, {id}_{title}.size-700.mp4."""
+    return f"size-{(row['kept_size'] or 'largest').split()[0]}.{ext}"
 
 
 def _fsync_file(path: Path) -> None:

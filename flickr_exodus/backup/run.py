@@ -1,8 +1,10 @@
-"""`exodus backup DEST`: crawl, download and lay out the tree, resumably.
+"""`exodus backup DEST`: crawl, download and lay out the tree, resumably; run again, sync.
 
-Order: who -> listing (checkpointed) -> albums, collections -> downloads alongside
-comments and favorites -> sidecars and views -> summary. Each step commits as it goes, so
-any stop (Ctrl-C, kill -9, a full disk) is resumed by running the same command again.
+Order: who -> listing (checkpointed) -> replaced originals set aside -> albums, collections
+-> downloads alongside comments, favorites, galleries, contacts, groups -> the deep pass
+(once the originals are safe) -> sidecars, XMP, views, links.csv -> summary. Each step
+commits as it goes, so any stop (Ctrl-C, kill -9, a full disk) is resumed by running the
+same command again.
 """
 
 from __future__ import annotations
@@ -20,18 +22,24 @@ import aiohttp
 
 from ..catalog import Catalog, CatalogError
 from ..flickr import Api, Credentials, Endpoints, FlickrError, MissingCredentials, Quota, Transient
+from ..flickr.cookies import CookieProblem, flickr_cookie_header
 from ..flickr.credentials import state_dir
 from ..flickr.quota import DEFAULT_RATE
 from .crawl import Crawler
-from .download import DiskFull, Downloader, is_disk_full, recover
+from .deep import deep_pass
+from .faves import download_faves
+from .download import DiskFull, Downloader, is_disk_full, keep_replaced, recover
 from .progress import Progress, log_to
-from .tree import build_views, write_sidecars
+from .tree import build_views, write_links, write_sidecars
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_NEEDS_USER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 # Rough bytes per pixel of an original, to warn before a disk fills (JPEG at high quality;
 # lossless formats much more). Videos: their size is unknown until fetched.
 BYTES_PER_PIXEL = 0.45
 BYTES_PER_VIDEO = 60 * 1024 * 1024
+# Galleries, contacts, groups and pools cost a call per gallery and per group; changes
+# there are not urgent, so a rerun within a day leaves them be.
+SOCIAL_REFRESH_S = 24 * 3600
 
 
 class UsageProblem(Exception):
@@ -45,7 +53,10 @@ class BackupOptions:
     api_rate: tuple[int, float] = DEFAULT_RATE
     api_base: str | None = None
     quiet: bool = False
-    deep: bool = True  # the deep metadata pass arrives with the next issue
+    deep: bool = True
+    cookies: Path | None = None  # a browser's cookies.txt, for video originals
+    xmp: bool | None = None  # None: as the last run of this DEST
+    faves: bool = False  # also download the favorites into DEST/faves/
     creds: Credentials | None = None  # else from the environment or `exodus auth`
 
 
@@ -94,6 +105,12 @@ def run_backup(options: BackupOptions) -> tuple[int, dict]:
         creds = options.creds or Credentials.load()
     except MissingCredentials as error:
         raise UsageProblem(str(error)) from None
+    cookies = None
+    if options.cookies is not None:
+        try:
+            cookies = flickr_cookie_header(options.cookies, options.api_base)
+        except CookieProblem as error:
+            raise UsageProblem(str(error)) from None
     dest = options.dest
     prepare_dest(dest)
     progress = Progress(options.quiet)
@@ -104,7 +121,7 @@ def run_backup(options: BackupOptions) -> tuple[int, dict]:
             raise UsageProblem(str(error)) from None
         log_to(dest / "logs", "backup")
         run_id = cat.start_run("backup")
-        job = Backup(options, creds, cat, progress)
+        job = Backup(options, creds, cat, progress, cookies)
         code, status = EXIT_INTERRUPTED, "interrupted"
         try:
             asyncio.run(job.run())
@@ -136,8 +153,10 @@ def run_backup(options: BackupOptions) -> tuple[int, dict]:
 
 
 class Backup:
-    def __init__(self, options: BackupOptions, creds: Credentials, cat: Catalog, progress: Progress):
+    def __init__(self, options: BackupOptions, creds: Credentials, cat: Catalog, progress: Progress,
+                 cookies: str | None = None):
         self.options = options
+        self.cookies = cookies
         self.creds = creds
         self.cat = cat
         self.progress = progress
@@ -149,6 +168,9 @@ class Backup:
         self.problem: str | None = None
         self.started = time.monotonic()
         self.notes: list[str] = []
+        self.replaced = 0
+        self.deep = None
+        self.faves = None
 
     async def run(self) -> None:
         dest = self.options.dest
@@ -177,15 +199,25 @@ class Backup:
             self.listing = await crawler.listing(self.account.get("count"))
             for note in self.listing.notes:
                 self.progress.note(note)
+            self.replaced = keep_replaced(self.cat, dest)
+            if self.replaced:
+                self.progress.note(f"{self.replaced} originals were replaced on Flickr; the earlier files "
+                                   "are kept as *.replaced-YYYYmmdd.*")
             await crawler.albums()
             await crawler.collections()
             self.check_space()
-            downloader = Downloader(dest, self.cat, self.api, session, self.progress, self.options.concurrency)
+            downloader = Downloader(dest, self.cat, self.api, session, self.progress, self.options.concurrency,
+                                    cookies=self.cookies)
             self.downloads = downloader.stats
 
             async def metadata() -> None:
                 await crawler.comments()
                 await crawler.favorites()
+                if time.time() - self.cat.get("social_synced", 0) >= SOCIAL_REFRESH_S:
+                    await crawler.galleries(self.account["nsid"])
+                    await crawler.contacts()
+                    await crawler.groups(self.account["nsid"])
+                    self.cat.put("social_synced", time.time())
 
             try:
                 async with asyncio.TaskGroup() as group:
@@ -195,8 +227,16 @@ class Backup:
                 # One cause is enough for the user; a full disk outranks the rest.
                 raise next((e for e in errors.exceptions if isinstance(e, DiskFull)),
                            errors.exceptions[0]) from None
-        write_sidecars(self.cat, dest)
+            if self.options.deep:
+                self.deep = await deep_pass(self.api, self.cat, self.progress)
+            if self.options.faves:
+                self.faves = await download_faves(self.cat, dest, session, endpoints.rebase, self.progress)
+        # --xmp once, and later runs keep the XMP sidecars up to date (until --no-xmp).
+        xmp = self.options.xmp if self.options.xmp is not None else bool(self.cat.get("xmp", False))
+        self.cat.put("xmp", xmp)
+        write_sidecars(self.cat, dest, xmp_too=xmp)
         build_views(self.cat, dest)
+        write_links(self.cat, dest, self.account)
 
     def check_space(self) -> None:
         totals = self.cat.fetch_totals()
@@ -221,6 +261,27 @@ class Backup:
         if counts["needs_manual"] or counts["original_unavailable"]:
             return EXIT_NEEDS_USER
         return EXIT_OK
+
+    def user_notes(self, counts: dict) -> list[str]:
+        """What the user should do about items exodus could not fully save."""
+        notes = []
+        kept = self.cat.one("SELECT count(*) FROM photos WHERE state = 'original_unavailable' "
+                            "AND sha256 IS NOT NULL")
+        if counts["original_unavailable"]:
+            notes.append(f"{counts['original_unavailable']} items: Flickr withholds their originals (a free "
+                         f"account); {kept} are kept at the largest size it allows. Flickr's account export "
+                         "(Settings > Your Flickr data > Request my Flickr data) should hold the originals; "
+                         "'exodus status DEST' lists them.")
+        if counts["needs_manual"]:
+            notes.append(f"{counts['needs_manual']} videos need the owner's browser session: export "
+                         "cookies.txt from a browser signed in to Flickr and run 'exodus backup DEST "
+                         "--cookies cookies.txt', or use Flickr's account export.")
+        if not self.options.deep:
+            left = self.cat.count_needing_deep()
+            if left:
+                notes.append(f"--no-deep: {left} items lack notes, people and permissions; "
+                             "a run without --no-deep adds them.")
+        return [n.replace("DEST", str(self.options.dest)) for n in notes]
 
     def summary(self, status: str) -> dict:
         counts = self.cat.counts()
@@ -247,9 +308,13 @@ class Backup:
                 "quota_wait_s": round(self.api.quota.waited, 1) if self.api else 0,
                 "seconds": round(time.monotonic() - self.started, 2),
                 "recovered": self.recovered,
+                "replaced": self.replaced,
+                "deep": None if self.deep is None else vars(self.deep),
+                "faves": self.faves,
             },
             "failed": [{"id": r["id"], "title": r["title"], "reason": r["reason"]} for r in failed],
             "needs_user": [{"id": r["id"], "title": r["title"], "state": r["state"], "reason": r["reason"]}
                            for r in needs],
-            "notes": (listing.notes if listing else []) + self.notes + ([self.problem] if self.problem else []),
+            "notes": (listing.notes if listing else []) + self.notes + self.user_notes(counts)
+            + ([self.problem] if self.problem else []),
         }

@@ -1,25 +1,20 @@
-"""The folder tree around the files: a JSON sidecar beside each file, and albums and
-collections as views (relative symlinks in album order, or a manifest.txt where the
-filesystem cannot link). Never a second copy of a photo."""
+"""The folder tree around the files: a JSON sidecar beside each file (and an XMP one with
+--xmp), albums and collections as views (relative symlinks in album order, or a
+manifest.txt where the filesystem cannot link), and links.csv. Never a second copy of a
+photo."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from pathlib import Path
 
-from ..catalog.store import Catalog
-from . import names
+from ..catalog.store import Catalog, has_file
+from . import names, xmp
 
-SIDECAR_VERSION = 1
+SIDECAR_VERSION = 2
 MANIFEST = "manifest.txt"
-
-
-def has_file(table: str = "") -> str:
-    """SQL: the item has a finished file on disk (whatever happened on Flickr since)."""
-    p = f"{table}." if table else ""
-    return (f"{p}state IN ('downloaded', 'remote_gone', 'deleted_remote') AND {p}path IS NOT NULL "
-            f"AND {p}sha256 IS NOT NULL")
 
 
 def sidecar_path(dest: Path, relative: str) -> Path:
@@ -35,11 +30,24 @@ def sidecar(cat: Catalog, row: dict) -> dict:
     comments = cat.rows("SELECT id, author, authorname, realname, date_create, permalink, text "
                         "FROM comments WHERE photo_id = ? ORDER BY date_create, id", [pid])
     tags = cat.rows("SELECT tag, machine, raw FROM tags WHERE photo_id = ? ORDER BY rowid", [pid])
-    notes = cat.rows("SELECT id, author, authorname, x, y, w, h, text FROM notes WHERE photo_id = ?", [pid])
-    people = cat.rows("SELECT nsid, username, realname FROM people WHERE photo_id = ?", [pid])
+    notes = cat.rows("SELECT id, author, authorname, x, y, w, h, text FROM notes WHERE photo_id = ? "
+                     "ORDER BY id", [pid])
+    people = cat.rows("SELECT nsid, username, realname, added_by, box FROM people WHERE photo_id = ? "
+                      "ORDER BY nsid", [pid])
+    for person in people:
+        person["box"] = json.loads(person["box"]) if person["box"] else None
+    collections = cat.rows("SELECT DISTINCT c.id, c.title FROM collection_albums ca JOIN collections c "
+                           "ON c.id = ca.collection_id JOIN album_photos ap ON ap.album_id = ca.album_id "
+                           "WHERE ap.photo_id = ? ORDER BY c.id", [pid])
+    groups = cat.rows("SELECT g.nsid, g.name FROM group_photos gp JOIN groups g ON g.nsid = gp.group_id "
+                      "WHERE gp.photo_id = ? ORDER BY g.nsid", [pid])
+    versions = cat.rows("SELECT path, size, sha256, original_secret, replaced_at FROM versions "
+                        "WHERE photo_id = ? ORDER BY replaced_at", [pid])
     geo = None
     if row["latitude"] is not None:
-        geo = {"latitude": row["latitude"], "longitude": row["longitude"], "accuracy": row["accuracy"]}
+        geo = {"latitude": row["latitude"], "longitude": row["longitude"], "accuracy": row["accuracy"],
+               "places": json.loads(row["places"]) if row["places"] else None,
+               "permissions": json.loads(row["geo_perms"]) if row["geo_perms"] else None}
     return {
         "exodus_sidecar": SIDECAR_VERSION,
         "id": pid, "media": row["media"], "title": row["title"], "description": row["description"],
@@ -47,32 +55,73 @@ def sidecar(cat: Catalog, row: dict) -> dict:
         "date_taken_unknown": bool(row["taken_unknown"]), "date_upload": row["date_upload"],
         "last_update": row["last_update"], "license": row["license"],
         "visibility": {"public": row["is_public"], "friend": row["is_friend"], "family": row["is_family"]},
-        "safety_level": row["safety_level"], "views": row["views"], "geo": geo,
+        "permissions": {"comment": row["perm_comment"], "add_meta": row["perm_addmeta"]},
+        "safety_level": row["safety_level"], "rotation": row["rotation"], "views": row["views"],
+        "duration": row["duration"], "geo": geo, "url": row["photopage"] or photo_page(raw, pid),
         "tags": [t["tag"] for t in tags if not t["machine"]],
         "machine_tags": [t["tag"] for t in tags if t["machine"]],
-        "albums": albums, "comments": comments, "notes": notes, "people": people,
+        "tags_raw": raw_tags(row),
+        "albums": albums, "collections": collections, "groups": groups, "comments": comments,
+        "notes": notes, "people": people,
+        "state": row["state"], "gone_at": row["gone_at"], "deep": bool(row["deep_done"]),
         "original": {"format": row["original_format"], "width": row["o_width"], "height": row["o_height"],
-                     "size": row["size"], "sha256": row["sha256"], "path": row["path"]},
+                     "size": row["size"], "sha256": row["sha256"], "path": row["path"],
+                     "kept_instead": row["kept_size"] if row["state"] == "original_unavailable" else None},
+        "earlier_versions": versions,
         "flickr": raw,
+        "flickr_info": json.loads(row["info_raw"]) if row["info_raw"] else None,
     }
 
 
-def write_sidecars(cat: Catalog, dest: Path) -> int:
-    """Rewrite the sidecar of every item whose metadata changed since it was written."""
+def raw_tags(row: dict) -> list[dict] | None:
+    """Tags as the owner typed them, from getInfo (the listing has the clean forms only)."""
+    if not row["info_raw"]:
+        return None
+    info = json.loads(row["info_raw"])
+    return [{"raw": t.get("raw"), "clean": t.get("_content"), "machine": str(t.get("machine_tag")) in ("1", "True")}
+            for t in ((info.get("tags") or {}).get("tag") or []) if isinstance(t, dict)]
+
+
+def photo_page(raw: dict, item_id: str) -> str | None:
+    """The item's page on Flickr, from what the listing said about its owner."""
+    who = raw.get("pathalias") or raw.get("path_alias") or raw.get("owner")
+    return f"https://www.flickr.com/photos/{who}/{item_id}/" if who else None
+
+
+def write_atomically(target: Path, text: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def write_sidecars(cat: Catalog, dest: Path, xmp_too: bool = False) -> int:
+    """Rewrite the sidecars of every item whose metadata changed since they were written
+    (and, with xmp_too, write the XMP sidecars that are missing)."""
     written = 0
+    last = ""
     while True:
-        rows = cat.rows(f"SELECT * FROM photos WHERE sidecar_dirty = 1 AND {has_file()} ORDER BY id LIMIT 500")
+        wanted = "" if xmp_too else "sidecar_dirty = 1 AND "
+        rows = cat.rows(f"SELECT * FROM photos WHERE {wanted}{has_file()} AND id > ? ORDER BY id LIMIT 500",
+                        [last])
         if not rows:
             return written
+        last = rows[-1]["id"]
+        dirty = []
         for row in rows:
-            target = sidecar_path(dest, row["path"])
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(target.name + ".tmp")
-            tmp.write_text(json.dumps(sidecar(cat, row), ensure_ascii=False, indent=1), encoding="utf-8")
-            os.replace(tmp, target)
+            stale_xmp = xmp_too and not xmp.path_for(dest, row["path"]).exists()
+            if not row["sidecar_dirty"] and not stale_xmp:
+                continue
+            document = sidecar(cat, row)
+            if row["sidecar_dirty"]:
+                write_atomically(sidecar_path(dest, row["path"]),
+                                 json.dumps(document, ensure_ascii=False, indent=1))
+                dirty.append(row["id"])
+            if xmp_too:
+                write_atomically(xmp.path_for(dest, row["path"]), xmp.render(document))
+            written += 1
         with cat.tx() as conn:
-            conn.executemany("UPDATE photos SET sidecar_dirty = 0 WHERE id = ?", [(r["id"],) for r in rows])
-        written += len(rows)
+            conn.executemany("UPDATE photos SET sidecar_dirty = 0 WHERE id = ?", [(i,) for i in dirty])
 
 
 # --- views ------------------------------------------------------------------------------
@@ -164,3 +213,69 @@ def build_views(cat: Catalog, dest: Path, links: bool | None = None) -> dict:
                     and str(path.relative_to(dest)) not in views:
                 path.rmdir()
     return {"folders": len(views), "made": made, "removed": removed, "links": links}
+
+
+# --- links.csv ----------------------------------------------------------------------------
+
+LINKS = "links.csv"
+_BASE58 = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+# Sizes that share the item's `secret` (reference §5.1): suffix -> Flickr's size code.
+SHARED_SECRET_SIZES = {"s": "sq", "q": "q", "t": "t", "m": "s", "n": "n", "w": "w", "": "m",
+                       "z": "z", "c": "c", "b": "l"}
+
+
+def short_url(item_id: str) -> str:
+    """flic.kr/p/ + the id in Flickr's base58."""
+    n, out = int(item_id), ""
+    while n:
+        n, r = divmod(n, 58)
+        out = _BASE58[r] + out
+    return f"https://flic.kr/p/{out}"
+
+
+def item_urls(raw: dict, item_id: str, who: str) -> list[tuple[str, str]]:
+    """(size, URL) for every Flickr URL of one item a page might embed or link to.
+    farmN.staticflickr.com URLs have the same paths as live.staticflickr.com ones."""
+    urls = [("page", f"https://www.flickr.com/photos/{who}/{item_id}/"), ("short", short_url(item_id))]
+    server, secret = raw.get("server"), raw.get("secret")
+    if server and secret:
+        for suffix, code in SHARED_SECRET_SIZES.items():
+            tail = f"_{suffix}" if suffix else ""
+            urls.append((code, f"https://live.staticflickr.com/{server}/{item_id}_{secret}{tail}.jpg"))
+    known = {url for _, url in urls}
+    for key, value in raw.items():  # url_o, url_k, ... as Flickr listed them
+        if key.startswith("url_") and isinstance(value, str) and value not in known:
+            urls.append((key[4:], value))
+    return urls
+
+
+def write_links(cat: Catalog, dest: Path, account: dict) -> int:
+    """DEST/links.csv: every Flickr URL of each saved item and album -> its local path,
+    for rewriting a blog's embeds before the remote copies go."""
+    who = account.get("path_alias") or account.get("nsid") or "me"
+    target = dest / LINKS
+    tmp = target.with_name(LINKS + ".tmp")
+    rows = 0
+    with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["kind", "id", "size", "flickr_url", "local_path"])
+        last = ""
+        while True:
+            batch = cat.rows(f"SELECT id, path, raw FROM photos WHERE {has_file()} AND id > ? "
+                             "ORDER BY id LIMIT 1000", [last])
+            if not batch:
+                break
+            last = batch[-1]["id"]
+            for row in batch:
+                raw = json.loads(row["raw"]) if row["raw"] else {}
+                for size, url in item_urls(raw, row["id"], who):
+                    out.writerow(["item", row["id"], size, url, row["path"]])
+                    rows += 1
+        for album in cat.rows("SELECT id, title FROM albums WHERE gone = 0 ORDER BY id"):
+            folder = f"albums/{names.view_name(album['title'], album['id'])}"
+            for url in (f"https://www.flickr.com/photos/{who}/albums/{album['id']}",
+                        f"https://www.flickr.com/photos/{who}/sets/{album['id']}/"):
+                out.writerow(["album", album["id"], "", url, folder])
+                rows += 1
+    os.replace(tmp, target)
+    return rows

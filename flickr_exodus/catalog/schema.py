@@ -29,7 +29,16 @@ TABLES: dict[str, tuple[dict, dict]] = {
         "attempts": int, "downloaded_at": str, "first_seen": str,
         "count_comments": int, "comments_synced": int,  # comment count when last fetched
         "listed_pass": int,        # the last listing pass that saw the item
-        "sidecar_dirty": int, "deep_done": int,
+        "sidecar_dirty": int,
+        "deep_done": int,          # getInfo (and people) fetched for the current last_update
+        "info_raw": str,           # what getInfo sent
+        "rotation": int, "perm_comment": int, "perm_addmeta": int, "has_people": int,
+        "photopage": str, "duration": int, "places": str, "geo_perms": str,
+        "kept_size": str,          # the size kept when Flickr withholds the original
+        "fallback_url": str,       # the largest size the listing offers
+        "gone_at": str,            # when a listing first missed it (remote_gone)
+        "replaced": int,           # Flickr's original changed: keep the old file first
+        "prior_secret": str,       # the original secret of the file on disk when replaced
     }, {"pk": "id", "not_null": {"state"}, "defaults": {"state": "pending", "sidecar_dirty": 1,
                                                        "deep_done": 0, "attempts": 0}}),
     "albums": ({
@@ -50,10 +59,23 @@ TABLES: dict[str, tuple[dict, dict]] = {
              {"pk": ("photo_id", "tag")}),
     "notes": ({"id": str, "photo_id": str, "author": str, "authorname": str, "x": int, "y": int,
                "w": int, "h": int, "text": str, "raw": str}, {"pk": "id"}),
-    "people": ({"photo_id": str, "nsid": str, "username": str, "realname": str, "raw": str},
+    "people": ({"photo_id": str, "nsid": str, "username": str, "realname": str, "added_by": str,
+                "box": str, "raw": str},
                {"pk": ("photo_id", "nsid")}),
     "favorites": ({"id": str, "owner": str, "title": str, "date_faved": int, "url": str, "raw": str},
                   {"pk": "id"}),
+    # Earlier originals of replaced photos, kept under their dated names.
+    "versions": ({"photo_id": str, "path": str, "size": int, "sha256": str, "original_secret": str,
+                  "replaced_at": str}, {"pk": ("photo_id", "path")}),
+    "galleries": ({"id": str, "title": str, "description": str, "url": str, "count": int,
+                   "raw": str}, {"pk": "id"}),
+    "gallery_photos": ({"gallery_id": str, "photo_id": str, "position": int, "owner": str,
+                        "title": str, "url": str, "raw": str}, {"pk": ("gallery_id", "photo_id")}),
+    "contacts": ({"nsid": str, "username": str, "realname": str, "friend": int, "family": int,
+                  "raw": str}, {"pk": "nsid"}),
+    "groups": ({"nsid": str, "name": str, "members": int, "pool_count": int, "raw": str},
+               {"pk": "nsid"}),
+    "group_photos": ({"group_id": str, "photo_id": str}, {"pk": ("group_id", "photo_id")}),
     "runs": ({"id": int, "command": str, "started_at": str, "finished_at": str, "status": str,
               "api_calls": int, "bytes": int, "summary": str}, {"pk": "id"}),
     "deletions": ({"id": int, "photo_id": str, "run_id": int, "intent_at": str, "result": str,
@@ -64,6 +86,7 @@ TABLES: dict[str, tuple[dict, dict]] = {
 INDEXES = [
     ("photos", ["state"]), ("photos", ["listed_pass"]), ("album_photos", ["photo_id"]),
     ("comments", ["photo_id"]), ("comments", ["album_id"]), ("deletions", ["photo_id"]),
+    ("notes", ["photo_id"]), ("people", ["photo_id"]), ("group_photos", ["photo_id"]),
 ]
 
 

@@ -18,12 +18,16 @@ STATES = ("pending", "downloaded", "failed", "original_unavailable", "needs_manu
           "remote_gone", "deleted_remote")
 # States a backup run tries to (re)fetch.
 TO_FETCH = ("pending", "failed", "needs_manual")
+# States in which an item may have a finished file on disk (original_unavailable: a
+# smaller size kept; remote_gone, deleted_remote: the copy outlives Flickr's).
+FILE_STATES = ("downloaded", "original_unavailable", "remote_gone", "deleted_remote")
 # Columns a listing sets; everything else (state, path, hashes...) belongs to exodus.
 LISTED_COLUMNS = (
     "media", "title", "description", "date_taken", "date_upload", "last_update", "license",
     "is_public", "is_friend", "is_family", "latitude", "longitude", "accuracy", "original_format",
     "secret", "original_secret", "server", "taken_granularity", "taken_unknown", "safety_level",
-    "views", "o_width", "o_height", "url_o", "source_url", "count_comments", "listed_pass", "raw",
+    "views", "o_width", "o_height", "url_o", "source_url", "fallback_url", "kept_size", "count_comments",
+    "listed_pass", "raw",
 )
 
 
@@ -33,6 +37,13 @@ class CatalogError(Exception):
 
 def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def has_file(table: str = "") -> str:
+    """SQL: the item has a finished file on disk (whatever happened on Flickr since)."""
+    p = f"{table}." if table else ""
+    states = ", ".join(f"'{s}'" for s in FILE_STATES)
+    return f"{p}state IN ({states}) AND {p}path IS NOT NULL AND {p}sha256 IS NOT NULL"
 
 
 def dumps(value) -> str:
@@ -113,15 +124,34 @@ class Catalog:
         """One listing page: its items (listing columns only; exodus's own columns of
         known items are left alone), their tags, and the checkpoint, in one commit."""
         cols = ("id",) + LISTED_COLUMNS
-        updates = ", ".join(f"{c} = excluded.{c}" for c in LISTED_COLUMNS)
-        # A changed item needs its sidecar rewritten.
+        # A video's fallback (its largest rendition) comes from getSizes, not the listing.
+        updates = ", ".join(f"{c} = CASE WHEN excluded.media = 'video' THEN photos.{c} ELSE excluded.{c} END"
+                            if c in ("fallback_url", "kept_size") else f"{c} = excluded.{c}"
+                            for c in LISTED_COLUMNS)
+        # Flickr's original changed under the same id (a replaced photo): the file on disk
+        # is kept as an earlier version before the new one is fetched (keep_replaced).
+        replaced = ("(photos.sha256 IS NOT NULL AND photos.original_secret IS NOT NULL AND "
+                    "excluded.original_secret IS NOT NULL AND photos.original_secret != excluded.original_secret)")
         sql = (f"INSERT INTO photos ({', '.join(cols)}, state, first_seen, sidecar_dirty) "
                f"VALUES ({', '.join('?' * len(cols))}, 'pending', ?, 1) ON CONFLICT(id) DO UPDATE SET "
-               f"{updates}, sidecar_dirty = CASE WHEN photos.raw IS excluded.raw "
-               f"THEN photos.sidecar_dirty ELSE 1 END, "
+               f"{updates}, "
+               # A changed item needs its sidecar rewritten, and its deep metadata again.
+               f"sidecar_dirty = CASE WHEN photos.raw IS excluded.raw THEN photos.sidecar_dirty ELSE 1 END, "
+               f"deep_done = CASE WHEN photos.last_update IS excluded.last_update THEN photos.deep_done ELSE 0 END, "
+               f"replaced = CASE WHEN {replaced} THEN 1 ELSE photos.replaced END, "
+               f"prior_secret = CASE WHEN {replaced} AND NOT coalesce(photos.replaced, 0) "
+               f"THEN photos.original_secret ELSE photos.prior_secret END, "
+               # A video's Video Original URL carries the original secret.
+               f"video_source = CASE WHEN photos.original_secret IS excluded.original_secret "
+               f"THEN photos.video_source ELSE NULL END, "
+               f"gone_at = NULL, "
+               f"state = CASE "
                # Listed again after being taken for gone (a short listing): back it comes.
-               f"state = CASE WHEN photos.state != 'remote_gone' THEN photos.state "
-               f"WHEN photos.sha256 IS NULL THEN 'pending' ELSE 'downloaded' END")
+               f"WHEN photos.state = 'remote_gone' THEN "
+               f"  CASE WHEN photos.sha256 IS NULL THEN 'pending' ELSE 'downloaded' END "
+               # The account may hand out originals now (it went Pro).
+               f"WHEN photos.state = 'original_unavailable' AND excluded.source_url IS NOT NULL THEN 'pending' "
+               f"ELSE photos.state END")
         stamp = now_iso()
         with self.tx() as conn:
             conn.executemany(sql, [tuple(item.get(c) for c in cols) + (stamp,) for item in items])
@@ -141,9 +171,9 @@ class Catalog:
         someone else. Their local copies stay."""
         with self.tx() as conn:
             cursor = conn.execute(
-                "UPDATE photos SET state = 'remote_gone', reason = 'no longer on Flickr' "
-                "WHERE (listed_pass IS NULL OR listed_pass < ?) AND state NOT IN "
-                "('remote_gone', 'deleted_remote')", (pass_no,))
+                "UPDATE photos SET state = 'remote_gone', reason = 'no longer on Flickr', gone_at = ?, "
+                "sidecar_dirty = 1 WHERE (listed_pass IS NULL OR listed_pass < ?) AND state NOT IN "
+                "('remote_gone', 'deleted_remote')", (now_iso(), pass_no))
             return cursor.rowcount
 
     # --- albums and collections ------------------------------------------------------
@@ -182,7 +212,7 @@ class Catalog:
                 conn.executemany("INSERT OR IGNORE INTO collection_albums (collection_id, album_id, position) "
                                  "VALUES (?, ?, ?)", [(node["id"], a, n) for n, a in enumerate(node["album_ids"], 1)])
 
-    # --- comments and favorites --------------------------------------------------------
+    # --- comments ---------------------------------------------------------------------------
     def photos_needing_comments(self) -> list[str]:
         """Items whose comments changed since fetched (all items when Flickr sent no count)."""
         return [r[0] for r in self.db.execute(
@@ -209,14 +239,6 @@ class Catalog:
             extra = ", sidecar_dirty = 1" if table == "photos" else ""
             conn.execute(f"UPDATE {table} SET comments_synced = ?{extra} WHERE id = ?", (count, owner_id))
 
-    def replace_favorites(self, rows: list[dict]) -> None:
-        with self.tx() as conn:
-            conn.execute("DELETE FROM favorites")
-            conn.executemany("INSERT OR REPLACE INTO favorites (id, owner, title, date_faved, url, raw) "
-                             "VALUES (?, ?, ?, ?, ?, ?)",
-                             [(r["id"], r["owner"], r["title"], r["date_faved"], r["url"], dumps(r["raw"]))
-                              for r in rows])
-
     # --- downloads -------------------------------------------------------------------
     def to_fetch(self, batch: int = 500) -> Iterator[dict]:
         """Items to download, in id order, a batch at a time (memory stays flat)."""
@@ -224,8 +246,8 @@ class Catalog:
         marks = ", ".join("?" * len(TO_FETCH))
         while True:
             rows = self.rows(f"SELECT id, media, title, date_taken, taken_unknown, original_format, "
-                             f"path, url_o, source_url, video_source, etag, expected_size, state, "
-                             f"o_width, o_height FROM photos WHERE state IN ({marks}) AND id > ? "
+                             f"path, url_o, source_url, fallback_url, kept_size, video_source, etag, expected_size, "
+                             f"state, o_width, o_height, attempts FROM photos WHERE state IN ({marks}) AND id > ? "
                              f"ORDER BY id LIMIT ?", [*TO_FETCH, last, batch])
             if not rows:
                 return
@@ -244,15 +266,93 @@ class Catalog:
         with self.tx() as conn:
             conn.execute(f"UPDATE photos SET {sets} WHERE id = ?", (*columns.values(), item_id))
 
-    def downloaded(self, batch: int = 1000) -> Iterator[dict]:
+    def with_files(self, batch: int = 1000) -> Iterator[dict]:
+        """Items whose finished file should be on disk, a batch at a time."""
         last = ""
         while True:
-            rows = self.rows("SELECT id, path, size, sha256 FROM photos WHERE state = 'downloaded' "
+            rows = self.rows(f"SELECT id, path, size, sha256, state FROM photos WHERE {has_file()} "
                              "AND id > ? ORDER BY id LIMIT ?", [last, batch])
             if not rows:
                 return
             yield from rows
             last = rows[-1]["id"]
+
+    # --- replaced originals ----------------------------------------------------------
+    def replaced(self) -> list[dict]:
+        return self.rows("SELECT id, path, size, sha256, prior_secret, state FROM photos "
+                         "WHERE replaced = 1 ORDER BY id")
+
+    def record_version(self, row: dict, kept_path: str) -> None:
+        """The file on disk before Flickr's replacement, under its dated name."""
+        with self.tx() as conn:
+            conn.execute("INSERT OR IGNORE INTO versions (photo_id, path, size, sha256, original_secret, "
+                         "replaced_at) VALUES (?, ?, ?, ?, ?, ?)",
+                         (row["id"], kept_path, row["size"], row["sha256"], row["prior_secret"], now_iso()))
+
+    def version_recorded(self, photo_id: str, sha256: str) -> str | None:
+        return self.one("SELECT path FROM versions WHERE photo_id = ? AND sha256 = ?", [photo_id, sha256])
+
+    def release_replaced(self, photo_id: str) -> None:
+        """The old file is safe: fetch the new original (under the same name)."""
+        with self.tx() as conn:
+            conn.execute("UPDATE photos SET replaced = 0, prior_secret = NULL, state = 'pending', "
+                         "sha256 = NULL, size = NULL, etag = NULL, expected_size = NULL, "
+                         "reason = 'replaced on Flickr', sidecar_dirty = 1 WHERE id = ?", (photo_id,))
+
+    # --- deep metadata ---------------------------------------------------------------
+    def needing_deep(self, batch: int = 500) -> Iterator[str]:
+        last = ""
+        while True:
+            ids = [r[0] for r in self.db.execute(
+                "SELECT id FROM photos WHERE deep_done = 0 AND state NOT IN ('remote_gone', 'deleted_remote') "
+                "AND id > ? ORDER BY id LIMIT ?", (last, batch))]
+            if not ids:
+                return
+            yield from ids
+            last = ids[-1]
+
+    def count_needing_deep(self) -> int:
+        return self.one("SELECT count(*) FROM photos WHERE deep_done = 0 AND "
+                        "state NOT IN ('remote_gone', 'deleted_remote')")
+
+    def set_deep(self, photo_id: str, info: dict, raw: dict, people: list[dict]) -> None:
+        """getInfo's findings and the people in the photo, for one item."""
+        with self.tx() as conn:
+            conn.execute(
+                "UPDATE photos SET deep_done = 1, sidecar_dirty = 1, info_raw = ?, rotation = ?, "
+                "perm_comment = ?, perm_addmeta = ?, has_people = ?, photopage = ?, duration = ?, "
+                "places = ?, geo_perms = ?, taken_granularity = coalesce(?, taken_granularity), "
+                "safety_level = coalesce(?, safety_level) WHERE id = ?",
+                (dumps(raw), info["rotation"], info["perm_comment"], info["perm_addmeta"],
+                 info["has_people"], info["photopage"], info["duration"],
+                 dumps(info["places"]) if info["places"] else None,
+                 dumps(info["geo_perms"]) if info["geo_perms"] else None,
+                 info["taken_granularity"], info["safety_level"], photo_id))
+            conn.execute("DELETE FROM notes WHERE photo_id = ?", (photo_id,))
+            conn.executemany("INSERT OR REPLACE INTO notes (id, photo_id, author, authorname, x, y, w, h, text, raw) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             [(n["id"], photo_id, n["author"], n["authorname"], n["x"], n["y"], n["w"], n["h"],
+                               n["text"], dumps(n["raw"])) for n in info["notes"]])
+            conn.execute("DELETE FROM people WHERE photo_id = ?", (photo_id,))
+            conn.executemany("INSERT OR REPLACE INTO people (photo_id, nsid, username, realname, added_by, "
+                             "box, raw) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             [(photo_id, p["nsid"], p["username"], p["realname"], p["added_by"],
+                               dumps(p["box"]) if p["box"] else None, dumps(p["raw"])) for p in people])
+
+    # --- the rest of the account ---------------------------------------------------------
+    def replace_rows(self, table: str, rows: list[dict], where: tuple[str, str] | None = None) -> None:
+        """Replace a whole table (or the rows of one owner, `where` = (column, value)) with
+        what Flickr says now; `raw` values are stored as JSON."""
+        with self.tx() as conn:
+            if where:
+                conn.execute(f"DELETE FROM {table} WHERE {where[0]} = ?", (where[1],))
+            else:
+                conn.execute(f"DELETE FROM {table}")
+            for row in rows:
+                row = {k: dumps(v) if k == "raw" else v for k, v in row.items()}
+                cols = ", ".join(row)
+                conn.execute(f"INSERT OR REPLACE INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))})",
+                             tuple(row.values()))
 
     # --- reports ---------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -262,8 +362,7 @@ class Catalog:
         return out
 
     def bytes_on_disk(self) -> int:
-        return self.one("SELECT coalesce(sum(size), 0) FROM photos WHERE state IN "
-                        "('downloaded', 'remote_gone', 'deleted_remote') AND sha256 IS NOT NULL") or 0
+        return self.one(f"SELECT coalesce(sum(size), 0) FROM photos WHERE {has_file()}") or 0
 
     def problems(self, states: tuple[str, ...], limit: int | None = None) -> list[dict]:
         marks = ", ".join("?" * len(states))

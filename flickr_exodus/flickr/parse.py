@@ -116,6 +116,7 @@ class Listed:
     largest_url: str | None = None  # the biggest size the listing offers (free accounts)
     largest_width: int | None = None
     largest_height: int | None = None
+    largest_code: str | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> "Listed":
@@ -152,6 +153,7 @@ class Listed:
             safety_level=num(d.get("safety_level")),
             views=num(d.get("views"), num(d.get("count_views"))),
             largest_url=largest[0], largest_width=largest[1], largest_height=largest[2],
+            largest_code=largest[3],
         )
 
 
@@ -159,12 +161,12 @@ class Listed:
 SIZE_CODES = ("sq", "t", "q", "s", "n", "w", "m", "z", "c", "l", "h", "k", "3k", "4k", "f", "5k", "6k", "o")
 
 
-def _largest(d: dict) -> tuple[str | None, int | None, int | None]:
+def _largest(d: dict) -> tuple[str | None, int | None, int | None, str | None]:
     for code in reversed(SIZE_CODES):
         url = text(d.get(f"url_{code}"))
         if url:
-            return url, num(d.get(f"width_{code}")), num(d.get(f"height_{code}"))
-    return None, None, None
+            return url, num(d.get(f"width_{code}")), num(d.get(f"height_{code}")), code
+    return None, None, None, None
 
 
 @dataclass
@@ -259,3 +261,80 @@ def login(data: dict) -> dict:
     perms = text((data.get("oauth") or {}).get("perms")) or None
     return {"nsid": text(user.get("id") or user.get("nsid")),
             "username": text(user.get("username")), "perms": perms}
+
+
+def info(data: dict) -> dict:
+    """photos.getInfo: what the listing cannot say (notes, people flag, permissions, geo
+    permissions and places, rotation, URLs, video duration)."""
+    p = data.get("photo") or {}
+    dates = p.get("dates") or {}
+    perms = p.get("permissions") or {}
+    geoperms = p.get("geoperms") or {}
+    location = p.get("location") or {}
+    places = {k: text((location.get(k) or {}).get("_content") if isinstance(location.get(k), dict)
+                      else location.get(k))
+              for k in ("neighbourhood", "locality", "county", "region", "country")}
+    notes = []
+    for n in as_list((p.get("notes") or {}).get("note")):
+        if isinstance(n, dict) and n.get("id"):
+            notes.append({"id": str(n["id"]), "author": text(n.get("author")),
+                          "authorname": text(n.get("authorname")), "x": num(n.get("x")),
+                          "y": num(n.get("y")), "w": num(n.get("w")), "h": num(n.get("h")),
+                          "text": text(n.get("_content")), "raw": n})
+    urls = [{"type": text(u.get("type")), "url": text(u.get("_content"))}
+            for u in as_list((p.get("urls") or {}).get("url")) if isinstance(u, dict)]
+    video = p.get("video") or {}
+    return {
+        "last_update": num(dates.get("lastupdate")),
+        "taken_granularity": num(dates.get("takengranularity")),
+        "rotation": num(p.get("rotation")),
+        "safety_level": num(p.get("safety_level")),
+        "perm_comment": num(perms.get("permcomment")),
+        "perm_addmeta": num(perms.get("permaddmeta")),
+        "geo_perms": {k: num(v) for k, v in geoperms.items()} or None,
+        "places": {k: v for k, v in places.items() if v} or None,
+        "has_people": num((p.get("people") or {}).get("haspeople"), 0) or 0,
+        "photopage": next((u["url"] for u in urls if u["type"] == "photopage"), None),
+        "duration": num(video.get("duration")) if video else None,
+        "notes": notes,
+    }
+
+
+def people(data: dict) -> list[dict]:
+    """photos.people.getList."""
+    body = data.get("people") or {}
+    out = []
+    for p in as_list(body.get("person")):
+        if isinstance(p, dict) and p.get("nsid"):
+            box = [num(p.get(k)) for k in ("x", "y", "w", "h")]
+            out.append({"nsid": text(p["nsid"]), "username": text(p.get("username")),
+                        "realname": text(p.get("realname")), "added_by": text(p.get("added_by")),
+                        "box": box if None not in box else None, "raw": p})
+    return out
+
+
+def best_video_rendition(data: dict) -> Size | None:
+    """The largest video rendition below the original (kept when the original is
+    withheld). Renditions often come without sizes: the known labels rank them."""
+    rank = {"iphone_wifi": 1, "360p": 2, "mobile_mp4": 2, "site_mp4": 3, "700": 4, "720p": 5,
+            "hd_mp4": 5, "1080p": 6, "appletv": 6}
+    videos = [s for s in sizes(data) if s.media == "video" and s.label != "Video Original"
+              and "/play/" in s.source]
+    if not videos:
+        return None
+    return max(videos, key=lambda s: (s.height or 0, rank.get(s.label, 0)))
+
+
+def contacts(data: dict) -> list[dict]:
+    body = data.get("contacts") or {}
+    return [{"nsid": text(c["nsid"]), "username": text(c.get("username")),
+             "realname": text(c.get("realname")), "friend": num(c.get("friend"), 0),
+             "family": num(c.get("family"), 0), "raw": c}
+            for c in as_list(body.get("contact")) if isinstance(c, dict) and c.get("nsid")]
+
+
+def groups(data: dict) -> list[dict]:
+    body = data.get("groups") or {}
+    return [{"nsid": text(g["nsid"]), "name": text(g.get("name")), "members": num(g.get("members")),
+             "pool_count": num(g.get("pool_count")), "raw": g}
+            for g in as_list(body.get("group")) if isinstance(g, dict) and g.get("nsid")]

@@ -1,0 +1,76 @@
+"""--faves: the user's favorites (other people's photos) at the largest size Flickr lists,
+into DEST/faves/{id}_{title}.jpg. A keepsake, not an archive: no resume within a file,
+no sidecars; the catalog's favorites table holds who, what and where."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import aiohttp
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from ..catalog.store import Catalog
+from ..flickr.client import backoff_base
+from . import magic, names
+from .progress import Progress
+
+FOLDER = "faves"
+
+
+class _Retry(Exception):
+    pass
+
+
+async def download_faves(cat: Catalog, dest: Path, session: aiohttp.ClientSession, rebase,
+                         progress: Progress, concurrency: int = 4) -> dict:
+    rows = cat.rows("SELECT id, title, url FROM favorites WHERE url IS NOT NULL ORDER BY id")
+    todo = [r for r in rows if not (dest / FOLDER / _name(r)).exists()]
+    stats = {"saved": 0, "failed": 0, "already": len(rows) - len(todo)}
+    if not todo:
+        return stats
+    bar = progress.bar("faves", total=len(todo), unit="file")
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(row: dict) -> None:
+        async with gate:
+            try:
+                await _fetch(session, rebase(row["url"]), dest / FOLDER / _name(row))
+                stats["saved"] += 1
+            except (_Retry, aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+                stats["failed"] += 1
+            bar.update(1)
+
+    try:
+        await asyncio.gather(*(one(r) for r in todo))
+    finally:
+        bar.close()
+    return stats
+
+
+def _name(row: dict) -> str:
+    ext = row["url"].rsplit(".", 1)[-1].lower() if "." in row["url"].rsplit("/", 1)[-1] else "jpg"
+    return names.file_name(row["id"], row["title"], ext if ext.isalnum() else "jpg")
+
+
+async def _fetch(session: aiohttp.ClientSession, url: str, target: Path) -> None:
+    part = target.with_name(target.name + ".part")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    async for attempt in AsyncRetrying(stop=stop_after_attempt(5), reraise=True,
+                                       wait=wait_random_exponential(multiplier=backoff_base(), max=30),
+                                       retry=retry_if_exception_type((_Retry, aiohttp.ClientError,
+                                                                      asyncio.TimeoutError))):
+        with attempt:
+            async with session.get(url) as response:
+                if response.status == 429 or response.status >= 500:
+                    raise _Retry(f"HTTP {response.status}")
+                if response.status != 200:
+                    raise ValueError(f"HTTP {response.status}")
+                body = await response.read()
+            if response.content_length is not None and len(body) != response.content_length:
+                raise _Retry("short body")
+    if not magic.matches(magic.sniff(body[:magic.HEAD]), "photo", None):
+        raise ValueError("not an image")
+    part.write_bytes(body)
+    os.replace(part, target)
