@@ -8,6 +8,7 @@ Writes benchmarks/results/backup.json.
 Targets (issue 3): calls per item for 5,000 items; achieved/cap >= 0.9 at a 40 MB/s cap
 with 40 ms latency over 1,000 originals of 0.5-8 MB, and the ratio against
 --concurrency 1; peak RSS for 100,000 tiny items <= 200 MB and <= 1.3x the 10,000 peak.
+Issue 4: calls per item of the deep pass, and quota hours for 50,000 items, core and deep.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from pathlib import Path
 import requests
 
 RESULTS = Path(__file__).parent / "results" / "backup.json"
+DEEP_METHODS = ("flickr.photos.getInfo", "flickr.photos.people.getList")
+REST_OF_ACCOUNT = ("flickr.galleries.getList", "flickr.galleries.getPhotos", "flickr.contacts.getList",
+                   "flickr.people.getGroups", "flickr.groups.pools.getPhotos")
 EXODUS = [sys.executable, "-m", "flickr_exodus"]
 
 
@@ -78,18 +82,31 @@ def quota(home: Path, items: int) -> dict:
                 album_sizes[album] = album_sizes.get(album, 0) + 1
         bound = (-(-items // 500) + sum(-(-n // 500) for n in album_sizes.values())
                  + account["photos_with_comments"] + account["albums_with_comments"] + videos + 10)
+        by_method = s["api_calls"]
+        deep = sum(by_method.get(m, 0) for m in DEEP_METHODS)
+        rest = sum(by_method.get(m, 0) for m in REST_OF_ACCOUNT)
+        core = calls - deep - rest
         per_photo_tools = 2 * items  # getInfo + getSizes per item (peers.md §3)
         return {"items": items, "videos": videos, "albums": account["albums"],
                 "photos_with_comments": account["photos_with_comments"],
                 "share_with_comments": round(account["photos_with_comments"] / items, 3),
+                "share_with_people": round(account["photos_with_people"] / items, 3),
                 "api_calls": calls, "calls_per_item": round(calls / items, 4),
-                "calls_by_method": s["api_calls"],
+                "core_calls": core, "core_calls_per_item": round(core / items, 4),
+                "deep_calls": deep, "deep_calls_per_item": round(deep / items, 4),
+                "rest_of_account_calls": rest,
+                "calls_by_method": by_method,
                 "quota_hours_at_3600_per_hour": round(calls / 3600, 2),
+                "quota_hours_for_50000_core": round(core / items * 50_000 / 3600, 1),
+                "quota_hours_for_50000_core_and_deep": round((core + deep) / items * 50_000 / 3600, 1),
                 "per_photo_tool_calls": per_photo_tools,
                 "ratio_vs_per_photo_tools": round(calls / per_photo_tools, 4),
                 "seconds_here": round(seconds, 1), "complete": summary["ok"], "bound": bound,
-                "target": "calls ≤ ceil(P/500) + Σ ceil(album/500) + photos with comments + albums "
-                          "with comments + videos + 10", "met": summary["ok"] and calls <= bound}
+                "target": "core calls ≤ ceil(P/500) + Σ ceil(album/500) + photos with comments + albums "
+                          "with comments + videos + 10; deep ≤ 1 getInfo per item + people.getList "
+                          "per item with people",
+                "met": summary["ok"] and core <= bound
+                and deep <= items + account["photos_with_people"]}
     finally:
         proc.terminate()
         proc.wait()

@@ -171,3 +171,45 @@ def test_short_urls_are_flickrs_base58():
     assert short_url("4325695128") == "https://flic.kr/p/7Afjsu"
     for photo_id in ("1", "57", "58", "2904", "50365268606", "53999999999"):
         assert short_url(photo_id) == "https://flic.kr/p/" + flickrapi.shorturl.encode(photo_id)
+
+
+def test_no_deep_skips_the_pass_and_a_later_run_catches_up(make_sandbox, tmp_path):
+    client = make_sandbox(photos=20, videos=1, albums=2, seed=46, video_access="oauth",
+                          media_size=(2_000, 3_000), video_size=(20_000, 30_000))
+    env = exodus_env(client, tmp_path)
+    dest = tmp_path / "dest"
+    shallow = exodus(["backup", str(dest), "--json", "--no-deep"], env)
+    assert shallow.returncode == 0, shallow.stderr
+    assert "flickr.photos.getInfo" not in client.stats()["api_calls"]
+    assert {r["deep_done"] for r in catalog_rows(dest)} == {0}
+    assert any("--no-deep" in note for note in json.loads(shallow.stdout)["notes"])
+    # Killed in the middle of the deep pass: the rerun asks only for what is left.
+    killed = exodus(["backup", str(dest), "--json"], {**env, "EXODUS_DIE_AT": "deep-item:8"})
+    assert killed.returncode == -9
+    done_before = sum(r["deep_done"] for r in catalog_rows(dest))
+    assert 8 <= done_before < 21
+    before = client.stats()["api_calls"].get("flickr.photos.getInfo", 0)
+    finished = exodus(["backup", str(dest), "--json"], env)
+    assert finished.returncode == 0, finished.stderr
+    assert {r["deep_done"] for r in catalog_rows(dest)} == {1}
+    assert client.stats()["api_calls"]["flickr.photos.getInfo"] - before == 21 - done_before
+
+
+def test_faves_are_downloaded_and_xmp_is_remembered(make_sandbox, tmp_path):
+    client = make_sandbox(photos=5, videos=0, albums=1, seed=47, media_size=(2_000, 3_000))
+    env = exodus_env(client, tmp_path)
+    dest = tmp_path / "dest"
+    first = exodus(["backup", str(dest), "--json", "--faves", "--xmp"], env)
+    assert first.returncode == 0, first.stderr
+    faves = catalog_rows(dest, "SELECT id, url FROM favorites")
+    files = sorted((dest / "faves").iterdir())
+    assert len(files) == len(faves) > 0 and json.loads(first.stdout)["this_run"]["faves"]["saved"] == len(faves)
+    for fave in faves:
+        local = next(f for f in files if f.name.startswith(fave["id"] + "_"))
+        assert local.read_bytes() == client.http.get(fave["url"], timeout=30).content
+    # A later run without --xmp keeps writing XMP sidecars for new items.
+    added = client.control("add", title="later")["items"][0]
+    again = exodus(["backup", str(dest), "--json"], env)
+    assert again.returncode == 0, again.stderr
+    path = catalog_rows(dest, "SELECT path FROM photos WHERE id = ?", [added["id"]])[0]["path"]
+    assert (dest / (path + ".xmp")).is_file()

@@ -119,4 +119,40 @@ def test_a_kill_while_setting_a_replaced_file_aside_is_finished_by_the_rerun(mak
     now = catalog_rows(dest, "SELECT path, sha256, state FROM photos WHERE id = ?", [victim])[0]
     assert now["state"] == "downloaded" and now["path"] == old["path"]
     assert now["sha256"] == client.manifest()[victim]["sha256"] == sha256_file(dest / now["path"])
-    assert not [p for p in dest.rglob("*.replaced-*") if p.name.endswith(".json")]  # no stray sidecars
+    # The earlier file's sidecar went with it; the new one has its own.
+    assert json.loads((dest / (versions[0]["path"] + ".json")).read_text())["original"]["sha256"] == old["sha256"]
+    assert json.loads((dest / (now["path"] + ".json")).read_text())["original"]["sha256"] == now["sha256"]
+
+
+def test_a_large_account_syncs_through_recently_updated_until_something_is_deleted(make_sandbox, tmp_path):
+    # 1,100 items: a full listing is 3 pages; what changed fits on one.
+    client = make_sandbox(photos=1100, videos=0, albums=1, seed=45, media_size=(300, 600))
+    env = exodus_env(client, tmp_path)
+    dest = tmp_path / "dest"
+    assert exodus(["backup", str(dest), "--json", "--no-deep"], env).returncode == 0
+    ids = sorted(client.manifest())
+    client.control("edit", id=ids[10], title="edited later")
+    added = client.control("add", title="uploaded later")["items"][0]
+
+    before = client.stats()
+    second = exodus(["backup", str(dest), "--json", "--no-deep"], env)
+    assert second.returncode == 0, second.stderr
+    calls = calls_between(before, client.stats())
+    listing = json.loads(second.stdout)["listing"]
+    assert listing["incremental"] and listing["complete"] and listing["changed"] == 2
+    assert calls.get("flickr.people.getPhotos", 0) == 0 and calls["flickr.photos.recentlyUpdated"] == 1
+    rows = {r["id"]: r for r in catalog_rows(dest)}
+    assert rows[ids[10]]["title"] == "edited later"
+    assert rows[added["id"]]["state"] == "downloaded" and rows[added["id"]]["sha256"] == added["sha256"]
+
+    # A deletion does not show in recentlyUpdated; the count gives it away, and the full
+    # listing that follows finds which item went.
+    client.control("delete", id=ids[20])
+    before = client.stats()
+    third = exodus(["backup", str(dest), "--json", "--no-deep"], env)
+    assert third.returncode == 0, third.stderr
+    calls = calls_between(before, client.stats())
+    listing = json.loads(third.stdout)["listing"]
+    assert not listing["incremental"] and listing["complete"] and listing["gone"] == 1
+    assert calls["flickr.photos.recentlyUpdated"] == 1 and calls["flickr.people.getPhotos"] == 3
+    assert catalog_rows(dest, "SELECT state FROM photos WHERE id = ?", [ids[20]])[0]["state"] == "remote_gone"

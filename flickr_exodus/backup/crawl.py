@@ -1,14 +1,21 @@
 """Flickr -> catalog: who the user is, every item (with its metadata and original URL,
-zero calls per item), albums with positions, collections, comments, favorites.
+zero calls per item), albums with positions, collections, comments, favorites, galleries,
+contacts, groups.
 
 The listing is checkpointed per page: a run stopped mid-listing resumes mid-listing. Its
 count is checked against Flickr's `total` and `people.getInfo`; when Flickr's paging
 dropped items, the listing is repeated until the counts agree (reference §4.1).
+
+A later run of a large account asks `photos.recentlyUpdated` for what changed since the
+last listing instead (uploads and every edit move `lastupdate`); when the account's count
+then differs from what the catalog expects, something was deleted, and only a full
+listing can say what: it follows at once. A full listing also runs at least weekly.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 from ..catalog.store import Catalog, dumps
@@ -27,6 +34,9 @@ EXTRAS = ("description,license,date_upload,date_taken,owner_name,original_format
 PER_PAGE = 500
 LISTING_ROUNDS = 4  # a full listing plus up to three more when paging dropped items
 SHORT_PAGE_RETRIES = 6  # per short page and round
+FULL_LISTING_EVERY_S = 7 * 24 * 3600
+# Flickr's clock and ours may disagree: ask for changes from a little before the last listing.
+CLOCK_MARGIN_S = 3600
 FAVORITE_EXTRAS = "description,license,date_taken,owner_name,tags,media,url_o,url_k,url_h,url_l,url_c,url_z"
 
 
@@ -39,6 +49,8 @@ class ListingReport:
     refetched: int = 0        # short pages asked again
     complete: bool = False
     gone: int = 0
+    incremental: bool = False  # recentlyUpdated stood in for the full listing
+    changed: int = 0          # items recentlyUpdated returned
     notes: list[str] = field(default_factory=list)
 
 
@@ -83,12 +95,46 @@ class Crawler:
         return account
 
     async def listing(self, account_count: int | None) -> ListingReport:
+        started = time.time()
+        report = await self._changes_only(account_count, started)
+        if report is None:
+            report = await self._full_listing(account_count, started)
+        return report
+
+    async def _changes_only(self, account_count: int | None, started: float) -> ListingReport | None:
+        """recentlyUpdated since the last complete listing, where that is cheaper than a
+        full listing and provably complete (the account's count adds up); else None."""
+        last = self.cat.get("listing") or {}
+        live = self.cat.count_live()
+        if not (last.get("done") and last.get("complete") and last.get("counts_agreed")
+                and account_count is not None and live > PER_PAGE
+                and started - last.get("full_at", 0) < FULL_LISTING_EVERY_S):
+            return None
+        rows, tags = [], {}
+        for raw in await self._pages("flickr.photos.recentlyUpdated", "photos", "photo",
+                                     min_date=int(last["started_at"] - CLOCK_MARGIN_S), safe_search=3,
+                                     per_page=PER_PAGE, extras=EXTRAS):
+            row, item_tags = listed_row(raw, last["pass"], self.api.endpoints.rebase)
+            if row["id"] not in tags:
+                rows.append(row)
+                tags[row["id"]] = item_tags
+        fresh = len(tags) - len(self.cat.known(list(tags)))
+        if account_count != live + fresh:
+            self.progress.note(f"Flickr counts {account_count} items, the backup expects {live + fresh}: "
+                               "something was deleted there; listing everything to find out what.")
+            return None
+        checkpoint = {**last, "started_at": started}
+        self.cat.record_listing(rows, tags, checkpoint)
+        return ListingReport(total=account_count, listed=account_count, account_count=account_count,
+                             complete=True, incremental=True, changed=len(rows))
+
+    async def _full_listing(self, account_count: int | None, started: float) -> ListingReport:
         report = ListingReport(account_count=account_count)
         checkpoint = self.cat.get("listing")
         if checkpoint and not checkpoint.get("done"):
             self.progress.note(f"Resuming the listing at page {checkpoint['next_page']}.")
         else:
-            checkpoint = {"pass": (checkpoint or {}).get("pass", 0) + 1, "round": 1,
+            checkpoint = {"pass": (checkpoint or {}).get("pass", 0) + 1, "round": 1, "started_at": started,
                           "next_page": 1, "pages": None, "total": None, "short": [], "done": False}
         pass_no = checkpoint["pass"]
         bar = self.progress.bar("listing", total=checkpoint["pages"], unit="page")
@@ -121,7 +167,9 @@ class Crawler:
                                 f"found only {report.listed}; run 'exodus backup' again later.")
         if account_count is not None and account_count != report.total:
             report.notes.append(f"people.getInfo counts {account_count} items, the listing {report.total}.")
-        checkpoint["done"] = True
+        checkpoint.setdefault("started_at", started)
+        checkpoint.update(done=True, complete=report.complete, full_at=checkpoint["started_at"],
+                          counts_agreed=account_count == report.total == report.listed)
         self.cat.put("listing", checkpoint)
         return report
 

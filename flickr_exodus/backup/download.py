@@ -117,6 +117,9 @@ def recover(cat: Catalog, dest: Path) -> dict:
     return {"renamed": renamed, "missing": missing}
 
 
+SIDECAR_SUFFIXES = (".json", ".xmp")
+
+
 def replaced_name(relative: str, day: str) -> str:
     """photos/.../123_title.jpg -> photos/.../123_title.replaced-20261122.jpg"""
     folder, _, name = relative.rpartition("/")
@@ -145,6 +148,11 @@ def keep_replaced(cat: Catalog, dest: Path) -> int:
                 crash_point("after-version")
                 recorded = target
             if not (dest / recorded).exists():
+                # Its sidecars describe it as it was: they go with it, the file last.
+                for suffix in SIDECAR_SUFFIXES:
+                    sidecar = dest / (row["path"] + suffix)
+                    if sidecar.exists():
+                        os.replace(sidecar, dest / (recorded + suffix))
                 os.replace(current, dest / recorded)
                 _fsync_dir(current.parent)
                 kept += 1

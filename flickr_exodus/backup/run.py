@@ -297,7 +297,8 @@ class Backup:
             "listing": None if listing is None else {
                 "total": listing.total, "listed": listing.listed, "rounds": listing.rounds,
                 "pages_asked_again": listing.refetched,
-                "complete": listing.complete, "gone": listing.gone},
+                "complete": listing.complete, "gone": listing.gone,
+                "incremental": listing.incremental, "changed": listing.changed},
             "counts": counts,
             "bytes_on_disk": self.cat.bytes_on_disk(),
             "this_run": {

@@ -163,6 +163,15 @@ class Catalog:
             conn.execute("INSERT INTO meta (key, value) VALUES ('listing', ?) ON CONFLICT(key) "
                          "DO UPDATE SET value = excluded.value", (dumps(checkpoint),))
 
+    def count_live(self) -> int:
+        """Items the catalog believes are on Flickr now."""
+        return self.one("SELECT count(*) FROM photos WHERE state NOT IN ('remote_gone', 'deleted_remote')")
+
+    def known(self, ids: list[str]) -> set[str]:
+        """Which of these ids the catalog holds."""
+        return {r[0] for r in self.db.execute("SELECT id FROM photos WHERE id IN (SELECT value FROM json_each(?))",
+                                              [dumps(ids)])}
+
     def count_listed(self, pass_no: int) -> int:
         return self.one("SELECT count(*) FROM photos WHERE listed_pass = ?", [pass_no])
 
@@ -293,9 +302,10 @@ class Catalog:
         return self.one("SELECT path FROM versions WHERE photo_id = ? AND sha256 = ?", [photo_id, sha256])
 
     def release_replaced(self, photo_id: str) -> None:
-        """The old file is safe: fetch the new original (under the same name)."""
+        """The old file is safe: fetch the new original (named afresh: its format, or a
+        video's extension, may differ)."""
         with self.tx() as conn:
-            conn.execute("UPDATE photos SET replaced = 0, prior_secret = NULL, state = 'pending', "
+            conn.execute("UPDATE photos SET replaced = 0, prior_secret = NULL, state = 'pending', path = NULL, "
                          "sha256 = NULL, size = NULL, etag = NULL, expected_size = NULL, "
                          "reason = 'replaced on Flickr', sidecar_dirty = 1 WHERE id = ?", (photo_id,))
 
