@@ -27,8 +27,8 @@ from ..flickr.credentials import state_dir
 from ..flickr.quota import DEFAULT_RATE
 from .crawl import Crawler
 from .deep import deep_pass
-from .faves import download_faves
 from .download import DiskFull, Downloader, is_disk_full, keep_replaced, recover
+from .faves import download_faves
 from .progress import Progress, log_to
 from .tree import build_views, write_links, write_sidecars
 
