@@ -14,9 +14,7 @@ import sys
 import click
 
 from . import __version__
-
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+from .jobs import EXIT_INTERRUPTED, EXIT_USAGE
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -242,7 +240,8 @@ def backup(dest: str, concurrency: int, no_deep: bool, cookies: str | None, xmp:
     Flickr stay on disk as remote_gone. Exit 0 when all is saved, 1 if items failed, 3 if
     some need you (see 'exodus status'), 130 when interrupted.
     """
-    from .backup.run import BackupOptions, UsageProblem, run_backup
+    from .backup.run import BackupOptions, run_backup
+    from .jobs import UsageProblem
     from .status import render, status
 
     options = BackupOptions(dest=_dest(dest), concurrency=concurrency, api_rate=api_rate,

@@ -28,10 +28,8 @@ def photo_page(account: dict, item_id: str) -> str:
 
 
 def status(dest: Path) -> dict:
-    if not (dest / "catalog.db").is_file():
-        raise StatusError(f"{dest} holds no exodus backup (no catalog.db); run 'exodus backup {dest}' first")
     try:
-        cat = Catalog.open(dest)
+        cat = Catalog.open(dest, must_exist=True)
     except CatalogError as error:
         raise StatusError(str(error)) from None
     try:

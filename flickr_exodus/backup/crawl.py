@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from ..catalog.store import Catalog, dumps
 from ..flickr import Api, FlickrError
 from ..flickr import parse
-from .progress import Progress
+from ..progress import Progress
 
 log = logging.getLogger("exodus.backup")
 

@@ -16,7 +16,7 @@ from ..catalog.store import Catalog
 from ..flickr import Api, FlickrError
 from ..flickr import parse
 from .download import crash_point
-from .progress import Progress
+from ..progress import Progress
 
 log = logging.getLogger("exodus.backup")
 WORKERS = 4  # calls in flight: enough to hide latency; the quota sets the pace

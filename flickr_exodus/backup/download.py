@@ -28,7 +28,7 @@ from ..flickr import Api, FlickrError, Transient
 from ..flickr.client import backoff_base, parse_retry_after
 from . import magic, names
 from .crawl import video_sources
-from .progress import Progress
+from ..progress import Progress
 
 log = logging.getLogger("exodus.backup")
 

@@ -14,7 +14,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from ..catalog.store import Catalog
 from ..flickr.client import backoff_base
 from . import magic, names
-from .progress import Progress
+from ..progress import Progress
 
 FOLDER = "faves"
 

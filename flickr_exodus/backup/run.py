@@ -10,29 +10,26 @@ same command again.
 from __future__ import annotations
 
 import asyncio
-import fcntl
-import os
 import shutil
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
-
 from ..catalog import Catalog, CatalogError
-from ..flickr import Api, Credentials, Endpoints, FlickrError, MissingCredentials, Quota, Transient
+from ..flickr import Api, Credentials, FlickrError, MissingCredentials, Transient
+from ..flickr.connect import connect
 from ..flickr.cookies import CookieProblem, flickr_cookie_header
-from ..flickr.credentials import state_dir
 from ..flickr.quota import DEFAULT_RATE
+from ..jobs import (EXIT_INTERRUPTED, EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, DestLock,
+                    UsageProblem, prepare_dest)
+from ..progress import Progress, log_to
 from .crawl import Crawler
 from .deep import deep_pass
 from .download import DiskFull, Downloader, is_disk_full, keep_replaced, recover
 from .faves import download_faves
-from .progress import Progress, log_to
 from .tree import build_views, write_links, write_sidecars
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_NEEDS_USER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 # Rough bytes per pixel of an original, to warn before a disk fills (JPEG at high quality;
 # lossless formats much more). Videos: their size is unknown until fetched.
 BYTES_PER_PIXEL = 0.45
@@ -40,10 +37,6 @@ BYTES_PER_VIDEO = 60 * 1024 * 1024
 # Galleries, contacts, groups and pools cost a call per gallery and per group; changes
 # there are not urgent, so a rerun within a day leaves them be.
 SOCIAL_REFRESH_S = 24 * 3600
-
-
-class UsageProblem(Exception):
-    """Bad input or configuration: one line for the user, exit 2."""
 
 
 @dataclass
@@ -58,45 +51,6 @@ class BackupOptions:
     xmp: bool | None = None  # None: as the last run of this DEST
     faves: bool = False  # also download the favorites into DEST/faves/
     creds: Credentials | None = None  # else from the environment or `exodus auth`
-
-
-class DestLock:
-    """One exodus per DEST at a time (flock: released by the kernel even after kill -9)."""
-
-    def __init__(self, dest: Path):
-        self.path = dest / ".exodus.lock"
-        self.handle = None
-
-    def __enter__(self):
-        self.handle = open(self.path, "a+")
-        try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.handle.seek(0)
-            holder = self.handle.read().strip() or "another process"
-            self.handle.close()
-            raise UsageProblem(f"another exodus ({holder}) is working on {self.path.parent}; "
-                               "wait for it to finish or stop it first") from None
-        self.handle.seek(0)
-        self.handle.truncate()
-        self.handle.write(f"pid {os.getpid()}")
-        self.handle.flush()
-        return self
-
-    def __exit__(self, *exc):
-        fcntl.flock(self.handle, fcntl.LOCK_UN)
-        self.handle.close()
-
-
-def prepare_dest(dest: Path) -> None:
-    if dest.exists() and not dest.is_dir():
-        raise UsageProblem(f"{dest} is a file; DEST must be a folder (new or an earlier backup)")
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageProblem(f"cannot create {dest}: {error.strerror}") from None
-    if not os.access(dest, os.W_OK | os.X_OK):
-        raise UsageProblem(f"{dest} is not writable")
 
 
 def run_backup(options: BackupOptions) -> tuple[int, dict]:
@@ -175,23 +129,10 @@ class Backup:
     async def run(self) -> None:
         dest = self.options.dest
         self.recovered = recover(self.cat, dest)
-        endpoints = Endpoints(self.options.api_base) if self.options.api_base else Endpoints()
-        calls, seconds = self.options.api_rate
-
-        def waiting(delay: float, spent: bool) -> None:
-            if spent:
-                self.progress.note(f"API quota ({calls} calls per {seconds:g} s) spent: waiting "
-                                   f"{delay:.1f} s, then going on.")
-            else:
-                self.progress.note(f"API quota: pacing calls to {calls} per {seconds:g} s "
-                                   f"(waits of {delay:.1f} s between calls).")
-
-        quota = Quota(self.creds.api_key, self.options.api_rate, state_dir(), on_wait=waiting)
-        timeout = aiohttp.ClientTimeout(total=None, connect=30, sock_read=120)
-        connector = aiohttp.TCPConnector(limit=self.options.concurrency + 4)
-        async with aiohttp.ClientSession(timeout=timeout, connector=connector,
-                                         headers={"User-Agent": "flickr-exodus"}) as session:
-            self.api = Api(self.creds, endpoints, quota, session)
+        async with connect(self.creds, self.options.api_base, self.options.api_rate, self.progress.note,
+                           connections=self.options.concurrency + 4) as api:
+            self.api = api
+            session = api.session
             crawler = Crawler(self.api, self.cat, self.progress)
             self.account = await crawler.who()
             self.progress.note(f"Backing up {self.account['username']} ({self.account['count']} items on Flickr) "
@@ -230,7 +171,7 @@ class Backup:
             if self.options.deep:
                 self.deep = await deep_pass(self.api, self.cat, self.progress)
             if self.options.faves:
-                self.faves = await download_faves(self.cat, dest, session, endpoints.rebase, self.progress)
+                self.faves = await download_faves(self.cat, dest, session, api.endpoints.rebase, self.progress)
         # --xmp once, and later runs keep the XMP sidecars up to date (until --no-xmp).
         xmp = self.options.xmp if self.options.xmp is not None else bool(self.cat.get("xmp", False))
         self.cat.put("xmp", xmp)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+# Catalogs remember the version that last wrote them; a newer one is never touched.
+SCHEMA_VERSION = 2
 
 TABLES: dict[str, tuple[dict, dict]] = {
     # name: (columns, options)
@@ -87,7 +88,15 @@ INDEXES = [
     ("photos", ["state"]), ("photos", ["listed_pass"]), ("album_photos", ["photo_id"]),
     ("comments", ["photo_id"]), ("comments", ["album_id"]), ("deletions", ["photo_id"]),
     ("notes", ["photo_id"]), ("people", ["photo_id"]), ("group_photos", ["photo_id"]),
+    ("photos", ["path"]), ("versions", ["path"]),
 ]
+
+
+def version_of(db: sqlite_utils.Database) -> int | None:
+    if not db["meta"].exists():
+        return None
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 1
 
 
 def create(db: sqlite_utils.Database) -> None:
@@ -101,3 +110,5 @@ def create(db: sqlite_utils.Database) -> None:
                 table.add_column(column, kind)
     for name, columns in INDEXES:
         db[name].create_index(columns, if_not_exists=True)
+    db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) "
+               "DO UPDATE SET value = excluded.value", [str(SCHEMA_VERSION)])

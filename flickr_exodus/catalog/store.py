@@ -61,14 +61,23 @@ class Catalog:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=OFF")
             self.db = sqlite_utils.Database(conn)
+            found = schema.version_of(self.db)
+            if found is not None and found > schema.SCHEMA_VERSION:
+                conn.close()
+                raise CatalogError(f"{path} was written by a newer exodus (catalog version {found}; this one "
+                                   f"knows up to {schema.SCHEMA_VERSION}): upgrade exodus; nothing was changed")
             with self.tx():
                 schema.create(self.db)
         except sqlite3.DatabaseError as error:
             raise CatalogError(f"{path}: not a usable exodus catalog ({error})") from None
 
     @classmethod
-    def open(cls, dest: Path) -> "Catalog":
-        return cls(dest / "catalog.db")
+    def open(cls, dest: Path, must_exist: bool = False) -> "Catalog":
+        """DEST's catalog; created when missing unless must_exist (then a CatalogError)."""
+        path = dest / "catalog.db"
+        if must_exist and not path.is_file():
+            raise CatalogError(f"{dest} holds no exodus backup (no catalog.db); run 'exodus backup {dest}' first")
+        return cls(path)
 
     def close(self) -> None:
         self.db.conn.close()

@@ -1,0 +1,33 @@
+"""One way to open the wire for a command: the shared quota ledger (its waits told to the
+user), an aiohttp session, and the Api on top."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Callable
+
+import aiohttp
+
+from .client import Api, Endpoints
+from .credentials import Credentials, state_dir
+from .quota import Quota
+
+
+@asynccontextmanager
+async def connect(creds: Credentials, api_base: str | None, rate: tuple[int, float],
+                  note: Callable[[str], None], connections: int = 8) -> AsyncIterator[Api]:
+    endpoints = Endpoints(api_base) if api_base else Endpoints()
+    calls, seconds = rate
+
+    def waiting(delay: float, spent: bool) -> None:
+        if spent:
+            note(f"API quota ({calls} calls per {seconds:g} s) spent: waiting {delay:.1f} s, then going on.")
+        else:
+            note(f"API quota: pacing calls to {calls} per {seconds:g} s (waits of {delay:.1f} s between calls).")
+
+    quota = Quota(creds.api_key, rate, state_dir(), on_wait=waiting)
+    timeout = aiohttp.ClientTimeout(total=None, connect=30, sock_read=120)
+    connector = aiohttp.TCPConnector(limit=connections)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector,
+                                     headers={"User-Agent": "flickr-exodus"}) as session:
+        yield Api(creds, endpoints, quota, session)

@@ -1,0 +1,53 @@
+"""What every command that works on a DEST shares: its lock, the exit codes of the
+contract (design.md), and usage problems (one line for the user, exit 2)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_NEEDS_USER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class UsageProblem(Exception):
+    """Bad input or configuration: one line for the user, exit 2."""
+
+
+class DestLock:
+    """One exodus per DEST at a time (flock: released by the kernel even after kill -9)."""
+
+    def __init__(self, dest: Path):
+        self.path = dest / ".exodus.lock"
+        self.handle = None
+
+    def __enter__(self):
+        self.handle = open(self.path, "a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "another process"
+            self.handle.close()
+            raise UsageProblem(f"another exodus ({holder}) is working on {self.path.parent}; "
+                               "wait for it to finish or stop it first") from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(f"pid {os.getpid()}")
+        self.handle.flush()
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def prepare_dest(dest: Path) -> None:
+    if dest.exists() and not dest.is_dir():
+        raise UsageProblem(f"{dest} is a file; DEST must be a folder (new or an earlier backup)")
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageProblem(f"cannot create {dest}: {error.strerror}") from None
+    if not os.access(dest, os.W_OK | os.X_OK):
+        raise UsageProblem(f"{dest} is not writable")
