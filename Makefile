@@ -28,6 +28,7 @@ test: $(STAMP) tools
 bench: $(STAMP)
 	$(BIN)/python benchmarks/sandbox.py
 	$(BIN)/python benchmarks/backup.py
+	$(BIN)/python benchmarks/verify.py
 
 sandbox: $(STAMP)
 	$(BIN)/exodus sandbox --verbose

@@ -180,12 +180,12 @@ def main() -> None:
             print(f"{name}: running ... (rerun alone: benchmarks/backup.py --only {name})", flush=True)
             scenarios[name] = {**run(), "quick": args.quick}
             print(json.dumps(scenarios[name], indent=1), flush=True)
-            save(scenarios)  # after each scenario: a long run stopped midway keeps what it measured
+            save_results(RESULTS, scenarios)  # after each scenario: a long run stopped midway keeps what it measured
 
 
-def save(scenarios: dict) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
+def save_results(path: Path, scenarios: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "system": platform.platform()},
         "scenarios": scenarios}, indent=1) + "\n")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 
@@ -26,6 +27,7 @@ def cli() -> None:
     exodus demo                  try it all against a local Flickr sandbox
     exodus auth                  sign in to Flickr once (needs FLICKR_API_KEY/SECRET)
     exodus backup DEST           get everything out, resumably; run again to sync
+    exodus verify DEST           prove the backup whole (--remote: and complete)
     exodus status DEST           what the backup holds and what needs you
     exodus sandbox               run the sandbox (a local Flickr) for your own experiments
     """
@@ -263,6 +265,51 @@ def backup(dest: str, concurrency: int, no_deep: bool, cookies: str | None, xmp:
             click.echo(f"note: {note}", err=True)
     if code == EXIT_INTERRUPTED:
         click.echo(f"exodus: interrupted; run 'exodus backup {dest}' again to resume", err=True)
+    sys.exit(code)
+
+
+@cli.command()
+@click.argument("dest", type=click.Path())
+@click.option("--remote", is_flag=True,
+              help="Also list the account on Flickr again (one call per 500 items) and reconcile: new, "
+                   "changed and deleted items, albums, collections, totals.")
+@click.option("--fast", is_flag=True, help="Check sizes and formats only; no hashing (proves less: "
+                                          "records no verified_at).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=os.cpu_count() or 2, show_default=True,
+              help="Files hashed at once.")
+@click.option("--repair", is_flag=True,
+              help="Mark every damaged or missing item for the next 'exodus backup' to fetch again; move "
+                   "files the catalog does not know to DEST/unknown-files/; remove leftovers and broken links.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print one report on stdout: {"ok", "counts", "problems": [{"id", "kind", "detail"}], '
+                   '"needs_user"}.')
+@flickr_options
+def verify(dest: str, remote: bool, fast: bool, jobs: int, repair: bool, quiet: bool, as_json: bool,
+           api_base: str | None, api_rate) -> None:
+    """Prove a backup whole and complete.
+
+    \b
+    Local (always): every file is there, its size and SHA-256 are those downloaded, its
+    first bytes are its format, its sidecar parses, and it agrees with at least one fact
+    Flickr stated on its own (pixel size, a video's duration, Content-Length); files
+    nobody knows, leftovers and broken album links are found.
+    Remote (--remote): the backup against a fresh listing of the account.
+
+    Exit 0: everything checked is whole and complete; 1: something is damaged or missing
+    (--repair, then 'exodus backup', fixes it); 3: all whole, but some items need you.
+    'exodus delete-remote' deletes only what verify has proved.
+    """
+    from .jobs import UsageProblem
+    from .verify.run import VerifyOptions, render, run_verify
+
+    options = VerifyOptions(dest=_dest(dest), remote=remote, fast=fast, jobs=jobs, repair=repair,
+                            quiet=quiet or as_json, api_rate=api_rate, api_base=api_base)
+    try:
+        code, document = run_verify(options)
+    except UsageProblem as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(json.dumps(document, ensure_ascii=False) if as_json else render(document))
     sys.exit(code)
 
 

@@ -1,0 +1,241 @@
+"""The local check: every file the catalog promises is there, whole (size, sha256), of the
+right kind (magic bytes), with a readable sidecar, and agrees with at least one fact
+Flickr stated independently of our download (pixel size, duration, Content-Length).
+Then the tree itself: files nobody knows, partial downloads, broken album links.
+
+Files are read in worker threads (hashlib releases the GIL on large blocks); the catalog
+is only touched by the calling thread.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import hashlib
+import json
+import os
+import re
+import stat
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ..backup import magic
+from ..catalog.store import TO_FETCH, Catalog, has_file
+from . import facts
+
+CHUNK = 1 << 20
+DURATION_TOLERANCE_S = 1.5  # Flickr rounds durations to whole seconds
+LEFTOVER_SUFFIXES = (".part", ".tmp")
+SIDECAR_SUFFIXES = (".json", ".xmp")
+VIEW_ROOTS = ("albums", "collections")
+MANIFEST = "manifest.txt"
+
+
+@dataclass
+class ItemResult:
+    id: str
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, detail)
+    confirmed_by: list[str] = field(default_factory=list)
+    hashed: bool = False
+
+    @property
+    def whole(self) -> bool:
+        return not self.problems
+
+
+def file_items(cat: Catalog, batch: int = 500) -> Iterator[dict]:
+    """Every item with a file on disk, in id order, a batch at a time."""
+    last = ""
+    while True:
+        rows = cat.rows(f"SELECT id, media, state, path, size, sha256, expected_size, o_width, o_height, "
+                        f"kept_size, duration FROM photos WHERE {has_file()} AND id > ? ORDER BY id LIMIT ?",
+                        [last, batch])
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1]["id"]
+
+
+def check_item(dest: Path, row: dict, fast: bool, progress: Callable[[int], None]) -> ItemResult:
+    """All checks of one item's file; runs in a worker thread and only reads."""
+    result = ItemResult(row["id"])
+    path = dest / row["path"]
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        result.problems.append(("missing", f"{row['path']} is not there"))
+        return result
+    except OSError as error:
+        result.problems.append(("unreadable", f"{row['path']}: {error.strerror or error}"))
+        return result
+    if not stat.S_ISREG(info.st_mode):
+        what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        result.problems.append(("not_a_file", f"{row['path']} is {what}"))
+        return result
+    if info.st_size != row["size"]:
+        result.problems.append(("size_mismatch", f"{info.st_size} bytes on disk, {row['size']} in the catalog"))
+    try:
+        with open(path, "rb") as handle:
+            _check_content(handle, row, result)
+            handle.seek(0)
+            if not fast:
+                digest = hashlib.sha256()
+                pending = 0
+                while block := handle.read(CHUNK):
+                    digest.update(block)
+                    pending += len(block)
+                    if pending >= 8 * CHUNK:
+                        progress(pending)
+                        pending = 0
+                progress(pending)
+                result.hashed = True
+                if digest.hexdigest() != row["sha256"]:
+                    result.problems.append(("hash_mismatch", "the bytes differ from those downloaded"))
+    except OSError as error:
+        result.problems.append(("unreadable", f"{row['path']}: {error.strerror or error}"))
+        return result
+    _check_sidecar(dest, row, result)
+    return result
+
+
+def _check_content(handle, row: dict, result: ItemResult) -> None:
+    """Magic bytes, then the independent facts."""
+    head = handle.read(magic.HEAD)
+    kind = magic.sniff(head)
+    ext = row["path"].rsplit(".", 1)[-1].lower() if "." in row["path"].rsplit("/", 1)[-1] else ""
+    if not magic.matches(kind, row["media"], ext):
+        result.problems.append(("wrong_format", f"{kind or 'unrecognised bytes'} in a .{ext} "
+                                                f"{'video' if row['media'] == 'video' else 'photo'}"))
+        return
+    size = os.fstat(handle.fileno()).st_size
+    if row["expected_size"] is not None:
+        if size == row["expected_size"]:
+            result.confirmed_by.append("content_length")
+        else:
+            result.problems.append(("length_mismatch", f"{size} bytes, Flickr sent Content-Length "
+                                                       f"{row['expected_size']}"))
+    if row["media"] == "photo":
+        want = _expected_dims(row)
+        got = facts.pixel_size(handle)
+        if want and got:
+            if got in (want, want[::-1]):  # an EXIF rotation may swap them
+                result.confirmed_by.append("pixel_size")
+            else:
+                result.problems.append(("pixel_size_mismatch", f"{got[0]}x{got[1]} px, Flickr says "
+                                                               f"{want[0]}x{want[1]}"))
+    elif row["duration"]:
+        seconds = facts.video_duration(handle)
+        if seconds is not None:
+            if abs(seconds - row["duration"]) <= DURATION_TOLERANCE_S:
+                result.confirmed_by.append("duration")
+            else:
+                result.problems.append(("duration_mismatch", f"{seconds:.1f} s, Flickr says {row['duration']} s"))
+
+
+def _expected_dims(row: dict) -> tuple[int, int] | None:
+    if row["state"] == "original_unavailable":  # a kept size: "l (1024x768)"
+        match = re.search(r"\((\d+)x(\d+)\)", row["kept_size"] or "")
+        return (int(match.group(1)), int(match.group(2))) if match else None
+    if row["o_width"] and row["o_height"]:
+        return row["o_width"], row["o_height"]
+    return None
+
+
+def _check_sidecar(dest: Path, row: dict, result: ItemResult) -> None:
+    sidecar = dest / (row["path"] + ".json")
+    try:
+        document = json.loads(sidecar.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        result.problems.append(("sidecar_missing", f"{row['path']}.json is not there"))
+        return
+    except (OSError, ValueError) as error:
+        result.problems.append(("sidecar_invalid", f"{row['path']}.json: {error}"))
+        return
+    if not isinstance(document, dict) or document.get("id") != row["id"]:
+        result.problems.append(("sidecar_invalid", f"{row['path']}.json describes another item"))
+
+
+def check_files(cat: Catalog, dest: Path, jobs: int, fast: bool, bar,
+                on_result: Callable[[dict, ItemResult], None]) -> None:
+    """check_item over every file item, `jobs` at a time, results handed to on_result in
+    the calling thread. At most a few items per worker are in flight (memory stays flat)."""
+    lock = threading.Lock()
+
+    def progress(n: int) -> None:
+        with lock:
+            bar.update(n)
+
+    window = max(2, jobs * 4)
+    with futures.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="verify") as pool:
+        flying: dict[futures.Future, dict] = {}
+        for row in file_items(cat):
+            flying[pool.submit(check_item, dest, row, fast, progress)] = row
+            if len(flying) >= window:
+                done, _ = futures.wait(flying, return_when=futures.FIRST_COMPLETED)
+                for future in done:
+                    on_result(flying.pop(future), future.result())
+        for future in futures.as_completed(list(flying)):
+            on_result(flying.pop(future), future.result())
+
+
+# --- the tree around the files ---------------------------------------------------------
+
+@dataclass
+class TreeFinding:
+    kind: str      # stray | part_leftover | broken_link | resumable_part
+    path: str      # relative to DEST
+    detail: str
+
+
+def scan_tree(cat: Catalog, dest: Path) -> Iterator[TreeFinding]:
+    """Files under photos/ that the catalog does not know, leftovers of interrupted writes,
+    and album or collection links that lead nowhere."""
+    photos = dest / "photos"
+    for folder, _, files in os.walk(photos):
+        relative_folder = Path(folder).relative_to(dest).as_posix()
+        known = _known_names(cat, relative_folder)
+        for name in sorted(files):
+            relative = f"{relative_folder}/{name}"
+            if name in known:
+                continue
+            leftover = next((s for s in LEFTOVER_SUFFIXES if name.endswith(s)), None)
+            if leftover:
+                owner = cat.rows("SELECT id, state FROM photos WHERE path = ?", [relative[:-len(leftover)]])
+                if leftover == ".part" and owner and owner[0]["state"] in TO_FETCH:
+                    yield TreeFinding("resumable_part", relative, f"partial download of {owner[0]['id']}; "
+                                                                  "'exodus backup' resumes it")
+                else:
+                    yield TreeFinding("part_leftover", relative, "left over from an interrupted write")
+                continue
+            yield TreeFinding("stray", relative, "a file the catalog does not know")
+    for root in VIEW_ROOTS:
+        for folder, dirs, files in os.walk(dest / root):
+            for name in sorted(files + dirs):
+                path = Path(folder) / name
+                relative = path.relative_to(dest).as_posix()
+                if path.is_symlink() and not path.exists():
+                    yield TreeFinding("broken_link", relative, f"points to {os.readlink(path)}, which is not there")
+                elif name == MANIFEST and not path.is_symlink():
+                    yield from _check_manifest(dest, path, relative)
+
+
+def _known_names(cat: Catalog, folder: str) -> set[str]:
+    """Names the catalog accounts for in one folder: files of items and earlier versions,
+    and their sidecars."""
+    low, high = folder + "/", folder + "0"  # '0' follows '/': the folder's whole range
+    names = set()
+    for table in ("photos", "versions"):
+        for (path,) in cat.db.execute(f"SELECT path FROM {table} WHERE path >= ? AND path < ?", [low, high]):
+            rest = path[len(low):]
+            if "/" not in rest:
+                names.add(rest)
+                names.update(rest + suffix for suffix in SIDECAR_SUFFIXES)
+    return names
+
+
+def _check_manifest(dest: Path, manifest: Path, relative: str) -> Iterator[TreeFinding]:
+    for line in manifest.read_text(encoding="utf-8", errors="replace").splitlines():
+        name, _, target = line.partition("\t")
+        if target and not (dest / target).exists():
+            yield TreeFinding("broken_link", f"{relative}:{name}", f"lists {target}, which is not there")

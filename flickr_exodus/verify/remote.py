@@ -1,0 +1,160 @@
+"""The remote check: list the account again (ceil(P/500) calls, short pages asked again)
+and reconcile it with the catalog: items new on Flickr, items changed since the backup
+(last_update or original secret), items gone; albums and collections; totals.
+Reads Flickr and the catalog; writes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..backup.crawl import PER_PAGE, SHORT_PAGE_RETRIES
+from ..catalog.store import Catalog
+from ..flickr import Api
+from ..flickr import parse
+
+LIGHT_EXTRAS = "last_update,original_format,media"
+
+
+@dataclass
+class Finding:
+    id: str
+    kind: str
+    detail: str
+
+
+@dataclass
+class RemoteReport:
+    findings: list[Finding] = field(default_factory=list)
+    stale_ids: set[str] = field(default_factory=set)   # items whose copy no longer matches
+    listed: int = 0
+    total: int = 0
+    account_count: int | None = None
+    albums: int = 0
+    complete: bool = False
+
+
+async def check_remote(api: Api, cat: Catalog, bar) -> RemoteReport:
+    report = RemoteReport()
+    login = parse.login(await api.call("flickr.test.login"))
+    person = parse.person(await api.call("flickr.people.getInfo", user_id=login["nsid"]))
+    report.account_count = person["count"]
+    listed = await _list_everything(api, report, bar)
+    _reconcile_items(cat, listed, report)
+    await _reconcile_albums(api, cat, report)
+    await _reconcile_collections(api, cat, report)
+    if report.account_count is not None and report.account_count != report.total:
+        report.findings.append(Finding("account", "count_mismatch",
+                                       f"people.getInfo counts {report.account_count} items, the listing "
+                                       f"{report.total}"))
+    return report
+
+
+async def _list_everything(api: Api, report: RemoteReport, bar) -> dict[str, tuple[int | None, str | None]]:
+    """id -> (last_update, original secret) of every item, pages 1..pages, short pages asked
+    again a few times (Flickr's paging drops items; reference §4.1)."""
+    listed: dict[str, tuple[int | None, str | None]] = {}
+    pages, page_no, short = None, 1, []
+
+    async def fetch(number: int) -> tuple[int, int]:
+        data = await api.call("flickr.people.getPhotos", user_id="me", safe_search=3, per_page=PER_PAGE,
+                              page=number, extras=LIGHT_EXTRAS)
+        page = parse.page(data, "photos", "photo")
+        for raw in page.rows:
+            listed[str(raw["id"])] = (parse.num(raw.get("lastupdate")), parse.text(raw.get("originalsecret")) or None)
+        report.total = page.total
+        return page.pages, len(page.rows)
+
+    while pages is None or page_no <= pages:
+        found_pages, rows = await fetch(page_no)
+        if pages is None:
+            pages = found_pages
+            bar.reset(total=pages)
+        if rows < min(PER_PAGE, report.total - (page_no - 1) * PER_PAGE):
+            short.append(page_no)
+        bar.update(1)
+        page_no += 1
+    for number in short:
+        for _ in range(SHORT_PAGE_RETRIES):
+            if len(listed) >= report.total:
+                break
+            await fetch(number)
+    report.listed = len(listed)
+    report.complete = report.listed >= report.total
+    if not report.complete:
+        report.findings.append(Finding("account", "listing_incomplete",
+                                       f"Flickr's listing gave {report.listed} of {report.total} items; "
+                                       "run 'exodus verify --remote' again later"))
+    return listed
+
+
+def _reconcile_items(cat: Catalog, listed: dict, report: RemoteReport) -> None:
+    last = ""
+    while True:
+        rows = cat.rows("SELECT id, state, last_update, original_secret FROM photos WHERE id > ? "
+                        "ORDER BY id LIMIT 1000", [last])
+        if not rows:
+            break
+        last = rows[-1]["id"]
+        for row in rows:
+            on_flickr = listed.pop(row["id"], None)
+            if row["state"] == "deleted_remote":
+                if on_flickr:
+                    report.findings.append(Finding(row["id"], "still_on_flickr",
+                                                   "deleted by exodus, yet Flickr still lists it"))
+                continue
+            if on_flickr is None:
+                if row["state"] != "remote_gone" and report.complete:
+                    report.findings.append(Finding(row["id"], "gone_from_flickr",
+                                                   "in the backup, no longer on Flickr"))
+                continue
+            last_update, secret = on_flickr
+            changed = []
+            if row["state"] == "remote_gone":
+                changed.append("listed again after it had gone")
+            if last_update is not None and row["last_update"] is not None and last_update != row["last_update"]:
+                changed.append("edited")
+            if secret and row["original_secret"] and secret != row["original_secret"]:
+                changed.append("its original was replaced")
+            if changed:
+                report.stale_ids.add(row["id"])
+                report.findings.append(Finding(row["id"], "stale", "changed on Flickr since the backup: "
+                                               + ", ".join(changed)))
+    for item_id in sorted(listed):
+        report.findings.append(Finding(item_id, "new_on_flickr", "on Flickr, not in the backup"))
+
+
+async def _reconcile_albums(api: Api, cat: Catalog, report: RemoteReport) -> None:
+    ours = {r["id"]: r for r in cat.rows("SELECT id, title, synced_update FROM albums WHERE gone = 0")}
+    page_no, pages = 1, 1
+    while page_no <= pages:
+        page = parse.page(await api.call("flickr.photosets.getList", page=page_no, per_page=PER_PAGE),
+                          "photosets", "photoset")
+        for raw in page.rows:
+            album = parse.album(raw)
+            report.albums += 1
+            mine = ours.pop(album["id"], None)
+            version = f"{album['date_update']}:{album['count_photos']}:{album['count_videos']}"
+            if mine is None:
+                report.findings.append(Finding(album["id"], "album_new", f"album {album['title']!r} is not in "
+                                                                         "the backup"))
+            elif mine["synced_update"] != version:
+                report.findings.append(Finding(album["id"], "album_changed",
+                                               f"album {album['title']!r} changed since the backup "
+                                               f"({album['count_photos'] + album['count_videos']} items now)"))
+        pages = page.pages
+        page_no += 1
+    for album_id, mine in sorted(ours.items()):
+        report.findings.append(Finding(album_id, "album_gone", f"album {mine['title']!r} is no longer on Flickr"))
+
+
+async def _reconcile_collections(api: Api, cat: Catalog, report: RemoteReport) -> None:
+    nodes = parse.collection_tree(await api.call("flickr.collections.getTree"))
+    theirs = {(n.id, n.parent_id, tuple(n.album_ids)) for n in nodes}
+    links: dict[str, list[str]] = {}
+    for link in cat.rows("SELECT collection_id, album_id FROM collection_albums ORDER BY collection_id, position"):
+        links.setdefault(link["collection_id"], []).append(link["album_id"])
+    ours = {(c["id"], c["parent_id"], tuple(links.get(c["id"], [])))
+            for c in cat.rows("SELECT id, parent_id FROM collections")}
+    for node_id in sorted({n[0] for n in theirs ^ ours}):
+        report.findings.append(Finding(node_id, "collection_changed",
+                                       "collection differs from the backup (albums, nesting, or new or gone)"))

@@ -1,0 +1,287 @@
+"""`exodus verify DEST`: prove the backup whole (local) and complete (--remote), record
+what was proved per item, and with --repair hand everything bad back to `exodus backup`.
+
+Exit codes: 0 everything checked is whole and complete; 1 something is damaged or
+missing; 3 all whole, but some items need the user (needs_manual, original_unavailable,
+unconfirmed: nothing independent of our download could be checked).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..catalog import Catalog, CatalogError
+from ..catalog.store import dumps, has_file, now_iso
+from ..flickr import Credentials, FlickrError, MissingCredentials, Transient
+from ..flickr.connect import connect
+from ..flickr.quota import DEFAULT_RATE
+from ..jobs import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, DestLock, UsageProblem
+from ..progress import Progress, log_to
+from .local import ItemResult, TreeFinding, check_files, scan_tree
+from .remote import RemoteReport, check_remote
+
+UNKNOWN_FILES = "unknown-files"  # where --repair moves files the catalog does not know
+SHOWN_PROBLEMS = 1000  # in the report; the counts cover all
+
+
+@dataclass
+class VerifyOptions:
+    dest: Path
+    remote: bool = False
+    fast: bool = False
+    jobs: int = os.cpu_count() or 2
+    repair: bool = False
+    quiet: bool = False
+    api_rate: tuple[int, float] = DEFAULT_RATE
+    api_base: str | None = None
+    creds: Credentials | None = None
+
+
+class Verification:
+    """Collects what the checks find, and writes the per-item record."""
+
+    def __init__(self, cat: Catalog, options: VerifyOptions):
+        self.cat = cat
+        self.options = options
+        self.counts: Counter = Counter()
+        self.problems: list[dict] = []
+        self.needs_user: list[dict] = []
+        self.bad_items: dict[str, str] = {}     # id -> first problem kind
+        self.bad_sidecars: set[str] = set()
+        self.findings: list[TreeFinding] = []
+        self.pending_writes: list[tuple] = []
+        self.stamp = now_iso()
+
+    def problem(self, item_id: str, kind: str, detail: str) -> None:
+        self.counts[f"problem:{kind}"] += 1
+        if len(self.problems) < SHOWN_PROBLEMS:
+            self.problems.append({"id": item_id, "kind": kind, "detail": detail})
+
+    # --- local -----------------------------------------------------------------------
+    def item_done(self, row: dict, result: ItemResult) -> None:
+        self.counts["checked"] += 1
+        self.counts["bytes"] += row["size"] or 0
+        for kind, detail in result.problems:
+            self.problem(row["id"], kind, detail)
+        file_kinds = {k for k, _ in result.problems if not k.startswith("sidecar_")}
+        if file_kinds:
+            self.counts["damaged"] += 1
+            self.bad_items.setdefault(row["id"], sorted(file_kinds)[0])
+        elif result.problems:
+            self.bad_sidecars.add(row["id"])
+        if not result.whole:
+            record = {"at": self.stamp, "problems": [k for k, _ in result.problems]}
+            self.pending_writes.append((None, dumps(record), row["id"]))
+        else:
+            self.counts["whole"] += 1
+            if not result.confirmed_by:
+                self.counts["unconfirmed"] += 1
+                self.needs_user.append({"id": row["id"], "state": "unconfirmed",
+                                        "reason": "nothing Flickr stated could be checked against the file"})
+            record = {"at": self.stamp, "sha256": result.hashed, "confirmed_by": result.confirmed_by,
+                      "remote": False}
+            # --fast proves sizes only: no verified_at for it.
+            self.pending_writes.append((self.stamp if result.hashed else None, dumps(record), row["id"]))
+        if len(self.pending_writes) >= 500:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending_writes:
+            with self.cat.tx() as conn:
+                conn.executemany("UPDATE photos SET verified_at = ?, verified = ? WHERE id = ?", self.pending_writes)
+            self.pending_writes = []
+
+    def catalog_states(self) -> None:
+        """Items without a finished file, by state."""
+        for row in self.cat.rows("SELECT id, state, reason, title FROM photos WHERE state IN "
+                                 "('pending', 'failed', 'needs_manual', 'original_unavailable') ORDER BY id"):
+            if row["state"] in ("pending", "failed"):
+                self.counts["not_downloaded"] += 1
+                self.problem(row["id"], "not_downloaded", f"{row['state']}: {row['reason'] or 'not fetched yet'}")
+            else:
+                self.counts[row["state"]] += 1
+                self.needs_user.append({"id": row["id"], "state": row["state"], "reason": row["reason"]})
+        listing = self.cat.get("listing") or {}
+        if not listing.get("done") or not listing.get("complete", True):
+            self.problem("account", "listing_incomplete", "the last backup did not list the whole account; "
+                                                          "run 'exodus backup' again")
+
+    def tree(self) -> None:
+        for finding in scan_tree(self.cat, self.options.dest):
+            self.findings.append(finding)
+            if finding.kind == "resumable_part":
+                self.counts["resumable_parts"] += 1
+                continue
+            self.counts[finding.kind] += 1
+            self.problem(finding.path, finding.kind, finding.detail)
+
+    # --- remote ----------------------------------------------------------------------
+    def remote_done(self, report: RemoteReport) -> None:
+        self.counts["remote_listed"] = report.listed
+        self.counts["remote_albums"] = report.albums
+        for finding in report.findings:
+            self.counts[f"remote:{finding.kind}"] += 1
+            self.problem(finding.id, finding.kind, finding.detail)
+        if report.stale_ids:
+            # A copy of an item Flickr changed since is not proof of what Flickr has.
+            with self.cat.tx() as conn:
+                conn.executemany("UPDATE photos SET verified_at = NULL WHERE id = ?",
+                                 [(i,) for i in sorted(report.stale_ids)])
+        with self.cat.tx() as conn:
+            conn.execute(f"UPDATE photos SET verified = json_set(verified, '$.remote', json('true')) "
+                         f"WHERE verified_at = ? AND {has_file()}", [self.stamp])
+
+    # --- repair ----------------------------------------------------------------------
+    def repair(self, remote: RemoteReport | None) -> dict:
+        """Hand every bad item back to `exodus backup`; move unknown files aside (never
+        delete them); remove exodus's own leftovers and broken links."""
+        dest = self.options.dest
+        done = Counter()
+        with self.cat.tx() as conn:
+            for item_id, kind in self.bad_items.items():
+                conn.execute("UPDATE photos SET state = 'pending', sha256 = NULL, size = NULL, etag = NULL, "
+                             "expected_size = NULL, verified_at = NULL, sidecar_dirty = 1, reason = ? "
+                             "WHERE id = ?", (f"verify found it {kind.replace('_', ' ')}; fetched again", item_id))
+                done["items_refetch"] += 1
+            for item_id in self.bad_sidecars - set(self.bad_items):
+                conn.execute("UPDATE photos SET sidecar_dirty = 1 WHERE id = ?", (item_id,))
+                done["sidecars_rewrite"] += 1
+        for finding in self.findings:
+            path = dest / finding.path.split(":", 1)[0]
+            if finding.kind == "stray":
+                target = dest / UNKNOWN_FILES / finding.path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(path, target)
+                done["strays_moved"] += 1
+            elif finding.kind == "part_leftover":
+                path.unlink(missing_ok=True)
+                done["leftovers_removed"] += 1
+            elif finding.kind == "broken_link" and path.is_symlink():
+                path.unlink()
+                done["links_removed"] += 1
+        if remote and remote.findings:
+            # The next backup lists everything again and refetches changed albums.
+            listing = self.cat.get("listing") or {}
+            self.cat.put("listing", {**listing, "counts_agreed": False})
+            with self.cat.tx() as conn:
+                for finding in remote.findings:
+                    if finding.kind == "album_changed":
+                        conn.execute("UPDATE albums SET synced_update = NULL WHERE id = ?", (finding.id,))
+                    elif finding.kind == "stale":
+                        conn.execute("UPDATE photos SET deep_done = 0 WHERE id = ?", (finding.id,))
+            done["relist"] = 1
+        return dict(done)
+
+
+def run_verify(options: VerifyOptions) -> tuple[int, dict]:
+    dest = options.dest
+    if not dest.is_dir():
+        raise UsageProblem(f"{dest} is not a folder with an exodus backup")
+    creds = None
+    if options.remote:
+        try:
+            creds = options.creds or Credentials.load()
+        except MissingCredentials as error:
+            raise UsageProblem(str(error)) from None
+    progress = Progress(options.quiet)
+    with DestLock(dest):
+        try:
+            cat = Catalog.open(dest, must_exist=True)
+        except CatalogError as error:
+            raise UsageProblem(str(error)) from None
+        try:
+            log_to(dest / "logs", "verify")
+            job = Verification(cat, options)
+            total = cat.one(f"SELECT coalesce(sum(size), 0) FROM photos WHERE {has_file()}")
+            bar = progress.bar("checking" if options.fast else "hashing", total=total, bytes=True)
+            try:
+                check_files(cat, dest, max(1, options.jobs), options.fast, bar, job.item_done)
+            finally:
+                bar.close()
+                job.flush()
+            job.catalog_states()
+            job.tree()
+            remote = None
+            if options.remote:
+                remote = asyncio.run(_remote(cat, options, creds, progress))
+                job.remote_done(remote)
+            repaired = job.repair(remote) if options.repair else None
+            return report(job, options, remote, repaired)
+        finally:
+            cat.close()
+
+
+async def _remote(cat: Catalog, options: VerifyOptions, creds: Credentials, progress: Progress) -> RemoteReport:
+    bar = progress.bar("listing Flickr", unit="page")
+    try:
+        async with connect(creds, options.api_base, options.api_rate, progress.note) as api:
+            return await check_remote(api, cat, bar)
+    except Transient as error:
+        raise UsageProblem(f"Flickr did not answer properly ({error.reason}); the local check is done, "
+                           "run 'exodus verify --remote' again later") from None
+    except FlickrError as error:
+        raise UsageProblem(f"Flickr refused: {error.message or error}") from None
+    finally:
+        bar.close()
+
+
+def report(job: Verification, options: VerifyOptions, remote: RemoteReport | None,
+           repaired: dict | None) -> tuple[int, dict]:
+    counts = job.counts
+    problems = sum(n for k, n in counts.items() if k.startswith("problem:"))
+    code = EXIT_PROBLEMS if problems else EXIT_NEEDS_USER if job.needs_user else EXIT_OK
+    document = {
+        "ok": code == EXIT_OK,
+        "dest": str(options.dest),
+        "checked": {"local": "sizes only (--fast)" if options.fast else "sha256, format, Flickr's facts, sidecars",
+                    "remote": remote is not None, "jobs": options.jobs},
+        "counts": {
+            "items_with_files": counts["checked"], "whole": counts["whole"], "damaged": counts["damaged"],
+            "unconfirmed": counts["unconfirmed"], "not_downloaded": counts["not_downloaded"],
+            "needs_manual": counts["needs_manual"], "original_unavailable": counts["original_unavailable"],
+            "stray_files": counts["stray"], "leftovers": counts["part_leftover"],
+            "broken_links": counts["broken_link"], "resumable_parts": counts["resumable_parts"],
+            "bytes_checked": counts["bytes"], "problems": problems,
+            **({"remote_listed": counts["remote_listed"], "remote_albums": counts["remote_albums"]}
+               if remote else {}),
+        },
+        "problem_kinds": {k.split(":", 1)[1]: n for k, n in sorted(counts.items()) if k.startswith("problem:")},
+        "problems": job.problems,
+        "needs_user": job.needs_user[:SHOWN_PROBLEMS],
+        "repaired": repaired,
+    }
+    return code, document
+
+
+def render(document: dict) -> str:
+    """The report as a person reads it: a few lines, the worst first."""
+    c = document["counts"]
+    lines = [f"{document['dest']}: {c['whole']} of {c['items_with_files']} files whole "
+             f"({c['bytes_checked'] / 1e9:.2f} GB checked: {document['checked']['local']}"
+             f"{'; against Flickr too' if document['checked']['remote'] else ''})"]
+    rows = [("damaged files", c["damaged"]), ("not downloaded", c["not_downloaded"]),
+            ("files the catalog does not know", c["stray_files"]), ("leftover partial files", c["leftovers"]),
+            ("broken album links", c["broken_links"]), ("unconfirmed", c["unconfirmed"]),
+            ("needs you (videos)", c["needs_manual"]), ("original withheld", c["original_unavailable"])]
+    width = max(len(label) for label, _ in rows)
+    lines += [f"  {label:<{width}}  {n}" for label, n in rows if n]
+    if document["problem_kinds"]:
+        lines.append("Problems: " + ", ".join(f"{k} {n}" for k, n in document["problem_kinds"].items()))
+        for problem in document["problems"][:20]:
+            lines.append(f"  {problem['id']} {problem['kind']}: {problem['detail']}")
+        if c["problems"] > 20:
+            lines.append(f"  ... and {c['problems'] - 20} more ('exodus verify --json' lists them)")
+    if document["repaired"]:
+        lines.append("Repaired: " + ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in document["repaired"].items())
+                     + f"; now run 'exodus backup {document['dest']}'.")
+    elif c["problems"]:
+        lines.append(f"Run 'exodus verify --repair {document['dest']}', then 'exodus backup {document['dest']}'.")
+    if document["ok"]:
+        lines.append("Everything checked is whole" + (" and matches Flickr." if document["checked"]["remote"]
+                                                       else ". ('--remote' also checks it against Flickr.)"))
+    return "\n".join(lines)
