@@ -97,3 +97,17 @@ def test_flickr_unreachable_is_one_line_and_resumable(tmp_path, sb):
     done = exodus(["backup", str(tmp_path / "dest")], env)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "did not answer" in done.stderr
+
+
+def test_a_backup_of_another_account_is_refused(make_sandbox, tmp_path):
+    """One DEST, one account: another account's token would make every item look gone."""
+    first = make_sandbox(photos=3, videos=0, albums=1, seed=71, media_size=(2_000, 3_000))
+    other = make_sandbox(photos=3, videos=0, albums=1, seed=72, media_size=(2_000, 3_000))
+    dest = tmp_path / "dest"
+    assert exodus(["backup", str(dest), "--json"], exodus_env(first, tmp_path)).returncode == 0
+    before = catalog_rows(dest, "SELECT id, state FROM photos")
+    for command in (["backup", str(dest)], ["verify", str(dest), "--remote"]):
+        done = exodus(command, exodus_env(other, tmp_path / "other"))
+        assert done.returncode == 2 and "token belongs to" in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+    assert catalog_rows(dest, "SELECT id, state FROM photos") == before

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from ..catalog.store import Catalog, dumps
 from ..flickr import Api, FlickrError
 from ..flickr import parse
+from ..jobs import UsageProblem
 from ..progress import Progress
 
 log = logging.getLogger("exodus.backup")
@@ -88,6 +89,7 @@ class Crawler:
     async def who(self) -> dict:
         """The token's owner (test.login) and their item count (people.getInfo)."""
         login = parse.login(await self.api.call("flickr.test.login"))
+        check_same_account(self.cat, login)
         info = await self.api.call("flickr.people.getInfo", user_id=login["nsid"])
         account = {**parse.person(info), "nsid": login["nsid"], "username": login["username"],
                    "raw": info.get("person")}
@@ -341,6 +343,15 @@ class Crawler:
             self.cat.replace_rows("group_photos", [{"group_id": group["nsid"], "photo_id": str(r["id"])}
                                                    for r in rows], where=("group_id", group["nsid"]))
         return len(found)
+
+
+def check_same_account(cat: Catalog, login: dict) -> None:
+    """A DEST holds one account: another account's token would make every item look gone."""
+    known = (cat.get("account") or {}).get("nsid")
+    if known and login["nsid"] and known != login["nsid"]:
+        theirs = (cat.get("account") or {}).get("username") or known
+        raise UsageProblem(f"this backup is of {theirs} ({known}), but the token belongs to "
+                           f"{login['username']} ({login['nsid']}); use another DEST or that account's token")
 
 
 def photo_ref(raw: dict) -> dict:

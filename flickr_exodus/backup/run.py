@@ -100,6 +100,10 @@ def run_backup(options: BackupOptions) -> tuple[int, dict]:
             code, status = EXIT_USAGE if error.code in (96, 97, 98, 99, 100) or error.code is None else EXIT_PROBLEMS, "refused"
             job.problem = f"Flickr refused: {error.message or error}"
             progress.note(job.problem)
+        except UsageProblem as error:
+            cat.finish_run(run_id, "refused", job.api.calls if job.api else 0, 0, {"problem": str(error)})
+            cat.close()
+            raise
         summary = job.summary(status)
         cat.finish_run(run_id, status, job.api.calls if job.api else 0, job.bytes(), summary)
         cat.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..backup.crawl import PER_PAGE, SHORT_PAGE_RETRIES
+from ..backup.crawl import PER_PAGE, SHORT_PAGE_RETRIES, check_same_account
 from ..catalog.store import Catalog
 from ..flickr import Api
 from ..flickr import parse
@@ -36,6 +36,7 @@ class RemoteReport:
 async def check_remote(api: Api, cat: Catalog, bar) -> RemoteReport:
     report = RemoteReport()
     login = parse.login(await api.call("flickr.test.login"))
+    check_same_account(cat, login)
     person = parse.person(await api.call("flickr.people.getInfo", user_id=login["nsid"]))
     report.account_count = person["count"]
     listed = await _list_everything(api, report, bar)
