@@ -6,6 +6,10 @@ from __future__ import annotations
 import fcntl
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_NEEDS_USER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -51,3 +55,12 @@ def prepare_dest(dest: Path) -> None:
         raise UsageProblem(f"cannot create {dest}: {error.strerror}") from None
     if not os.access(dest, os.W_OK | os.X_OK):
         raise UsageProblem(f"{dest} is not writable")
+
+
+def check_same_account(cat: "Catalog", login: dict) -> None:
+    """A DEST holds one account: another account's token would make every item look gone."""
+    known = (cat.get("account") or {}).get("nsid")
+    if known and login["nsid"] and known != login["nsid"]:
+        theirs = (cat.get("account") or {}).get("username") or known
+        raise UsageProblem(f"this backup is of {theirs} ({known}), but the token belongs to "
+                           f"{login['username']} ({login['nsid']}); use another DEST or that account's token")

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from ..catalog.store import Catalog, dumps
 from ..flickr import Api, FlickrError
 from ..flickr import parse
-from ..jobs import UsageProblem
+from ..flickr.listing import PER_PAGE, SHORT_PAGE_RETRIES
+from ..jobs import check_same_account
 from ..progress import Progress
 
 log = logging.getLogger("exodus.backup")
@@ -32,9 +33,7 @@ log = logging.getLogger("exodus.backup")
 EXTRAS = ("description,license,date_upload,date_taken,owner_name,original_format,last_update,"
           "geo,tags,machine_tags,o_dims,views,media,path_alias,count_comments,count_faves,"
           "safety_level,rotation,url_o,url_z,url_c,url_l,url_h,url_k")
-PER_PAGE = 500
 LISTING_ROUNDS = 4  # a full listing plus up to three more when paging dropped items
-SHORT_PAGE_RETRIES = 6  # per short page and round
 FULL_LISTING_EVERY_S = 7 * 24 * 3600
 # Flickr's clock and ours may disagree: ask for changes from a little before the last listing.
 CLOCK_MARGIN_S = 3600
@@ -343,15 +342,6 @@ class Crawler:
             self.cat.replace_rows("group_photos", [{"group_id": group["nsid"], "photo_id": str(r["id"])}
                                                    for r in rows], where=("group_id", group["nsid"]))
         return len(found)
-
-
-def check_same_account(cat: Catalog, login: dict) -> None:
-    """A DEST holds one account: another account's token would make every item look gone."""
-    known = (cat.get("account") or {}).get("nsid")
-    if known and login["nsid"] and known != login["nsid"]:
-        theirs = (cat.get("account") or {}).get("username") or known
-        raise UsageProblem(f"this backup is of {theirs} ({known}), but the token belongs to "
-                           f"{login['username']} ({login['nsid']}); use another DEST or that account's token")
 
 
 def photo_ref(raw: dict) -> dict:

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..backup.crawl import PER_PAGE, SHORT_PAGE_RETRIES, check_same_account
 from ..catalog.store import Catalog
 from ..flickr import Api
 from ..flickr import parse
-
-LIGHT_EXTRAS = "last_update,original_format,media"
+from ..flickr.listing import PER_PAGE, Seen, list_account
+from ..jobs import check_same_account
 
 
 @dataclass
@@ -50,42 +49,14 @@ async def check_remote(api: Api, cat: Catalog, bar) -> RemoteReport:
     return report
 
 
-async def _list_everything(api: Api, report: RemoteReport, bar) -> dict[str, tuple[int | None, str | None]]:
-    """id -> (last_update, original secret) of every item, pages 1..pages, short pages asked
-    again a few times (Flickr's paging drops items; reference §4.1)."""
-    listed: dict[str, tuple[int | None, str | None]] = {}
-    pages, page_no, short = None, 1, []
-
-    async def fetch(number: int) -> tuple[int, int]:
-        data = await api.call("flickr.people.getPhotos", user_id="me", safe_search=3, per_page=PER_PAGE,
-                              page=number, extras=LIGHT_EXTRAS)
-        page = parse.page(data, "photos", "photo")
-        for raw in page.rows:
-            listed[str(raw["id"])] = (parse.num(raw.get("lastupdate")), parse.text(raw.get("originalsecret")) or None)
-        report.total = page.total
-        return page.pages, len(page.rows)
-
-    while pages is None or page_no <= pages:
-        found_pages, rows = await fetch(page_no)
-        if pages is None:
-            pages = found_pages
-            bar.reset(total=pages)
-        if rows < min(PER_PAGE, report.total - (page_no - 1) * PER_PAGE):
-            short.append(page_no)
-        bar.update(1)
-        page_no += 1
-    for number in short:
-        for _ in range(SHORT_PAGE_RETRIES):
-            if len(listed) >= report.total:
-                break
-            await fetch(number)
-    report.listed = len(listed)
-    report.complete = report.listed >= report.total
+async def _list_everything(api: Api, report: RemoteReport, bar) -> dict[str, Seen]:
+    listing = await list_account(api, bar)
+    report.total, report.listed, report.complete = listing.total, len(listing.items), listing.complete
     if not report.complete:
         report.findings.append(Finding("account", "listing_incomplete",
                                        f"Flickr's listing gave {report.listed} of {report.total} items; "
                                        "run 'exodus verify --remote' again later"))
-    return listed
+    return listing.items
 
 
 def _reconcile_items(cat: Catalog, listed: dict, report: RemoteReport) -> None:
@@ -108,7 +79,7 @@ def _reconcile_items(cat: Catalog, listed: dict, report: RemoteReport) -> None:
                     report.findings.append(Finding(row["id"], "gone_from_flickr",
                                                    "in the backup, no longer on Flickr"))
                 continue
-            last_update, secret = on_flickr
+            last_update, secret = on_flickr.last_update, on_flickr.original_secret
             changed = []
             if row["state"] == "remote_gone":
                 changed.append("listed again after it had gone")
