@@ -28,6 +28,8 @@ def cli() -> None:
     exodus auth                  sign in to Flickr once (needs FLICKR_API_KEY/SECRET)
     exodus backup DEST           get everything out, resumably; run again to sync
     exodus verify DEST           prove the backup whole (--remote: and complete)
+    exodus delete-remote DEST    delete on Flickr only what verify proved (dry run first)
+    exodus lockdown DEST         make public and CC items private, All Rights Reserved
     exodus status DEST           what the backup holds and what needs you
     exodus sandbox               run the sandbox (a local Flickr) for your own experiments
     """
@@ -310,6 +312,76 @@ def verify(dest: str, remote: bool, fast: bool, jobs: int, repair: bool, quiet: 
     except UsageProblem as error:
         raise click.UsageError(str(error)) from None
     click.echo(json.dumps(document, ensure_ascii=False) if as_json else render(document))
+    sys.exit(code)
+
+
+@cli.command("delete-remote")
+@click.argument("dest", type=click.Path())
+@click.option("--yes", is_flag=True, help="Delete for real (without it: a dry run, or on a terminal a "
+                                          "confirmation by typing the account's username).")
+@click.option("--limit", type=click.IntRange(1), help="Delete at most N items this run.")
+@click.option("--album", metavar="ID", help="Only items in this album.")
+@click.option("--ids", "ids_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Only the item ids listed in FILE, one per line.")
+@click.option("--allow-shallow", is_flag=True, help="Also items whose deep metadata (notes, people) is "
+                                                     "not in the backup.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON report on stdout.")
+@flickr_options
+def delete_remote(dest: str, yes: bool, limit: int | None, album: str | None, ids_file: str | None,
+                  allow_shallow: bool, quiet: bool, as_json: bool, api_base: str | None, api_rate) -> None:
+    """Delete on Flickr what the backup has proved safe; the files here stay.
+
+    \b
+    Only items that are downloaded, verified by 'exodus verify' since (hash and a fact
+    Flickr stated), with deep metadata, and unchanged on Flickr (a fresh listing, just
+    now) are eligible; each file is hashed once more right before its delete call. Every
+    delete is journaled in catalog.db (table deletions) before and after the call.
+    Needs a token with delete permission: 'exodus auth --perms delete'.
+    Without --yes it is a dry run that shows what would go, by reason.
+    """
+    from pathlib import Path
+
+    from .delete import DeleteOptions, render, run_delete
+    from .jobs import UsageProblem
+
+    options = DeleteOptions(dest=_dest(dest), yes=yes, limit=limit, album=album,
+                            ids_file=Path(ids_file) if ids_file else None, allow_shallow=allow_shallow,
+                            quiet=quiet or as_json, api_rate=api_rate, api_base=api_base)
+    try:
+        code, report = run_delete(options)
+    except UsageProblem as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(json.dumps(report, ensure_ascii=False) if as_json else render(report))
+    sys.exit(code)
+
+
+@cli.command()
+@click.argument("dest", type=click.Path())
+@click.option("--undo", is_flag=True, help="Put back each item's visibility and license as the journal "
+                                           "recorded them before the lockdown.")
+@click.option("--yes", is_flag=True, help="Change for real (without it: a dry run, or on a terminal a "
+                                          "confirmation by typing the account's username).")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON report on stdout.")
+@flickr_options
+def lockdown(dest: str, undo: bool, yes: bool, quiet: bool, as_json: bool, api_base: str | None, api_rate) -> None:
+    """Take every public or Creative-Commons item out of reach: private, All Rights Reserved.
+
+    Nothing is deleted. Every change is journaled in catalog.db (table lockdowns) with the
+    values before it, and '--undo' restores exactly those. Needs a token with write
+    permission: 'exodus auth --perms write'. Without --yes it is a dry run.
+    """
+    from .jobs import UsageProblem
+    from .lockdown import LockdownOptions, render, run_lockdown
+
+    options = LockdownOptions(dest=_dest(dest), undo=undo, yes=yes, quiet=quiet or as_json, api_rate=api_rate,
+                              api_base=api_base)
+    try:
+        code, report = run_lockdown(options)
+    except UsageProblem as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(json.dumps(report, ensure_ascii=False) if as_json else render(report))
     sys.exit(code)
 
 

@@ -80,8 +80,13 @@ TABLES: dict[str, tuple[dict, dict]] = {
     "group_photos": ({"group_id": str, "photo_id": str}, {"pk": ("group_id", "photo_id")}),
     "runs": ({"id": int, "command": str, "started_at": str, "finished_at": str, "status": str,
               "api_calls": int, "bytes": int, "summary": str}, {"pk": "id"}),
+    # Journals of what exodus changed on Flickr: a row before the call (intent), its result
+    # after, so that a kill at any instant leaves an exact record.
     "deletions": ({"id": int, "photo_id": str, "run_id": int, "intent_at": str, "result": str,
                    "result_at": str, "detail": str, "raw": str}, {"pk": "id"}),
+    "lockdowns": ({"id": int, "photo_id": str, "run_id": int, "action": str, "before": str, "after": str,
+                   "intent_at": str, "result": str, "result_at": str, "detail": str, "undone": int},
+                  {"pk": "id", "defaults": {"undone": 0}}),
     "meta": ({"key": str, "value": str}, {"pk": "key"}),
 }
 
@@ -89,7 +94,7 @@ INDEXES = [
     ("photos", ["state"]), ("photos", ["listed_pass"]), ("album_photos", ["photo_id"]),
     ("comments", ["photo_id"]), ("comments", ["album_id"]), ("deletions", ["photo_id"]),
     ("notes", ["photo_id"]), ("people", ["photo_id"]), ("group_photos", ["photo_id"]),
-    ("photos", ["path"]), ("versions", ["path"]),
+    ("photos", ["path"]), ("versions", ["path"]), ("lockdowns", ["photo_id"]),
 ]
 
 

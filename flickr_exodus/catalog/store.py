@@ -134,13 +134,16 @@ class Catalog:
         known items are left alone), their tags, and the checkpoint, in one commit."""
         cols = ("id",) + LISTED_COLUMNS
         # A video's fallback (its largest rendition) comes from getSizes, not the listing.
-        updates = ", ".join(f"{c} = CASE WHEN excluded.media = 'video' THEN photos.{c} ELSE excluded.{c} END"
-                            if c in ("fallback_url", "kept_size") else f"{c} = excluded.{c}"
-                            for c in LISTED_COLUMNS)
+        # A listing without the original secret (a free account) does not forget it.
+        special = {c: f"CASE WHEN excluded.media = 'video' THEN photos.{c} ELSE excluded.{c} END"
+                   for c in ("fallback_url", "kept_size")}
+        special["original_secret"] = "coalesce(excluded.original_secret, photos.original_secret)"
+        updates = ", ".join(f"{c} = {special.get(c, f'excluded.{c}')}" for c in LISTED_COLUMNS)
         # Flickr's original changed under the same id (a replaced photo): the file on disk
         # is kept as an earlier version before the new one is fetched (keep_replaced).
-        replaced = ("(photos.sha256 IS NOT NULL AND photos.original_secret IS NOT NULL AND "
-                    "excluded.original_secret IS NOT NULL AND photos.original_secret != excluded.original_secret)")
+        secret_changed = ("(photos.original_secret IS NOT NULL AND excluded.original_secret IS NOT NULL "
+                          "AND photos.original_secret != excluded.original_secret)")
+        replaced = f"(photos.sha256 IS NOT NULL AND {secret_changed})"
         sql = (f"INSERT INTO photos ({', '.join(cols)}, state, first_seen, sidecar_dirty) "
                f"VALUES ({', '.join('?' * len(cols))}, 'pending', ?, 1) ON CONFLICT(id) DO UPDATE SET "
                f"{updates}, "
@@ -151,8 +154,7 @@ class Catalog:
                f"prior_secret = CASE WHEN {replaced} AND NOT coalesce(photos.replaced, 0) "
                f"THEN photos.original_secret ELSE photos.prior_secret END, "
                # A video's Video Original URL carries the original secret.
-               f"video_source = CASE WHEN photos.original_secret IS excluded.original_secret "
-               f"THEN photos.video_source ELSE NULL END, "
+               f"video_source = CASE WHEN {secret_changed} THEN NULL ELSE photos.video_source END, "
                f"gone_at = NULL, "
                f"state = CASE "
                # Listed again after being taken for gone (a short listing): back it comes.
