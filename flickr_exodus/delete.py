@@ -33,6 +33,7 @@ from .jobs import EXIT_OK, EXIT_PROBLEMS, DestLock, UsageProblem, check_same_acc
 from .progress import Progress, log_to
 
 SAMPLE = 10  # titles shown in a dry run
+SHOWN = 1000  # items that stay, with their reason, in the --json report
 
 
 @dataclass
@@ -75,6 +76,7 @@ class Plan:
     username: str = ""
     reasons: Counter = field(default_factory=Counter)
     eligible: list[dict] = field(default_factory=list)
+    kept: list[dict] = field(default_factory=list)  # the first SHOWN items that stay, and why
     settled: Counter = field(default_factory=Counter)  # open intents of an earlier run
     listing_total: int = 0
 
@@ -137,6 +139,8 @@ def plan_deletions(cat: Catalog, listing: Listing, options: DeleteOptions) -> Pl
             plan.reasons[why] += 1
             if why == "eligible":
                 plan.eligible.append({k: row[k] for k in ("id", "title", "path", "size", "sha256")})
+            elif why not in ("already_deleted", "remote_gone") and len(plan.kept) < SHOWN:
+                plan.kept.append({"id": row["id"], "title": row["title"], "reason": why})
 
 
 async def _prepare(cat: Catalog, options: DeleteOptions, creds: Credentials, progress: Progress) -> Plan:
@@ -260,6 +264,7 @@ def run_delete(options: DeleteOptions) -> tuple[int, dict]:
                            **{k: done[k] for k in ("deleted", "already_gone", "changed_locally", "refused")}},
                 "settled_from_earlier_run": dict(plan.settled),
                 "sample": [{"id": i["id"], "title": i["title"]} for i in plan.eligible[:SAMPLE]],
+                "kept": plan.kept,
                 "journal": cat.one("SELECT count(*) FROM deletions WHERE result IN ('deleted', 'already_gone')"),
             }
             return (EXIT_OK if report["ok"] else EXIT_PROBLEMS), report

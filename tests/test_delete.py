@@ -72,6 +72,9 @@ def test_dry_run_changes_nothing_and_shows_why(make_sandbox, tmp_path):
     reasons = report["counts"]["by_reason"]
     assert reasons["needs_manual"] == 2 and reasons["original_unavailable"] == 1
     assert reasons["not_verified"] == 2 and reasons["stale"] == 1  # corrupt + unverified; edited
+    kept = {k["id"]: k["reason"] for k in report["kept"]}
+    assert kept[keep["edited"]] == "stale" and kept[keep["corrupt"]] == "not_verified"
+    assert kept[keep["original_unavailable"]] == "original_unavailable"
     text = exodus(["delete-remote", str(dest)], env)
     assert text.returncode == 0 and "Dry run" in text.stdout and "--yes" in text.stdout
 
