@@ -21,6 +21,7 @@ from .flickr import Credentials, Endpoints
 from .flickr.client import oauth_interface
 from .sandbox import Sandbox, SandboxConfig
 from .status import render, status
+from .verify.run import VerifyOptions, run_verify
 
 DEMO_ACCOUNT = SandboxConfig(
     photos=100, videos=6, albums=8, seed=2026, media_size=(40_000, 250_000),
@@ -85,6 +86,10 @@ def run_demo(directory: str, echo=print) -> int:
     hashes = {r["id"]: r.get("sha256") for r in _catalog_hashes(target)}
     matching = sum(1 for m in manifest if hashes.get(m["id"]) == m["sha256"])
     echo(f"\n{matching} of {len(manifest)} files match the sandbox's own SHA-256 exactly.")
+    _, proof = run_verify(VerifyOptions(dest=target, quiet=True))
+    c = proof["counts"]
+    echo(f"exodus verify: {c['whole']} of {c['items_with_files']} files whole, each also agreeing with a fact "
+         f"Flickr stated (pixel size, duration, Content-Length).")
     echo(f"The sandbox saw {stats['api_calls_total']} API calls ({stats['rate_limited']} refused with "
          f"429), {sum(stats['faults'].values())} injected faults; exodus retried {run['retries']} "
          f"times and waited {run['quota_wait_s']:.0f} s for the quota.")

@@ -64,6 +64,7 @@ def test_demo_backs_up_the_sandbox_and_checks_every_file(tmp_path):
     assert done.returncode == 0, done.stderr
     found = re.search(r"(\d+) of (\d+) files match the sandbox's own SHA-256 exactly", done.stdout)
     assert found and found.group(1) == found.group(2) and int(found.group(1)) >= 100
+    assert re.search(rf"exodus verify: {found.group(1)} of {found.group(1)} files whole", done.stdout)
     # The user sees what the quota cost (how many 429s depends on this machine's speed;
     # test_backup_faults proves the quota itself).
     assert re.search(r"\d+ API calls \(\d+ refused with 429\)", done.stdout)
