@@ -92,6 +92,8 @@ def check_item(dest: Path, row: dict, fast: bool, progress: Callable[[int], None
                 result.hashed = True
                 if digest.hexdigest() != row["sha256"]:
                     result.problems.append(("hash_mismatch", "the bytes differ from those downloaded"))
+            else:
+                progress(info.st_size)
     except OSError as error:
         result.problems.append(("unreadable", f"{row['path']}: {error.strerror or error}"))
         return result
