@@ -48,7 +48,7 @@ def hashing(home: Path, files: int) -> dict:
     finally:
         proc.terminate()
         proc.wait()
-    paths = sorted(str(p) for p in (dest / "photos").rglob("*.jpg"))
+    paths = sorted(str(p) for p in (dest / "photos").rglob("*") if p.is_file() and p.suffix not in (".json", ".xmp"))
     total = sum(os.path.getsize(p) for p in paths)
     env = env_for(info, home)
     subprocess.run(["cat", *paths], stdout=subprocess.DEVNULL, check=True)  # warm the page cache
