@@ -4,13 +4,20 @@ username typed back as the confirmation."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Awaitable, Callable, Iterator
 
 import click
 
-from .flickr import Api
+from .catalog import Catalog, CatalogError
+from .flickr import Api, Credentials, MissingCredentials, Transient
 from .flickr import parse
-from .jobs import UsageProblem
+from .jobs import DestLock, UsageProblem
+from .progress import Progress, log_to
 
 LEVELS = ("none", "read", "write", "delete")  # Flickr's OAuth permissions, each above the last
 
@@ -33,3 +40,52 @@ def confirmed(username: str, what: str, yes: bool) -> bool:
     answer = click.prompt(f"{what}\nType the account's username ({username}) to go ahead, or anything "
                           "else to stop", default="", show_default=False, err=True)
     return answer.strip() == username
+
+
+@contextmanager
+def change_session(dest: Path, creds: Credentials | None, quiet: bool,
+                   command: str) -> Iterator[tuple[Catalog, Credentials, Progress]]:
+    """Credentials, DEST's lock, its catalog (which must exist) and a log for one command."""
+    try:
+        creds = creds or Credentials.load()
+    except MissingCredentials as error:
+        raise UsageProblem(str(error)) from None
+    if not dest.is_dir():
+        raise UsageProblem(f"{dest} is not a folder with an exodus backup")
+    progress = Progress(quiet)
+    with DestLock(dest):
+        try:
+            cat = Catalog.open(dest, must_exist=True)
+        except CatalogError as error:
+            raise UsageProblem(str(error)) from None
+        try:
+            log_to(dest / "logs", command)
+            yield cat, creds, progress
+        finally:
+            cat.close()
+
+
+def prepare(work: Awaitable, what: str):
+    """The read-only first half of a change: Flickr unreachable means nothing was changed."""
+    try:
+        return asyncio.run(work)
+    except Transient as error:
+        raise UsageProblem(f"Flickr did not answer properly ({error.reason}); nothing was {what}, "
+                           "try again later") from None
+
+
+def carry_out(cat: Catalog, command: str, work: Callable[[int], Awaitable[Counter]], progress: Progress) -> Counter:
+    """The changing half, recorded as a run; a Flickr that stops answering ends it with the
+    journal exact, for the same command to go on."""
+    run_id = cat.start_run(command)
+    status, done = "interrupted", Counter()
+    try:
+        done = asyncio.run(work(run_id))
+        status = "done"
+    except Transient as error:
+        status = "unreachable"
+        progress.note(f"Flickr did not answer properly ({error.reason}); run the same command again to go on "
+                      "(every change so far is journaled)")
+    finally:
+        cat.finish_run(run_id, status, 0, 0, {"done": dict(done)})
+    return done

@@ -21,16 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .backup.download import crash_point
-from .catalog import Catalog, CatalogError
+from .catalog import Catalog
 from .catalog.store import dumps, now_iso
-from .changes import confirmed, token_allows
-from .flickr import Api, Credentials, FlickrError, MissingCredentials, Transient
+from .changes import carry_out, change_session, confirmed, prepare, token_allows
+from .flickr import Api, Credentials, FlickrError
 from .flickr import parse
 from .flickr.connect import connect
 from .flickr.listing import Listing, Seen, list_account
 from .flickr.quota import DEFAULT_RATE
-from .jobs import EXIT_OK, EXIT_PROBLEMS, DestLock, UsageProblem, check_same_account
-from .progress import Progress, log_to
+from .jobs import EXIT_OK, EXIT_PROBLEMS, UsageProblem, check_same_account
+from .progress import Progress
 
 SAMPLE = 10  # titles shown in a dry run
 SHOWN = 1000  # items that stay, with their reason, in the --json report
@@ -219,57 +219,29 @@ async def _delete(cat: Catalog, plan: Plan, options: DeleteOptions, creds: Crede
 
 
 def run_delete(options: DeleteOptions) -> tuple[int, dict]:
-    try:
-        creds = options.creds or Credentials.load()
-    except MissingCredentials as error:
-        raise UsageProblem(str(error)) from None
-    if not options.dest.is_dir():
-        raise UsageProblem(f"{options.dest} is not a folder with an exodus backup")
-    progress = Progress(options.quiet)
-    with DestLock(options.dest):
-        try:
-            cat = Catalog.open(options.dest, must_exist=True)
-        except CatalogError as error:
-            raise UsageProblem(str(error)) from None
-        try:
-            log_to(options.dest / "logs", "delete-remote")
-            try:
-                plan = asyncio.run(_prepare(cat, options, creds, progress))
-            except Transient as error:
-                raise UsageProblem(f"Flickr did not answer properly ({error.reason}); nothing was deleted, "
-                                   "try again later") from None
-            bytes_eligible = sum(i["size"] or 0 for i in plan.eligible)
-            what = (f"{len(plan.eligible)} items ({bytes_eligible / 1e9:.2f} GB) would be deleted on Flickr; "
-                    "their files here stay.")
-            done: Counter = Counter()
-            dry_run = not plan.eligible or not confirmed(plan.username, what, options.yes)
-            if not dry_run:
-                run_id = cat.start_run("delete-remote")
-                status = "interrupted"
-                try:
-                    done = asyncio.run(_delete(cat, plan, options, creds, progress, run_id))
-                    status = "done"
-                except Transient as error:
-                    status = "unreachable"
-                    progress.note(f"Flickr did not answer properly ({error.reason}); run the same command "
-                                  "again to go on (every delete so far is journaled)")
-                finally:
-                    cat.finish_run(run_id, status, 0, 0, {"done": dict(done)})
-            report = {
-                "ok": not done["refused"] and not done["changed_locally"],
-                "dry_run": dry_run,
-                "account": plan.username,
-                "counts": {"eligible": len(plan.eligible), "bytes_eligible": bytes_eligible,
-                           "by_reason": dict(sorted(plan.reasons.items())),
-                           **{k: done[k] for k in ("deleted", "already_gone", "changed_locally", "refused")}},
-                "settled_from_earlier_run": dict(plan.settled),
-                "sample": [{"id": i["id"], "title": i["title"]} for i in plan.eligible[:SAMPLE]],
-                "kept": plan.kept,
-                "journal": cat.one("SELECT count(*) FROM deletions WHERE result IN ('deleted', 'already_gone')"),
-            }
-            return (EXIT_OK if report["ok"] else EXIT_PROBLEMS), report
-        finally:
-            cat.close()
+    with change_session(options.dest, options.creds, options.quiet, "delete-remote") as (cat, creds, progress):
+        plan = prepare(_prepare(cat, options, creds, progress), "deleted")
+        bytes_eligible = sum(i["size"] or 0 for i in plan.eligible)
+        what = (f"{len(plan.eligible)} items ({bytes_eligible / 1e9:.2f} GB) would be deleted on Flickr; "
+                "their files here stay.")
+        done: Counter = Counter()
+        dry_run = not plan.eligible or not confirmed(plan.username, what, options.yes)
+        if not dry_run:
+            done = carry_out(cat, "delete-remote",
+                             lambda run_id: _delete(cat, plan, options, creds, progress, run_id), progress)
+        report = {
+            "ok": not done["refused"] and not done["changed_locally"],
+            "dry_run": dry_run,
+            "account": plan.username,
+            "counts": {"eligible": len(plan.eligible), "bytes_eligible": bytes_eligible,
+                       "by_reason": dict(sorted(plan.reasons.items())),
+                       **{k: done[k] for k in ("deleted", "already_gone", "changed_locally", "refused")}},
+            "settled_from_earlier_run": dict(plan.settled),
+            "sample": [{"id": i["id"], "title": i["title"]} for i in plan.eligible[:SAMPLE]],
+            "kept": plan.kept,
+            "journal": cat.one("SELECT count(*) FROM deletions WHERE result IN ('deleted', 'already_gone')"),
+        }
+        return (EXIT_OK if report["ok"] else EXIT_PROBLEMS), report
 
 
 REASON_TEXT = {

@@ -9,23 +9,22 @@ again with the values it recorded. Dry run unless --yes.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .backup.download import crash_point
-from .catalog import Catalog, CatalogError
+from .catalog import Catalog
 from .catalog.store import dumps, has_file, now_iso
-from .changes import confirmed, token_allows
-from .flickr import Credentials, FlickrError, MissingCredentials, Transient
+from .changes import carry_out, change_session, confirmed, prepare, token_allows
+from .flickr import Credentials, FlickrError
 from .flickr import parse
 from .flickr.connect import connect
 from .flickr.listing import list_account
 from .flickr.quota import DEFAULT_RATE
-from .jobs import EXIT_OK, EXIT_PROBLEMS, DestLock, UsageProblem, check_same_account
-from .progress import Progress, log_to
+from .jobs import EXIT_OK, EXIT_PROBLEMS, check_same_account
+from .progress import Progress
 
 # Creative-Commons licenses and public-domain dedications (flickr.photos.licenses.getInfo).
 OPEN_LICENSES = frozenset({1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 15, 16})
@@ -163,51 +162,24 @@ async def _apply(cat: Catalog, plan: Plan, options: LockdownOptions, creds: Cred
 
 
 def run_lockdown(options: LockdownOptions) -> tuple[int, dict]:
-    try:
-        creds = options.creds or Credentials.load()
-    except MissingCredentials as error:
-        raise UsageProblem(str(error)) from None
-    if not options.dest.is_dir():
-        raise UsageProblem(f"{options.dest} is not a folder with an exodus backup")
-    progress = Progress(options.quiet)
-    with DestLock(options.dest):
-        try:
-            cat = Catalog.open(options.dest, must_exist=True)
-        except CatalogError as error:
-            raise UsageProblem(str(error)) from None
-        try:
-            log_to(options.dest / "logs", "lockdown")
-            try:
-                plan = asyncio.run(_prepare(cat, options, creds, progress))
-            except Transient as error:
-                raise UsageProblem(f"Flickr did not answer properly ({error.reason}); nothing was changed, "
-                                   "try again later") from None
-            verb = "restored to what they were" if options.undo else "made private and All Rights Reserved"
-            dry_run = not plan.steps or not confirmed(plan.username, f"{len(plan.steps)} items would be {verb}.",
-                                                      options.yes)
-            done: Counter = Counter()
-            if not dry_run:
-                run_id = cat.start_run("lockdown-undo" if options.undo else "lockdown")
-                status = "interrupted"
-                try:
-                    done = asyncio.run(_apply(cat, plan, options, creds, progress, run_id))
-                    status = "done"
-                except Transient as error:
-                    status = "unreachable"
-                    progress.note(f"Flickr did not answer properly ({error.reason}); run the same command "
-                                  "again to go on (every change so far is journaled)")
-                finally:
-                    cat.finish_run(run_id, status, 0, 0, {"done": dict(done)})
-            report = {
-                "ok": not done["refused"], "dry_run": dry_run, "undo": options.undo, "account": plan.username,
-                "counts": {"items": len(plan.steps), "changed": done["done"], "gone": done["gone"],
-                           "refused": done["refused"], "listed": plan.seen,
-                           "without_verified_backup": plan.without_backup},
-                "sample": [{"id": s.photo_id, "before": s.before, "after": s.after} for s in plan.steps[:10]],
-            }
-            return (EXIT_OK if report["ok"] else EXIT_PROBLEMS), report
-        finally:
-            cat.close()
+    command = "lockdown-undo" if options.undo else "lockdown"
+    with change_session(options.dest, options.creds, options.quiet, command) as (cat, creds, progress):
+        plan = prepare(_prepare(cat, options, creds, progress), "changed")
+        verb = "restored to what they were" if options.undo else "made private and All Rights Reserved"
+        dry_run = not plan.steps or not confirmed(plan.username, f"{len(plan.steps)} items would be {verb}.",
+                                                  options.yes)
+        done: Counter = Counter()
+        if not dry_run:
+            done = carry_out(cat, command, lambda run_id: _apply(cat, plan, options, creds, progress, run_id),
+                             progress)
+        report = {
+            "ok": not done["refused"], "dry_run": dry_run, "undo": options.undo, "account": plan.username,
+            "counts": {"items": len(plan.steps), "changed": done["done"], "gone": done["gone"],
+                       "refused": done["refused"], "listed": plan.seen,
+                       "without_verified_backup": plan.without_backup},
+            "sample": [{"id": s.photo_id, "before": s.before, "after": s.after} for s in plan.steps[:10]],
+        }
+        return (EXIT_OK if report["ok"] else EXIT_PROBLEMS), report
 
 
 def render(report: dict) -> str:
