@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/sandbox.py
 	$(BIN)/python benchmarks/backup.py
 	$(BIN)/python benchmarks/verify.py
+	$(BIN)/python benchmarks/import_export.py
 
 sandbox: $(STAMP)
 	$(BIN)/exodus sandbox --verbose

@@ -95,7 +95,13 @@ def _fault_kinds(ctx, param, value):
 @click.option("--bandwidth", type=click.IntRange(1), metavar="BYTES_PER_S",
               help="Total CDN bandwidth cap over all connections.")
 @click.option("--verbose", is_flag=True, help="Log every request on stderr.")
-def sandbox(**options) -> None:
+@click.option("--export", "export_dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write the account's export ('Request my Flickr data' layout: account zip and "
+                   "data-download-N.zip media zips) into DIR and exit, instead of serving.")
+@click.option("--export-defects", default="", metavar="NAME,...",
+              help="With --export, the known export defects to reproduce: missing_media, collapsed_privacy, "
+                   "empty_photo_albums, duplicate_slugs, digit_titles.")
+def sandbox(export_dir: str | None, export_defects: str, **options) -> None:
     """Run a local Flickr (API, OAuth, CDN) on 127.0.0.1 until Ctrl-C.
 
     Prints one JSON line on stdout with the base URL and the credentials to use (an
@@ -107,7 +113,7 @@ def sandbox(**options) -> None:
       export EXODUS_API_BASE=$(python3 -c 'import json;print(json.load(open("sandbox.json"))["api_base"])')
 
     Control endpoints (no auth): GET /__sandbox__/stats, manifest and records; POST
-    /__sandbox__/replace, edit, comment, add, delete, album, token, faults, reset-stats.
+    /__sandbox__/replace, edit, comment, add, delete, album, token, faults, export, reset-stats.
     """
     import logging
 
@@ -119,6 +125,17 @@ def sandbox(**options) -> None:
         raise click.UsageError(str(error)) from None
     if config.verbose:
         logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    if export_dir:
+        from pathlib import Path
+
+        from .sandbox import export_account
+        try:
+            written = export_account(config, Path(export_dir),
+                                     [d.strip() for d in export_defects.split(",") if d.strip()])
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
+        sys.stdout.write(json.dumps({"export": export_dir, **written}) + "\n")
+        return
 
     def announce(info: dict) -> None:
         sys.stdout.write(json.dumps(info) + "\n")
@@ -382,6 +399,44 @@ def lockdown(dest: str, undo: bool, yes: bool, quiet: bool, as_json: bool, api_b
     except UsageProblem as error:
         raise click.UsageError(str(error)) from None
     click.echo(json.dumps(report, ensure_ascii=False) if as_json else render(report))
+    sys.exit(code)
+
+
+@cli.command("import-export")
+@click.argument("dest", type=click.Path())
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON report on stdout.")
+def import_export(dest: str, paths: tuple[str, ...], quiet: bool, as_json: bool) -> None:
+    """Bring in Flickr's account export (Settings > Your Flickr data > Request my Flickr
+    data): its zip files or the folders they were unpacked into, in any order.
+
+    \b
+    With a backup in DEST: fills every item the API could not give (originals Flickr
+    withholds from free accounts, videos behind a browser session) and checks that both
+    sources agree where both have an item. Without one: builds the whole catalog and tree
+    from the export alone. Re-runnable; the zips are only read; nothing else is deleted.
+    """
+    from pathlib import Path
+
+    from .account_export.run import ImportOptions, run_import
+    from .jobs import UsageProblem
+
+    options = ImportOptions(dest=_dest(dest), paths=[Path(p) for p in paths], quiet=quiet or as_json)
+    try:
+        code, report = run_import(options)
+    except UsageProblem as error:
+        raise click.UsageError(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False))
+    else:
+        c = report["counts"]
+        click.echo(f"{report['dest']}: {c.get('filled', 0)} originals from the export, {c.get('agreed', 0)} "
+                   f"agreeing with the copies here, {c.get('still_missing', 0)} items still without an original.")
+        for problem in report["problems"][:20]:
+            click.echo(f"  {problem['id']} {problem['kind']}: {problem['detail']}")
+        if report["next"]:
+            click.echo("next: " + report["next"])
     sys.exit(code)
 
 

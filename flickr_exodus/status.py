@@ -54,6 +54,8 @@ def status(dest: Path) -> dict:
             "albums": cat.one("SELECT count(*) FROM albums WHERE gone = 0"),
             "collections": cat.one("SELECT count(*) FROM collections"),
             "comments": cat.one("SELECT count(*) FROM comments"),
+            "sources": dict(cat.db.execute("SELECT coalesce(source, 'api'), count(*) FROM photos WHERE sha256 "
+                                           "IS NOT NULL GROUP BY 1").fetchall()),
             "attention": attention,
             "last_run": last[0] if last else None,
         }
@@ -76,6 +78,8 @@ def render(report: dict, limit: int = 20) -> str:
     lines = [f"{report['dest']}: {report['items']} items of {account.get('username') or '?'} "
              f"({human_bytes(report['bytes_on_disk'])} on disk), {report['albums']} albums, "
              f"{report['collections']} collections, {report['comments']} comments"]
+    if report["sources"].get("export"):
+        lines.append("  files from " + ", ".join(f"{source}: {n}" for source, n in sorted(report["sources"].items())))
     width = max(len(s) for s in counts)
     for state, n in counts.items():
         if n:

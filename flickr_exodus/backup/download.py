@@ -447,7 +447,7 @@ class Downloader:
         if stamp is not None:
             os.utime(state.part, (stamp, stamp))
         reason = None if final == "downloaded" else f"Flickr withholds the original; kept {row['kept_size']}"
-        self.cat.update(row["id"], state=final, size=state.have, sha256=sha, reason=reason,
+        self.cat.update(row["id"], state=final, size=state.have, sha256=sha, reason=reason, source="api",
                         downloaded_at=now_iso(), sidecar_dirty=1, etag=None,
                         attempts=(row.get("attempts") or 0) + 1)
         crash_point("after-commit")

@@ -20,6 +20,7 @@ TABLES: dict[str, tuple[dict, dict]] = {
         "original_format": str, "path": str, "size": int, "sha256": str, "state": str,
         "verified_at": str, "raw": str,
         "verified": str,           # what `exodus verify` checked last time (JSON)
+        "source": str,             # where the file came from: api | export
         # beyond the contract
         "secret": str, "original_secret": str, "server": str, "accuracy": int,
         "taken_granularity": int, "taken_unknown": int, "safety_level": int, "views": int,

@@ -8,7 +8,19 @@ would pass every test. Start it with `exodus sandbox`, or from Python:
         print(sb.info["api_base"])
 """
 
+from pathlib import Path
+
 from .config import SandboxConfig, parse_rate, parse_size_range
+from .export import DEFECTS, write_export
+from .generate import generate
 from .server import Sandbox, SandboxState, serve_forever
 
-__all__ = ["Sandbox", "SandboxConfig", "SandboxState", "parse_rate", "parse_size_range", "serve_forever"]
+
+def export_account(config: SandboxConfig, folder: Path, defects=()) -> dict:
+    """Write the account export of the account `config` describes (a running sandbox
+    exports its current state with POST /__sandbox__/export instead)."""
+    return write_export(generate(config), Path(folder), defects=set(defects))
+
+
+__all__ = ["DEFECTS", "Sandbox", "SandboxConfig", "SandboxState", "export_account", "parse_rate",
+           "parse_size_range", "serve_forever"]

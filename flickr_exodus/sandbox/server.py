@@ -10,12 +10,14 @@ import json
 import logging
 import random
 import threading
+from pathlib import Path
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from . import cdn, render, wire
 from .config import SandboxConfig
+from .export import MEDIA_PER_ZIP, write_export
 from .faults import Faults
 from .generate import generate, new_item, tag_for
 from .methods import METHODS, Call, perms_message
@@ -340,6 +342,16 @@ async def control(state: SandboxState, request: web.Request) -> web.Response:
             raise web.HTTPBadRequest(text=str(error)) from None
         state.faults.configure(state.config)
         return _json({"ok": True})
+    if action == "export":
+        folder = data.get("dir")
+        if not folder:
+            raise web.HTTPBadRequest(text="export needs {\"dir\": PATH}")
+        try:
+            written = await asyncio.to_thread(write_export, account, Path(folder), state.base,
+                                              set(data.get("defects", [])), int(data.get("per_zip", MEDIA_PER_ZIP)))
+        except ValueError as error:
+            raise web.HTTPBadRequest(text=str(error)) from None
+        return _json(written)
     if action == "reset-stats":
         state.reset_stats()
         return _json({"ok": True})

@@ -49,7 +49,7 @@ def file_items(cat: Catalog, batch: int = 500) -> Iterator[dict]:
     last = ""
     while True:
         rows = cat.rows(f"SELECT id, media, state, path, size, sha256, expected_size, o_width, o_height, "
-                        f"kept_size, duration FROM photos WHERE {has_file()} AND id > ? ORDER BY id LIMIT ?",
+                        f"kept_size, duration, source FROM photos WHERE {has_file()} AND id > ? ORDER BY id LIMIT ?",
                         [last, batch])
         if not rows:
             return

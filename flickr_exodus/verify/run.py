@@ -65,6 +65,7 @@ class Verification:
     # --- local -----------------------------------------------------------------------
     def item_done(self, row: dict, result: ItemResult) -> None:
         self.counts["checked"] += 1
+        self.counts[f"source:{row['source'] or 'api'}"] += 1
         self.counts["bytes"] += row["size"] or 0
         for kind, detail in result.problems:
             self.problem(row["id"], kind, detail)
@@ -247,6 +248,7 @@ def report(job: Verification, options: VerifyOptions, remote: RemoteReport | Non
             "stray_files": counts["stray"], "leftovers": counts["part_leftover"],
             "broken_links": counts["broken_link"], "resumable_parts": counts["resumable_parts"],
             "bytes_checked": counts["bytes"], "problems": problems,
+            "by_source": {k.split(":", 1)[1]: n for k, n in sorted(counts.items()) if k.startswith("source:")},
             **({"remote_listed": counts["remote_listed"], "remote_albums": counts["remote_albums"]}
                if remote else {}),
         },

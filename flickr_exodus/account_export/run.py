@@ -1,0 +1,301 @@
+"""`exodus import-export DEST PATH...`: Flickr's account export as a second source.
+
+With an API backup in DEST, the export fills what the API could not give (withheld
+originals, videos behind a browser session) and is checked against what both have.
+Without one, it builds the catalog and tree alone. Files are written as the backup writes
+them (a .part, hashed while it streams, format checked, fsynced, committed, renamed), so a
+kill at any instant is finished by running the same command again. The zips are only read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+import zipfile
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..backup import magic, names
+from ..backup.download import crash_point, part_of, recover
+from ..backup.tree import build_views, write_links, write_sidecars
+from ..catalog import Catalog, CatalogError
+from ..catalog.store import dumps, now_iso
+from ..jobs import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, DestLock, UsageProblem, prepare_dest
+from ..progress import Progress, log_to
+from .reader import Container, ExportedItem, ExportProblem, exported_item, json_documents, media_entries, open_all
+
+CHUNK = 1 << 20
+FILLABLE = ("pending", "failed", "needs_manual", "original_unavailable")
+SHOWN = 1000
+_MACHINE_TAG = re.compile(r"^[A-Za-z_][\w]*:[\w]+=.+$")
+
+
+def clean_tag(raw: str) -> tuple[str, int]:
+    """Flickr's normalized form of a tag as typed: lower case without spaces or
+    punctuation; machine tags (namespace:predicate=value) keep their shape."""
+    if _MACHINE_TAG.match(raw):
+        return raw.lower(), 1
+    return re.sub(r"[^\w]", "", unicodedata.normalize("NFC", raw).lower()), 0
+
+
+@dataclass
+class ImportOptions:
+    dest: Path
+    paths: list[Path]
+    quiet: bool = False
+
+
+class Import:
+    def __init__(self, cat: Catalog, options: ImportOptions, progress: Progress, fresh: bool):
+        self.cat = cat
+        self.dest = options.dest
+        self.progress = progress
+        self.fresh = fresh  # no API backup here: the export is the only source
+        self.counts: Counter = Counter()
+        self.problems: list[dict] = []
+        self.described: set[str] = set()
+
+    def problem(self, item_id: str, kind: str, detail: str) -> None:
+        self.counts[f"problem:{kind}"] += 1
+        if len(self.problems) < SHOWN:
+            self.problems.append({"id": item_id, "kind": kind, "detail": detail})
+
+    # --- metadata ----------------------------------------------------------------------
+    def metadata(self, containers: list[Container]) -> None:
+        for _, doc in json_documents(containers, r"photo_\d+\.json"):
+            item = exported_item(doc)
+            if not item.row["id"]:
+                continue
+            self.described.add(item.row["id"])
+            self.counts["described"] += 1
+            known = self.cat.rows("SELECT id, is_friend, is_family, is_public, title FROM photos WHERE id = ?",
+                                  [item.row["id"]])
+            if known:
+                self._compare(known[0], item)
+            else:
+                self._add(item)
+        if self.fresh:
+            self._albums(containers)
+
+    def _compare(self, row: dict, item: ExportedItem) -> None:
+        """Fields both sources have; the API's stay, the export's mistakes are reported."""
+        mine = (row["is_public"], row["is_friend"], row["is_family"])
+        theirs = (item.row["is_public"], item.row["is_friend"], item.row["is_family"])
+        if None not in theirs and None not in mine and mine != theirs:
+            self.problem(row["id"], "export_privacy_differs",
+                         f"the export says {theirs} (public, friend, family), Flickr's API {mine}")
+        if not item.albums and self.cat.one("SELECT count(*) FROM album_photos WHERE photo_id = ?", [row["id"]]):
+            self.problem(row["id"], "export_albums_empty", "the export lists no albums for an item in albums")
+
+    def _add(self, item: ExportedItem) -> None:
+        """An item only the export knows: every field it holds."""
+        row = dict(item.row)
+        cols = list(row) + ["state", "raw", "first_seen", "deep_done", "sidecar_dirty"]
+        values = list(row.values()) + ["pending", dumps(item.raw), now_iso(), 1, 1]
+        with self.cat.tx() as conn:
+            conn.execute(f"INSERT OR IGNORE INTO photos ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                         values)
+            conn.executemany("INSERT OR IGNORE INTO tags (photo_id, tag, machine, raw) VALUES (?, ?, ?, ?)",
+                             [(row["id"], *clean_tag(t), dumps(t)) for t in item.tags])
+            conn.executemany("INSERT OR REPLACE INTO comments (id, photo_id, author, date_create, text, raw) "
+                             "VALUES (?, ?, ?, ?, ?, ?)",
+                             [(c["id"], row["id"], c["author"], c["date_create"], c["text"], dumps(c["raw"]))
+                              for c in item.comments])
+            conn.executemany("INSERT OR REPLACE INTO notes (id, photo_id, x, y, w, h, text, raw) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             [(n["id"], row["id"], n["x"], n["y"], n["w"], n["h"], n["text"], dumps(n["raw"]))
+                              for n in item.notes])
+            conn.executemany("INSERT OR REPLACE INTO people (photo_id, nsid, username, raw) VALUES (?, ?, ?, ?)",
+                             [(row["id"], p["nsid"], p["username"], dumps(p["raw"])) for p in item.people if p["nsid"]])
+            conn.execute("UPDATE photos SET comments_synced = ? WHERE id = ?", (len(item.comments), row["id"]))
+        self.counts["added_from_metadata"] += 1
+
+    def _albums(self, containers: list[Container]) -> None:
+        for _, doc in json_documents(containers, r"albums(_part\d+)?\.json"):
+            for album in doc.get("albums") or []:
+                if not isinstance(album, dict) or not album.get("id"):
+                    continue
+                album_id = str(album["id"])
+                photos = [str(p) for p in album.get("photos") or []]
+                self.cat.upsert_albums([{"id": album_id, "title": album.get("title") or "",
+                                         "description": album.get("description") or "",
+                                         "count_photos": len(photos), "date_create": _int(album.get("created")),
+                                         "date_update": _int(album.get("last_updated")),
+                                         "count_views": _int(album.get("view_count")), "raw": dumps(album)}])
+                self.cat.set_album_photos(album_id, photos, f"export:{album.get('last_updated')}")
+                self.counts["albums"] += 1
+
+    # --- media -------------------------------------------------------------------------
+    def media(self, containers: list[Container]) -> None:
+        entries = list(media_entries(containers))
+        bar = self.progress.bar("importing", total=sum(size for _, _, size, _, _ in entries), bytes=True)
+        try:
+            for container, name, size, item_id, ext in entries:
+                self._one(container, name, size, item_id, ext)
+                bar.update(size)
+        finally:
+            bar.close()
+
+    def _one(self, container: Container, name: str, size: int, item_id: str, ext: str) -> None:
+        try:
+            self._place(container, name, size, item_id, ext)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:  # a damaged zip entry (CRC, truncation)
+            self.problem(item_id, "bad_media", f"{container.path.name}: {name} cannot be read whole ({error})")
+
+    def _place(self, container: Container, name: str, size: int, item_id: str, ext: str) -> None:
+        rows = self.cat.rows("SELECT id, media, title, state, path, size, sha256, date_taken, taken_unknown, "
+                             "o_width, o_height, source FROM photos WHERE id = ?", [item_id])
+        if not rows:
+            self.problem(item_id, "media_without_metadata", f"{name}: no item {item_id} in the export's "
+                                                            "metadata or the catalog; left alone")
+            return
+        row = rows[0]
+        self.counts["media_seen"] += 1
+        if row["sha256"] and row["state"] not in FILLABLE:
+            self._agree(container, name, size, row)
+            return
+        self._write(container, name, size, ext, row)
+
+    def _agree(self, container: Container, name: str, size: int, row: dict) -> None:
+        """Both sources hold the item: their bytes must be the same."""
+        if size != row["size"]:
+            self.problem(row["id"], "sources_disagree", f"{name}: {size} bytes, the {row['source'] or 'api'} "
+                                                        f"copy {row['size']}")
+            return
+        digest = hashlib.sha256()
+        with container.open(name) as handle:
+            while block := handle.read(CHUNK):
+                digest.update(block)
+        if digest.hexdigest() == row["sha256"]:
+            self.counts["agreed"] += 1
+        else:
+            self.problem(row["id"], "sources_disagree", f"{name}: same size, other bytes than the "
+                                                        f"{row['source'] or 'api'} copy")
+
+    def _write(self, container: Container, name: str, size: int, ext: str, row: dict) -> None:
+        """The export's original into the tree, as atomically as a download."""
+        ext = magic.extension(ext) if ext else "jpg"
+        relative = names.item_path(row["id"], row["title"] or "", ext, row["date_taken"], bool(row["taken_unknown"]))
+        target = self.dest / relative
+        part = part_of(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest, written, head = hashlib.sha256(), 0, b""
+        try:
+            with container.open(name) as source, open(part, "wb") as out:
+                while block := source.read(CHUNK):
+                    if not head:
+                        head = block[:magic.HEAD]
+                    out.write(block)
+                    digest.update(block)
+                    written += len(block)
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        if written != size or not magic.matches(magic.sniff(head), row["media"], ext):
+            part.unlink(missing_ok=True)
+            self.problem(row["id"], "bad_media", f"{name}: {written} of {size} bytes, or not a {row['media']} "
+                                                 f"in .{ext}")
+            return
+        with self.cat.tx() as conn:
+            if row["sha256"] and row["path"] and row["path"] != relative:
+                # A smaller size kept earlier: recorded as an earlier version, left in place.
+                conn.execute("INSERT OR IGNORE INTO versions (photo_id, path, size, sha256, original_secret, "
+                             "replaced_at) VALUES (?, ?, ?, ?, ?, ?)",
+                             (row["id"], row["path"], row["size"], row["sha256"], None, now_iso()))
+            conn.execute("UPDATE photos SET state = CASE WHEN state IN ('remote_gone', 'deleted_remote') THEN state "
+                         "ELSE 'downloaded' END, path = ?, size = ?, sha256 = ?, expected_size = ?, "
+                         "original_format = ?, source = 'export', reason = NULL, downloaded_at = ?, "
+                         "sidecar_dirty = 1, kept_size = NULL WHERE id = ?",
+                         (relative, written, digest.hexdigest(), size, ext, now_iso(), row["id"]))
+        crash_point("import-item")
+        os.replace(part, target)
+        self.counts["filled"] += 1
+
+    def missing(self) -> list[dict]:
+        """Items still without their original, and what to do."""
+        out = []
+        for row in self.cat.rows("SELECT id, title, state FROM photos WHERE state IN ('pending', 'failed', "
+                                 "'needs_manual', 'original_unavailable') ORDER BY id"):
+            self.counts["still_missing"] += 1
+            where = "the export's metadata lists it, no media zip holds it" if row["id"] in self.described \
+                else "the export does not mention it"
+            if len(out) < SHOWN:
+                out.append({"id": row["id"], "title": row["title"], "state": row["state"], "detail": where})
+        return out
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def run_import(options: ImportOptions) -> tuple[int, dict]:
+    if not options.paths:
+        raise UsageProblem("give the export's zip files or folders: exodus import-export DEST PATH...")
+    try:
+        containers = open_all(options.paths)
+    except ExportProblem as error:
+        raise UsageProblem(str(error)) from None
+    try:
+        prepare_dest(options.dest)
+        fresh = not (options.dest / "catalog.db").is_file()
+        progress = Progress(options.quiet)
+        with DestLock(options.dest):
+            try:
+                cat = Catalog.open(options.dest)
+            except CatalogError as error:
+                raise UsageProblem(str(error)) from None
+            try:
+                log_to(options.dest / "logs", "import-export")
+                run_id = cat.start_run("import-export")
+                recover(cat, options.dest)  # renames a kill interrupted
+                job = Import(cat, options, progress, fresh or not cat.get("listing"))
+                try:
+                    job.metadata(containers)
+                    if job.fresh:
+                        _account_from_export(cat, containers)
+                    job.media(containers)
+                except ExportProblem as error:
+                    raise UsageProblem(str(error)) from None
+                missing = job.missing()
+                write_sidecars(cat, options.dest, xmp_too=bool(cat.get("xmp", False)))
+                build_views(cat, options.dest)
+                write_links(cat, options.dest, cat.get("account") or {})
+                counts = job.counts
+                problems = sum(n for k, n in counts.items() if k.startswith("problem:"))
+                report = {
+                    "ok": not problems and not counts["still_missing"],
+                    "dest": str(options.dest), "built_from_export_alone": job.fresh,
+                    "counts": {k: v for k, v in sorted(counts.items()) if not k.startswith("problem:")},
+                    "problem_kinds": {k.split(":", 1)[1]: n for k, n in sorted(counts.items())
+                                      if k.startswith("problem:")},
+                    "problems": job.problems, "missing": missing,
+                    "next": ("items still without an original: 'exodus status' lists them; request a newer export, "
+                             "or 'exodus backup --cookies' for videos") if missing else None,
+                }
+                cat.finish_run(run_id, "done", 0, 0, report["counts"])
+                code = EXIT_OK if report["ok"] else EXIT_PROBLEMS if problems else EXIT_NEEDS_USER
+                return code, report
+            finally:
+                cat.close()
+    finally:
+        for container in containers:
+            container.close()
+
+
+def _account_from_export(cat: Catalog, containers: list[Container]) -> None:
+    """Without an API backup the export's profile names the account, and the export is the
+    account's complete listing."""
+    for _, doc in json_documents(containers, r"account_profile\.json"):
+        cat.put("account", {"nsid": doc.get("nsid"), "username": doc.get("screen_name"),
+                            "realname": doc.get("real_name"), "count": cat.one("SELECT count(*) FROM photos")})
+    if not cat.get("listing"):
+        cat.put("listing", {"done": True, "complete": True, "from": "export", "pass": 0})
