@@ -43,8 +43,10 @@ def test_free_account_gets_every_original_from_the_export_and_can_let_go(make_sa
     withheld = {r["id"] for r in catalog_rows(dest) if r["state"] == "original_unavailable"}
     assert len(withheld) > 5
     export(client, tmp_path / "export")
+    zips = {p: sha256_file(p) for p in (tmp_path / "export").iterdir()}
     code, report, done = run_import(env, dest, tmp_path / "export")
     assert code == 0, done.stdout
+    assert {p: sha256_file(p) for p in zips} == zips  # the zips are only read
     assert report["counts"]["filled"] == len(withheld)
     rows = assert_every_file_is_its_items(client, dest)
     assert all(r["state"] == "downloaded" for r in rows.values())
@@ -104,6 +106,13 @@ def test_export_alone_builds_the_whole_backup_field_by_field(make_sandbox, tmp_p
         assert notes == {(n["id"], n["text"]) for n in rec["notes"]}
         people = {p["nsid"] for p in catalog_rows(dest, "SELECT * FROM people WHERE photo_id = ?", [item_id])}
         assert people == set(rec["people"])
+    album_comments = {(c["id"], c["text"]) for c in catalog_rows(dest, "SELECT * FROM comments "
+                                                                       "WHERE album_id IS NOT NULL")}
+    wanted_comments = set()
+    for album in client.call("flickr.photosets.getList")["photosets"]["photoset"]:
+        listed = client.call("flickr.photosets.comments.getList", photoset_id=album["id"])["comments"]
+        wanted_comments |= {(c["id"], c["_content"]) for c in listed.get("comment", [])}
+    assert album_comments == wanted_comments and wanted_comments
     for album in client.call("flickr.photosets.getList")["photosets"]["photoset"]:
         order = [str(p["id"]) for p in client.call("flickr.photosets.getPhotos", photoset_id=album["id"])
                  ["photoset"]["photo"]]

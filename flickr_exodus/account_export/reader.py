@@ -121,7 +121,7 @@ def media_entries(containers: list[Container]) -> Iterator[tuple[Container, str,
                 yield container, name, size, found[0], found[1]
 
 
-def _epoch(text: str) -> int | None:
+def epoch(text: str) -> int | None:
     try:
         return calendar.timegm(time.strptime(text[:19], "%Y-%m-%d %H:%M:%S"))
     except (TypeError, ValueError):
@@ -154,7 +154,7 @@ def exported_item(doc: dict) -> ExportedItem:
         # Untitled items carry a name of one space in real exports (reference §9).
         "title": name if name.strip() else "", "description": parse.text(doc.get("description")),
         "date_taken": parse.text(doc.get("date_taken")) or None,
-        "date_upload": _epoch(parse.text(doc.get("date_imported"))),
+        "date_upload": epoch(parse.text(doc.get("date_imported"))),
         "license": LICENSE_IDS.get(license_name, 0 if not license_name else None),
         "is_public": privacy[0] if privacy else None, "is_friend": privacy[1] if privacy else None,
         "is_family": privacy[2] if privacy else None,
@@ -167,7 +167,7 @@ def exported_item(doc: dict) -> ExportedItem:
         "safety_level": SAFETY.get(parse.text(doc.get("safety")).lower()), "rotation": parse.num(doc.get("rotation")),
         "photopage": parse.text(doc.get("photopage")) or None,
     }
-    comments = [{"id": parse.text(c.get("id")), "date_create": _epoch(parse.text(c.get("date"))),
+    comments = [{"id": parse.text(c.get("id")), "date_create": epoch(parse.text(c.get("date"))),
                  "author": parse.text(c.get("user")), "text": parse.text(c.get("comment")), "raw": c}
                 for c in parse.as_list(doc.get("comments")) if isinstance(c, dict) and c.get("id")]
     notes = [{"id": parse.text(n.get("id")), "text": parse.text(n.get("text")), "x": parse.num(n.get("x")),

@@ -26,7 +26,8 @@ from ..catalog import Catalog, CatalogError
 from ..catalog.store import dumps, now_iso
 from ..jobs import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, DestLock, UsageProblem, prepare_dest
 from ..progress import Progress, log_to
-from .reader import Container, ExportedItem, ExportProblem, exported_item, json_documents, media_entries, open_all
+from .reader import (Container, ExportedItem, ExportProblem, epoch, exported_item, json_documents,
+                     media_entries, open_all)
 
 CHUNK = 1 << 20
 FILLABLE = ("pending", "failed", "needs_manual", "original_unavailable")
@@ -128,6 +129,14 @@ class Import:
                                          "count_views": _int(album.get("view_count")), "raw": dumps(album)}])
                 self.cat.set_album_photos(album_id, photos, f"export:{album.get('last_updated')}")
                 self.counts["albums"] += 1
+        for _, doc in json_documents(containers, r"sets_comments(_part\d+)?\.json"):
+            rows = [c for c in doc.get("comments") or [] if isinstance(c, dict) and c.get("id")]
+            with self.cat.tx() as conn:
+                conn.executemany("INSERT OR REPLACE INTO comments (id, album_id, date_create, text, raw) "
+                                 "VALUES (?, ?, ?, ?, ?)",
+                                 [(str(c["id"]), str(c.get("photoset_id")), epoch(str(c.get("date", ""))),
+                                   str(c.get("comment", "")), dumps(c)) for c in rows])
+            self.counts["album_comments"] += len(rows)
 
     # --- media -------------------------------------------------------------------------
     def media(self, containers: list[Container]) -> None:
