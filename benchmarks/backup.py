@@ -161,26 +161,33 @@ def memory(home: Path, sizes: tuple[int, ...]) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=["quota", "throughput", "memory"])
-    parser.add_argument("--quick", action="store_true", help="smaller accounts, for a smoke run")
-    args = parser.parse_args()
-    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"scenarios": {}}
-    scenarios = dict(previous.get("scenarios", {}))
+    run_plan(__doc__, RESULTS, "backup.py", lambda home, quick: {
+        "quota": lambda: quota(home, 500 if quick else 5000),
+        "throughput": lambda: throughput(home, 60 if quick else 1000, 20 if quick else 200),
+        "memory": lambda: memory(home, (1000, 10000) if quick else (10000, 100000)),
+    })
+
+
+def run_plan(doc: str, results: Path, script: str, plan_for) -> None:
+    """The command line every benchmark script shares: --only NAME, --quick; each scenario
+    printed with the command that reruns it alone, and saved as soon as it is measured (a
+    long run stopped midway keeps what it measured)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     with tempfile.TemporaryDirectory(prefix="exodus-bench-") as tmp:
-        home = Path(tmp)
-        plan = {
-            "quota": lambda: quota(home, 500 if args.quick else 5000),
-            "throughput": lambda: throughput(home, 60 if args.quick else 1000, 20 if args.quick else 200),
-            "memory": lambda: memory(home, (1000, 10000) if args.quick else (10000, 100000)),
-        }
+        plan = plan_for(Path(tmp), False)
+        parser.add_argument("--only", choices=list(plan))
+        parser.add_argument("--quick", action="store_true", help="smaller accounts, for a smoke run")
+        args = parser.parse_args()
+        plan = plan_for(Path(tmp), args.quick)
+        previous = json.loads(results.read_text()) if results.exists() else {"scenarios": {}}
+        scenarios = dict(previous.get("scenarios", {}))
         for name, run in plan.items():
             if args.only and name != args.only:
                 continue
-            print(f"{name}: running ... (rerun alone: benchmarks/backup.py --only {name})", flush=True)
+            print(f"{name}: running ... (rerun alone: benchmarks/{script} --only {name})", flush=True)
             scenarios[name] = {**run(), "quick": args.quick}
             print(json.dumps(scenarios[name], indent=1), flush=True)
-            save_results(RESULTS, scenarios)  # after each scenario: a long run stopped midway keeps what it measured
+            save_results(results, scenarios)
 
 
 def save_results(path: Path, scenarios: dict) -> None:

@@ -9,17 +9,15 @@ throughput; memory flat (a 4 GB video streams through, it is never held).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from backup import EXODUS, save_results
+from backup import EXODUS, run_plan
 
 RESULTS = Path(__file__).parent / "results" / "import_export.json"
 
@@ -82,23 +80,10 @@ def memory(home: Path, video_bytes: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=["throughput", "memory"])
-    parser.add_argument("--quick", action="store_true", help="smaller exports, for a smoke run")
-    args = parser.parse_args()
-    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"scenarios": {}}
-    scenarios = dict(previous.get("scenarios", {}))
-    with tempfile.TemporaryDirectory(prefix="exodus-bench-") as tmp:
-        home = Path(tmp)
-        plan = {"throughput": lambda: throughput(home, 20 if args.quick else 150),
-                "memory": lambda: memory(home, 200_000_000 if args.quick else 4_000_000_000)}
-        for name, run in plan.items():
-            if args.only and name != args.only:
-                continue
-            print(f"{name}: running ... (rerun alone: benchmarks/import_export.py --only {name})", flush=True)
-            scenarios[name] = {**run(), "quick": args.quick}
-            print(json.dumps(scenarios[name], indent=1), flush=True)
-            save_results(RESULTS, scenarios)
+    run_plan(__doc__, RESULTS, "import_export.py", lambda home, quick: {
+        "throughput": lambda: throughput(home, 20 if quick else 150),
+        "memory": lambda: memory(home, 200_000_000 if quick else 4_000_000_000),
+    })
 
 
 if __name__ == "__main__":

@@ -9,17 +9,15 @@ Writes benchmarks/results/verify.json. Targets (issue 5): verify --jobs 2 reache
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from backup import EXODUS, backup, save_results, start_sandbox, stats
+from backup import EXODUS, backup, run_plan, start_sandbox, stats
 
 RESULTS = Path(__file__).parent / "results" / "verify.json"
 
@@ -89,23 +87,10 @@ def remote(home: Path, items: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=["hashing", "remote"])
-    parser.add_argument("--quick", action="store_true", help="smaller accounts, for a smoke run")
-    args = parser.parse_args()
-    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"scenarios": {}}
-    scenarios = dict(previous.get("scenarios", {}))
-    with tempfile.TemporaryDirectory(prefix="exodus-bench-") as tmp:
-        home = Path(tmp)
-        plan = {"hashing": lambda: hashing(home, 20 if args.quick else 150),
-                "remote": lambda: remote(home, 500 if args.quick else 5000)}
-        for name, run in plan.items():
-            if args.only and name != args.only:
-                continue
-            print(f"{name}: running ... (rerun alone: benchmarks/verify.py --only {name})", flush=True)
-            scenarios[name] = {**run(), "quick": args.quick}
-            print(json.dumps(scenarios[name], indent=1), flush=True)
-            save_results(RESULTS, scenarios)
+    run_plan(__doc__, RESULTS, "verify.py", lambda home, quick: {
+        "hashing": lambda: hashing(home, 20 if quick else 150),
+        "remote": lambda: remote(home, 500 if quick else 5000),
+    })
 
 
 if __name__ == "__main__":
