@@ -13,11 +13,11 @@ from typing import Awaitable, Callable, Iterator
 
 import click
 
-from .catalog import Catalog, CatalogError
+from .catalog import Catalog
 from .flickr import Api, Credentials, MissingCredentials, Transient
 from .flickr import parse
-from .jobs import DestLock, UsageProblem
-from .progress import Progress, log_to
+from .jobs import UsageProblem, open_backup
+from .progress import Progress
 
 LEVELS = ("none", "read", "write", "delete")  # Flickr's OAuth permissions, each above the last
 
@@ -50,19 +50,8 @@ def change_session(dest: Path, creds: Credentials | None, quiet: bool,
         creds = creds or Credentials.load()
     except MissingCredentials as error:
         raise UsageProblem(str(error)) from None
-    if not dest.is_dir():
-        raise UsageProblem(f"{dest} is not a folder with an exodus backup")
-    progress = Progress(quiet)
-    with DestLock(dest):
-        try:
-            cat = Catalog.open(dest, must_exist=True)
-        except CatalogError as error:
-            raise UsageProblem(str(error)) from None
-        try:
-            log_to(dest / "logs", command)
-            yield cat, creds, progress
-        finally:
-            cat.close()
+    with open_backup(dest, quiet, command) as (cat, progress):
+        yield cat, creds, progress
 
 
 def prepare(work: Awaitable, what: str):

@@ -218,6 +218,18 @@ def auth(perms: str, api_base: str | None, api_rate) -> None:
                err=True)
 
 
+def _report(run, options, as_json: bool, render) -> None:
+    """Run a command's job; print its one JSON document or its text; exit with its code."""
+    from .jobs import UsageProblem
+
+    try:
+        code, document = run(options)
+    except UsageProblem as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(json.dumps(document, ensure_ascii=False) if as_json else render(document))
+    sys.exit(code)
+
+
 def _dest(value: str):
     from pathlib import Path
     return Path(value).expanduser()
@@ -319,17 +331,11 @@ def verify(dest: str, remote: bool, fast: bool, jobs: int, repair: bool, quiet: 
     (--repair, then 'exodus backup', fixes it); 3: all whole, but some items need you.
     'exodus delete-remote' deletes only what verify has proved.
     """
-    from .jobs import UsageProblem
     from .verify.run import VerifyOptions, render, run_verify
 
     options = VerifyOptions(dest=_dest(dest), remote=remote, fast=fast, jobs=jobs, repair=repair,
                             quiet=quiet or as_json, api_rate=api_rate, api_base=api_base)
-    try:
-        code, document = run_verify(options)
-    except UsageProblem as error:
-        raise click.UsageError(str(error)) from None
-    click.echo(json.dumps(document, ensure_ascii=False) if as_json else render(document))
-    sys.exit(code)
+    _report(run_verify, options, as_json, render)
 
 
 @cli.command("delete-remote")
@@ -360,17 +366,11 @@ def delete_remote(dest: str, yes: bool, limit: int | None, album: str | None, id
     from pathlib import Path
 
     from .delete import DeleteOptions, render, run_delete
-    from .jobs import UsageProblem
 
     options = DeleteOptions(dest=_dest(dest), yes=yes, limit=limit, album=album,
                             ids_file=Path(ids_file) if ids_file else None, allow_shallow=allow_shallow,
                             quiet=quiet or as_json, api_rate=api_rate, api_base=api_base)
-    try:
-        code, report = run_delete(options)
-    except UsageProblem as error:
-        raise click.UsageError(str(error)) from None
-    click.echo(json.dumps(report, ensure_ascii=False) if as_json else render(report))
-    sys.exit(code)
+    _report(run_delete, options, as_json, render)
 
 
 @cli.command()
@@ -389,17 +389,11 @@ def lockdown(dest: str, undo: bool, yes: bool, quiet: bool, as_json: bool, api_b
     values before it, and '--undo' restores exactly those. Needs a token with write
     permission: 'exodus auth --perms write'. Without --yes it is a dry run.
     """
-    from .jobs import UsageProblem
     from .lockdown import LockdownOptions, render, run_lockdown
 
     options = LockdownOptions(dest=_dest(dest), undo=undo, yes=yes, quiet=quiet or as_json, api_rate=api_rate,
                               api_base=api_base)
-    try:
-        code, report = run_lockdown(options)
-    except UsageProblem as error:
-        raise click.UsageError(str(error)) from None
-    click.echo(json.dumps(report, ensure_ascii=False) if as_json else render(report))
-    sys.exit(code)
+    _report(run_lockdown, options, as_json, render)
 
 
 @cli.command("import-export")
@@ -419,25 +413,10 @@ def import_export(dest: str, paths: tuple[str, ...], quiet: bool, as_json: bool)
     """
     from pathlib import Path
 
-    from .account_export.run import ImportOptions, run_import
-    from .jobs import UsageProblem
+    from .account_export.run import ImportOptions, render, run_import
 
     options = ImportOptions(dest=_dest(dest), paths=[Path(p) for p in paths], quiet=quiet or as_json)
-    try:
-        code, report = run_import(options)
-    except UsageProblem as error:
-        raise click.UsageError(str(error)) from None
-    if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False))
-    else:
-        c = report["counts"]
-        click.echo(f"{report['dest']}: {c.get('filled', 0)} originals from the export, {c.get('agreed', 0)} "
-                   f"agreeing with the copies here, {c.get('still_missing', 0)} items still without an original.")
-        for problem in report["problems"][:20]:
-            click.echo(f"  {problem['id']} {problem['kind']}: {problem['detail']}")
-        if report["next"]:
-            click.echo("next: " + report["next"])
-    sys.exit(code)
+    _report(run_import, options, as_json, render)
 
 
 @cli.command("status")

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import fcntl
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 if TYPE_CHECKING:
     from .catalog import Catalog
+    from .progress import Progress
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_NEEDS_USER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -64,3 +66,23 @@ def check_same_account(cat: "Catalog", login: dict) -> None:
         theirs = (cat.get("account") or {}).get("username") or known
         raise UsageProblem(f"this backup is of {theirs} ({known}), but the token belongs to "
                            f"{login['username']} ({login['nsid']}); use another DEST or that account's token")
+
+
+@contextmanager
+def open_backup(dest: Path, quiet: bool, command: str) -> Iterator[tuple["Catalog", "Progress"]]:
+    """An existing backup for one command: DEST's lock, its catalog, a log, progress."""
+    from .catalog import Catalog, CatalogError
+    from .progress import Progress, log_to
+
+    if not dest.is_dir():
+        raise UsageProblem(f"{dest} is not a folder with an exodus backup")
+    with DestLock(dest):
+        try:
+            cat = Catalog.open(dest, must_exist=True)
+        except CatalogError as error:
+            raise UsageProblem(str(error)) from None
+        try:
+            log_to(dest / "logs", command)
+            yield cat, Progress(quiet)
+        finally:
+            cat.close()

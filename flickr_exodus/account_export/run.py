@@ -308,3 +308,13 @@ def _account_from_export(cat: Catalog, containers: list[Container]) -> None:
                             "realname": doc.get("real_name"), "count": cat.one("SELECT count(*) FROM photos")})
     if not cat.get("listing"):
         cat.put("listing", {"done": True, "complete": True, "from": "export", "pass": 0})
+
+
+def render(report: dict) -> str:
+    c = report["counts"]
+    lines = [f"{report['dest']}: {c.get('filled', 0)} originals from the export, {c.get('agreed', 0)} agreeing "
+             f"with the copies here, {c.get('still_missing', 0)} items still without an original."]
+    lines += [f"  {p['id']} {p['kind']}: {p['detail']}" for p in report["problems"][:20]]
+    if report["next"]:
+        lines.append("next: " + report["next"])
+    return "\n".join(lines)

@@ -15,13 +15,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..catalog import Catalog, CatalogError
+from ..catalog import Catalog
 from ..catalog.store import dumps, has_file, now_iso
 from ..flickr import Credentials, FlickrError, MissingCredentials, Transient
 from ..flickr.connect import connect
 from ..flickr.quota import DEFAULT_RATE
-from ..jobs import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, DestLock, UsageProblem
-from ..progress import Progress, log_to
+from ..jobs import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, UsageProblem, open_backup
+from ..progress import Progress
 from .local import ItemResult, TreeFinding, check_files, scan_tree
 from .remote import RemoteReport, check_remote
 
@@ -180,41 +180,30 @@ class Verification:
 
 
 def run_verify(options: VerifyOptions) -> tuple[int, dict]:
-    dest = options.dest
-    if not dest.is_dir():
-        raise UsageProblem(f"{dest} is not a folder with an exodus backup")
     creds = None
     if options.remote:
         try:
             creds = options.creds or Credentials.load()
         except MissingCredentials as error:
             raise UsageProblem(str(error)) from None
-    progress = Progress(options.quiet)
-    with DestLock(dest):
+    with open_backup(options.dest, options.quiet, "verify") as (cat, progress):
+        dest = options.dest
+        job = Verification(cat, options)
+        total = cat.one(f"SELECT coalesce(sum(size), 0) FROM photos WHERE {has_file()}")
+        bar = progress.bar("checking" if options.fast else "hashing", total=total, bytes=True)
         try:
-            cat = Catalog.open(dest, must_exist=True)
-        except CatalogError as error:
-            raise UsageProblem(str(error)) from None
-        try:
-            log_to(dest / "logs", "verify")
-            job = Verification(cat, options)
-            total = cat.one(f"SELECT coalesce(sum(size), 0) FROM photos WHERE {has_file()}")
-            bar = progress.bar("checking" if options.fast else "hashing", total=total, bytes=True)
-            try:
-                check_files(cat, dest, max(1, options.jobs), options.fast, bar, job.item_done)
-            finally:
-                bar.close()
-                job.flush()
-            job.catalog_states()
-            job.tree()
-            remote = None
-            if options.remote:
-                remote = asyncio.run(_remote(cat, options, creds, progress))
-                job.remote_done(remote)
-            repaired = job.repair(remote) if options.repair else None
-            return report(job, options, remote, repaired)
+            check_files(cat, dest, max(1, options.jobs), options.fast, bar, job.item_done)
         finally:
-            cat.close()
+            bar.close()
+            job.flush()
+        job.catalog_states()
+        job.tree()
+        remote = None
+        if options.remote:
+            remote = asyncio.run(_remote(cat, options, creds, progress))
+            job.remote_done(remote)
+        repaired = job.repair(remote) if options.repair else None
+        return report(job, options, remote, repaired)
 
 
 async def _remote(cat: Catalog, options: VerifyOptions, creds: Credentials, progress: Progress) -> RemoteReport:
