@@ -113,6 +113,8 @@ def test_export_alone_builds_the_whole_backup_field_by_field(make_sandbox, tmp_p
         listed = client.call("flickr.photosets.comments.getList", photoset_id=album["id"])["comments"]
         wanted_comments |= {(c["id"], c["_content"]) for c in listed.get("comment", [])}
     assert album_comments == wanted_comments and wanted_comments
+    faves = {str(f["id"]) for f in client.call("flickr.favorites.getList")["photos"]["photo"]}
+    assert {r["id"] for r in catalog_rows(dest, "SELECT id FROM favorites")} == faves and faves
     for album in client.call("flickr.photosets.getList")["photosets"]["photoset"]:
         order = [str(p["id"]) for p in client.call("flickr.photosets.getPhotos", photoset_id=album["id"])
                  ["photoset"]["photo"]]

@@ -129,6 +129,12 @@ class Import:
                                          "count_views": _int(album.get("view_count")), "raw": dumps(album)}])
                 self.cat.set_album_photos(album_id, photos, f"export:{album.get('last_updated')}")
                 self.counts["albums"] += 1
+        for _, doc in json_documents(containers, r"faves(_part\d+)?\.json"):
+            faves = [f for f in doc.get("faves") or [] if isinstance(f, dict) and f.get("photo_id")]
+            with self.cat.tx() as conn:
+                conn.executemany("INSERT OR IGNORE INTO favorites (id, url, raw) VALUES (?, ?, ?)",
+                                 [(str(f["photo_id"]), f.get("url"), dumps(f)) for f in faves])
+            self.counts["favorites"] += len(faves)
         for _, doc in json_documents(containers, r"sets_comments(_part\d+)?\.json"):
             rows = [c for c in doc.get("comments") or [] if isinstance(c, dict) and c.get("id")]
             with self.cat.tx() as conn:
