@@ -348,11 +348,14 @@ def verify(dest: str, remote: bool, fast: bool, jobs: int, repair: bool, quiet: 
               help="Only the item ids listed in FILE, one per line.")
 @click.option("--allow-shallow", is_flag=True, help="Also items whose deep metadata (notes, people) is "
                                                      "not in the backup.")
+@click.option("--require-pushed", metavar="TARGET",
+              help="Only items whose file 'exodus push' has put on TARGET (as it is now).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON report on stdout.")
 @flickr_options
 def delete_remote(dest: str, yes: bool, limit: int | None, album: str | None, ids_file: str | None,
-                  allow_shallow: bool, quiet: bool, as_json: bool, api_base: str | None, api_rate) -> None:
+                  allow_shallow: bool, require_pushed: str | None, quiet: bool, as_json: bool,
+                  api_base: str | None, api_rate) -> None:
     """Delete on Flickr what the backup has proved safe; the files here stay.
 
     \b
@@ -369,7 +372,8 @@ def delete_remote(dest: str, yes: bool, limit: int | None, album: str | None, id
 
     options = DeleteOptions(dest=_dest(dest), yes=yes, limit=limit, album=album,
                             ids_file=Path(ids_file) if ids_file else None, allow_shallow=allow_shallow,
-                            quiet=quiet or as_json, api_rate=api_rate, api_base=api_base)
+                            require_pushed=require_pushed, quiet=quiet or as_json, api_rate=api_rate,
+                            api_base=api_base)
     _report(run_delete, options, as_json, render)
 
 
@@ -417,6 +421,34 @@ def import_export(dest: str, paths: tuple[str, ...], quiet: bool, as_json: bool)
 
     options = ImportOptions(dest=_dest(dest), paths=[Path(p) for p in paths], quiet=quiet or as_json)
     _report(run_import, options, as_json, render)
+
+
+@cli.command()
+@click.argument("dest", type=click.Path())
+@click.argument("target")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True, help="Uploads at once.")
+@click.option("--dry-run", is_flag=True, help="Say what would be sent; send nothing.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON report on stdout.")
+def push(dest: str, target: str, concurrency: int, dry_run: bool, quiet: bool, as_json: bool) -> None:
+    """Copy the backup to its new home; run again to send only what changed.
+
+    \b
+    TARGET is one of:
+      s3://BUCKET/PREFIX        AWS S3 or any S3-compatible store (B2, Wasabi, MinIO, R2...);
+                                credentials and endpoint from AWS_ACCESS_KEY_ID,
+                                AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL, AWS_REGION
+      webdav(s)://HOST/PATH     Nextcloud, ownCloud, PhotoPrism, a NAS; user and password
+                                in the URL or WEBDAV_USER, WEBDAV_PASSWORD
+    Originals, earlier versions, sidecars, links.csv, the faves and a consistent snapshot
+    of catalog.db go; logs and locks never do. Each upload is checked (size, and MD5 where
+    the target tells it) before catalog.db records it in the table pushes.
+    """
+    from .push import PushOptions, render, run_push
+
+    options = PushOptions(dest=_dest(dest), target=target, concurrency=concurrency, dry_run=dry_run,
+                          quiet=quiet or as_json)
+    _report(run_push, options, as_json, render)
 
 
 @cli.command("status")

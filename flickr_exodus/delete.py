@@ -44,6 +44,7 @@ class DeleteOptions:
     album: str | None = None
     ids_file: Path | None = None
     allow_shallow: bool = False
+    require_pushed: str | None = None  # a push target: only what was pushed there may go
     quiet: bool = False
     api_rate: tuple[int, float] = DEFAULT_RATE
     api_base: str | None = None
@@ -119,9 +120,22 @@ async def settle_open_intents(api: Api, cat: Catalog, counts: Counter) -> None:
         counts[outcome] += 1
 
 
+def pushed_to(cat: Catalog, target_url: str) -> set[str]:
+    """Items whose file, as it is in the catalog now, was pushed to this target."""
+    from .targets import TargetProblem, open_target
+
+    try:
+        name = open_target(target_url).name
+    except TargetProblem as error:
+        raise UsageProblem(str(error)) from None
+    return {r["id"] for r in cat.rows("SELECT p.id FROM photos p JOIN pushes x ON x.key = p.path AND "
+                                      "x.sha256 = p.sha256 WHERE x.target = ?", [name])}
+
+
 def plan_deletions(cat: Catalog, listing: Listing, options: DeleteOptions) -> Plan:
     plan = Plan(listing_total=listing.total)
     wanted = wanted_ids(cat, options)
+    pushed = pushed_to(cat, options.require_pushed) if options.require_pushed else None
     last = ""
     while True:
         rows = cat.rows("SELECT id, title, state, path, size, sha256, verified_at, verified, downloaded_at, "
@@ -134,6 +148,8 @@ def plan_deletions(cat: Catalog, listing: Listing, options: DeleteOptions) -> Pl
             if wanted is not None and row["id"] not in wanted:
                 continue
             why = reason(row, listing.items.get(row["id"]), listing.complete, options.allow_shallow)
+            if why == "eligible" and pushed is not None and row["id"] not in pushed:
+                why = "not_pushed"
             if why == "eligible" and options.limit is not None and len(plan.eligible) >= options.limit:
                 why = "over_limit"
             plan.reasons[why] += 1
@@ -254,6 +270,7 @@ REASON_TEXT = {
     "(run 'exodus backup', or --allow-shallow)", "stale": "changed on Flickr since the backup (run 'exodus "
     "backup', then 'exodus verify')", "not_on_flickr": "not on Flickr any more",
     "not_relisted": "Flickr's listing skipped it just now", "over_limit": "beyond --limit",
+    "not_pushed": "not pushed to the --require-pushed target (run 'exodus push')",
 }
 
 

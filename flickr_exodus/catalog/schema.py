@@ -79,6 +79,9 @@ TABLES: dict[str, tuple[dict, dict]] = {
     "groups": ({"nsid": str, "name": str, "members": int, "pool_count": int, "raw": str},
                {"pk": "nsid"}),
     "group_photos": ({"group_id": str, "photo_id": str}, {"pk": ("group_id", "photo_id")}),
+    # What went where: one row per file and push target, written once the upload is checked.
+    "pushes": ({"target": str, "key": str, "item_id": str, "size": int, "sha256": str, "etag": str,
+                "pushed_at": str}, {"pk": ("target", "key")}),
     "runs": ({"id": int, "command": str, "started_at": str, "finished_at": str, "status": str,
               "api_calls": int, "bytes": int, "summary": str}, {"pk": "id"}),
     # Journals of what exodus changed on Flickr: a row before the call (intent), its result
@@ -95,7 +98,7 @@ INDEXES = [
     ("photos", ["state"]), ("photos", ["listed_pass"]), ("album_photos", ["photo_id"]),
     ("comments", ["photo_id"]), ("comments", ["album_id"]), ("deletions", ["photo_id"]),
     ("notes", ["photo_id"]), ("people", ["photo_id"]), ("group_photos", ["photo_id"]),
-    ("photos", ["path"]), ("versions", ["path"]), ("lockdowns", ["photo_id"]),
+    ("photos", ["path"]), ("versions", ["path"]), ("lockdowns", ["photo_id"]), ("pushes", ["item_id"]),
 ]
 
 

@@ -1,0 +1,21 @@
+"""Where a verified backup can go: one small interface (put, stat, list), one module per
+kind of target. `open_target(url)` picks the module from the URL's scheme."""
+
+from __future__ import annotations
+
+from .base import RemoteObject, Target, TargetProblem
+
+
+def open_target(url: str) -> Target:
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "s3":
+        from .s3 import S3Target
+        return S3Target.from_url(url)
+    if scheme in ("webdav", "webdavs"):
+        from .webdav import WebDavTarget
+        return WebDavTarget.from_url(url)
+    raise TargetProblem(f"unknown target {url!r}: use s3://BUCKET/PREFIX or webdav(s)://HOST/PATH "
+                        "(Immich and rclone remotes are coming)")
+
+
+__all__ = ["RemoteObject", "Target", "TargetProblem", "open_target"]

@@ -1,0 +1,125 @@
+"""S3-compatible storage (AWS, Backblaze B2, Wasabi, MinIO, R2, SeaweedFS, rclone serve s3)
+through aiobotocore: `s3://BUCKET/PREFIX`, endpoint and credentials from the usual AWS_*
+variables (AWS_ENDPOINT_URL included). Checksums only where required, because B2 and
+others refuse the SDK's default CRC headers; large files in our own multipart."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import AsyncIterator
+from urllib.parse import urlsplit
+
+from aiobotocore.session import get_session
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+from .base import RemoteObject, Target, TargetProblem
+
+MULTIPART_ABOVE = 64 * 1024 * 1024
+PART_SIZE = 16 * 1024 * 1024
+_AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken"}
+
+
+class S3Target(Target):
+    def __init__(self, bucket: str, prefix: str, endpoint: str | None):
+        self.bucket, self.prefix, self.endpoint = bucket, prefix.strip("/"), endpoint
+        self.name = f"s3://{bucket}/{self.prefix}".rstrip("/")
+        self._context = None
+        self.client = None
+
+    @classmethod
+    def from_url(cls, url: str) -> "S3Target":
+        parts = urlsplit(url)
+        if not parts.netloc:
+            raise TargetProblem(f"{url}: expected s3://BUCKET/PREFIX")
+        return cls(parts.netloc, parts.path, os.environ.get("AWS_ENDPOINT_URL") or None)
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    async def open(self) -> None:
+        config = Config(request_checksum_calculation="when_required", response_checksum_validation="when_required",
+                        s3={"addressing_style": "path"}, retries={"max_attempts": 6, "mode": "standard"},
+                        connect_timeout=10, read_timeout=120)
+        self._context = get_session().create_client("s3", endpoint_url=self.endpoint, config=config,
+                                                    region_name=os.environ.get("AWS_REGION") or
+                                                    os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+        self.client = await self._context.__aenter__()
+        try:
+            await self.client.head_bucket(Bucket=self.bucket)
+        except Exception as error:  # noqa: BLE001 - every failure becomes one line for the user
+            await self.close()
+            raise self._problem(error) from None
+
+    def _problem(self, error: Exception) -> TargetProblem:
+        where = self.endpoint or "AWS"
+        if isinstance(error, EndpointConnectionError):
+            return TargetProblem(f"cannot reach {where} for {self.name}")
+        if isinstance(error, ClientError):
+            code = error.response.get("Error", {}).get("Code", "")
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code in _AUTH_CODES or status == 403:
+                return TargetProblem(f"{where} refused the credentials for {self.name} (check AWS_ACCESS_KEY_ID and "
+                                     "AWS_SECRET_ACCESS_KEY)")
+            if code in ("NoSuchBucket", "404") or status == 404:
+                return TargetProblem(f"the bucket {self.bucket} does not exist at {where}")
+            return TargetProblem(f"{where}: {code or status} for {self.name}")
+        if isinstance(error, BotoCoreError):
+            return TargetProblem(f"{where}: {error}")
+        return TargetProblem(f"{where}: {type(error).__name__}: {error}")
+
+    async def put(self, key: str, path: Path, md5: str, mtime: float) -> RemoteObject:
+        size = path.stat().st_size
+        try:
+            if size <= MULTIPART_ABOVE:
+                with open(path, "rb") as body:
+                    await self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body,
+                                                 ContentLength=size)
+            else:
+                await self._multipart(self._key(key), path)
+        except ClientError as error:
+            raise self._problem(error) from None
+        return RemoteObject(key, size)
+
+    async def _multipart(self, key: str, path: Path) -> None:
+        upload = await self.client.create_multipart_upload(Bucket=self.bucket, Key=key)
+        parts = []
+        try:
+            with open(path, "rb") as handle:
+                number = 1
+                while block := handle.read(PART_SIZE):
+                    answer = await self.client.upload_part(Bucket=self.bucket, Key=key, PartNumber=number,
+                                                           UploadId=upload["UploadId"], Body=block)
+                    parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+                    number += 1
+            await self.client.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload["UploadId"],
+                                                        MultipartUpload={"Parts": parts})
+        except BaseException:
+            try:
+                await self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload["UploadId"])
+            except Exception:  # noqa: BLE001 - the original error matters more
+                pass
+            raise
+
+    async def stat(self, key: str) -> RemoteObject | None:
+        try:
+            head = await self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as error:
+            if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                return None
+            raise self._problem(error) from None
+        return RemoteObject(key, head["ContentLength"], head.get("ETag", "").strip('"') or None)
+
+    async def list(self, prefix: str = "") -> AsyncIterator[RemoteObject]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        start = self._key(prefix) if prefix else (self.prefix + "/" if self.prefix else "")
+        async for page in paginator.paginate(Bucket=self.bucket, Prefix=start):
+            for entry in page.get("Contents", []):
+                key = entry["Key"][len(self.prefix) + 1:] if self.prefix else entry["Key"]
+                yield RemoteObject(key, entry["Size"], entry.get("ETag", "").strip('"') or None)
+
+    async def close(self) -> None:
+        if self._context is not None:
+            await self._context.__aexit__(None, None, None)
+            self._context = self.client = None

@@ -1,0 +1,131 @@
+"""WebDAV (Nextcloud, ownCloud, PhotoPrism, NAS boxes): `webdav://HOST[:PORT]/PATH`
+(plain HTTP) or `webdavs://...` (HTTPS), the user and password in the URL or in
+WEBDAV_USER / WEBDAV_PASSWORD. Folders made with MKCOL; each file PUT with its mtime in
+`X-OC-Mtime` (honoured by Nextcloud and ownCloud)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import AsyncIterator
+from urllib.parse import quote, unquote, urlsplit
+
+import aiohttp
+
+from .base import RemoteObject, Target, TargetProblem
+
+DAV = "{DAV:}"
+
+
+class WebDavTarget(Target):
+    def __init__(self, base: str, root: str, user: str | None, password: str | None):
+        self.base, self.root = base, "/" + root.strip("/")
+        self.name = f"{base}{self.root}".replace("https://", "webdavs://").replace("http://", "webdav://")
+        self.headers = {}
+        if user is not None:
+            self.headers["Authorization"] = aiohttp.BasicAuth(user, password or "").encode()
+        self.session: aiohttp.ClientSession | None = None
+        self.made: set[str] = set()
+        self.making = asyncio.Lock()  # one MKCOL at a time: two for one folder race on some servers
+
+    @classmethod
+    def from_url(cls, url: str) -> "WebDavTarget":
+        parts = urlsplit(url)
+        if not parts.hostname:
+            raise TargetProblem(f"{url}: expected webdav://HOST[:PORT]/PATH")
+        scheme = "https" if parts.scheme.lower() == "webdavs" else "http"
+        host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        user = unquote(parts.username) if parts.username else os.environ.get("WEBDAV_USER")
+        password = unquote(parts.password) if parts.password else os.environ.get("WEBDAV_PASSWORD")
+        return cls(f"{scheme}://{host}", unquote(parts.path), user, password)
+
+    def _url(self, key: str) -> str:
+        path = f"{self.root.rstrip('/')}/{key}" if key else self.root
+        return self.base + quote(path)
+
+    async def open(self) -> None:
+        self.session = aiohttp.ClientSession(headers=self.headers, timeout=aiohttp.ClientTimeout(
+            total=None, connect=10, sock_read=120))
+        try:
+            async with self.session.request("PROPFIND", self._url(""), headers={"Depth": "0"}) as answer:
+                status = answer.status
+        except aiohttp.ClientError:
+            await self.close()
+            raise TargetProblem(f"cannot reach {self.base} for {self.name}") from None
+        if status in (401, 403):
+            await self.close()
+            raise TargetProblem(f"{self.base} refused the user and password for {self.name}")
+        if status == 404:
+            await self._folder(self.root.strip("/"), absolute=True)
+        elif status >= 400:
+            await self.close()
+            raise TargetProblem(f"{self.base} answered HTTP {status} for {self.name}")
+
+    async def _folder(self, folder: str, absolute: bool = False) -> None:
+        """MKCOL every missing level (405: it exists already)."""
+        async with self.making:
+            await self._make(folder, absolute)
+
+    async def _make(self, folder: str, absolute: bool) -> None:
+        path = ""
+        for part in [p for p in folder.split("/") if p]:
+            path = f"{path}/{part}" if path else part
+            if path in self.made:
+                continue
+            url = self.base + quote("/" + path) if absolute else self._url(path)
+            async with self.session.request("MKCOL", url) as answer:
+                if answer.status not in (201, 405, 301):
+                    raise TargetProblem(f"{self.base} would not make the folder {path} (HTTP {answer.status})")
+            self.made.add(path)
+
+    async def put(self, key: str, path: Path, md5: str, mtime: float) -> RemoteObject:
+        folder = key.rsplit("/", 1)[0] if "/" in key else ""
+        if folder:
+            await self._folder(folder)
+        size = path.stat().st_size
+        with open(path, "rb") as body:
+            async with self.session.put(self._url(key), data=body, headers={
+                    "X-OC-Mtime": str(int(mtime)), "Content-Length": str(size)}) as answer:
+                if answer.status in (401, 403):
+                    raise TargetProblem(f"{self.base} refused the upload of {key} (HTTP {answer.status})")
+                if answer.status not in (200, 201, 204):
+                    raise aiohttp.ClientResponseError(answer.request_info, (), status=answer.status,
+                                                      message=f"PUT {key}")
+                etag = answer.headers.get("ETag")
+        return RemoteObject(key, size, etag.strip('"') if etag else None)
+
+    async def stat(self, key: str) -> RemoteObject | None:
+        async with self.session.head(self._url(key)) as answer:
+            if answer.status == 404:
+                return None
+            if answer.status >= 400:
+                raise TargetProblem(f"{self.base}: HTTP {answer.status} for {key}")
+            return RemoteObject(key, int(answer.headers.get("Content-Length", -1)),
+                                (answer.headers.get("ETag") or "").strip('"') or None)
+
+    async def list(self, prefix: str = "") -> AsyncIterator[RemoteObject]:
+        pending = [prefix.strip("/")]
+        while pending:
+            folder = pending.pop()
+            async with self.session.request("PROPFIND", self._url(folder) + "/", headers={"Depth": "1"}) as answer:
+                if answer.status == 404:
+                    continue
+                body = await answer.read()
+            for response in ET.fromstring(body).iter(f"{DAV}response"):
+                href = unquote(urlsplit(response.findtext(f"{DAV}href") or "").path)
+                key = href[len(self.root.rstrip("/")) + 1:].strip("/")
+                if key == folder or not key:
+                    continue
+                if response.find(f".//{DAV}collection") is not None:
+                    pending.append(key)
+                else:
+                    size = response.findtext(f".//{DAV}getcontentlength")
+                    yield RemoteObject(key, int(size) if size else -1,
+                                       (response.findtext(f".//{DAV}getetag") or "").strip('"') or None)
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+            self.session = None

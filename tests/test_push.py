@@ -1,0 +1,225 @@
+"""`exodus push` to real servers on 127.0.0.1: an S3 store (`rclone serve s3`, which checks
+signatures) and a WebDAV server (wsgidav). Every object's bytes equal the local file; a
+rerun sends nothing; a replaced photo sends exactly its files; a kill -9 is finished by the
+rerun; bad targets get one line and nothing recorded."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import catalog_rows, exodus, exodus_env, sha256_file
+
+RCLONE = str(Path(sys.executable).with_name("rclone"))
+KEY, SECRET = "AKIDEXODUS", "SECRETSECRETSECRET"
+
+
+@pytest.fixture
+def s3(tmp_path):
+    """rclone serve s3 on a free port; its data folder holds one bucket, 'backup'."""
+    data = tmp_path / "s3data"
+    (data / "backup").mkdir(parents=True)
+    proc = subprocess.Popen([RCLONE, "serve", "s3", "--addr", "127.0.0.1:0", str(data)],
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "RCLONE_AUTH_KEY": f'"{KEY},{SECRET}"'})
+    url = None
+    for line in proc.stderr:
+        found = re.search(r"\[(http://127\.0\.0\.1:\d+)/\]", line)
+        if found:
+            url = found.group(1)
+            break
+    assert url, "rclone serve s3 did not start"
+    threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep its pipe drained
+    yield url, data / "backup"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def webdav(tmp_path):
+    from cheroot import wsgi
+    from wsgidav.wsgidav_app import WsgiDAVApp
+
+    root = tmp_path / "davroot"
+    root.mkdir()
+    app = WsgiDAVApp({"host": "127.0.0.1", "port": 0, "provider_mapping": {"/": str(root)},
+                      "http_authenticator": {"domain_controller": None, "accept_basic": True,
+                                             "accept_digest": False, "default_to_digest": False},
+                      "simple_dc": {"user_mapping": {"*": {"u": {"password": "p"}}}},
+                      "verbose": 0, "logging": {"enable": False}, "property_manager": True, "lock_storage": True})
+    server = wsgi.Server(("127.0.0.1", 0), app)
+    server.prepare()
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.bind_addr[1]}", root
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    from conftest import Client
+    from flickr_exodus.sandbox import Sandbox, SandboxConfig
+
+    home = tmp_path_factory.mktemp("push")
+    config = SandboxConfig(photos=20, videos=2, albums=2, seed=111, video_access="oauth",
+                           media_size=(3_000, 6_000), video_size=(20_000, 40_000))
+    with Sandbox(config) as sandbox:
+        client = Client(sandbox)
+        env = exodus_env(client, home)
+        dest = home / "dest"
+        assert exodus(["backup", str(dest), "--json", "--xmp"], env).returncode == 0
+        yield client, env, dest
+
+
+@pytest.fixture
+def copy(finished, tmp_path):
+    client, env, dest = finished
+    target = tmp_path / "copy"
+    shutil.copytree(dest, target, symlinks=True)
+    return client, env, target
+
+
+def s3_env(env, url, **extra):
+    return {**env, "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_ENDPOINT_URL": url, **extra}
+
+
+def push(env, dest, target, *args):
+    done = exodus(["push", str(dest), target, "--json", *args], env)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, json.loads(done.stdout) if done.stdout.strip() else None, done
+
+
+def expected_keys(dest) -> set[str]:
+    keys = {"catalog.db", "links.csv"}
+    for row in catalog_rows(dest, "SELECT path FROM photos WHERE sha256 IS NOT NULL"):
+        keys |= {row["path"], row["path"] + ".json", row["path"] + ".xmp"}
+    keys |= {r["path"] for r in catalog_rows(dest, "SELECT path FROM versions")}
+    return keys
+
+
+def stored(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def test_push_to_s3_then_a_rerun_sends_nothing(copy, s3):
+    _, env, dest = copy
+    url, bucket = s3
+    code, report, done = push(s3_env(env, url), dest, "s3://backup/flickr")
+    assert code == 0, done.stderr
+    root = bucket / "flickr"
+    assert stored(root) == expected_keys(dest)
+    for key in expected_keys(dest) - {"catalog.db"}:
+        assert sha256_file(root / key) == sha256_file(dest / key), key
+    snapshot = sqlite3.connect(root / "catalog.db")
+    assert snapshot.execute("SELECT count(*) FROM photos").fetchone()[0] == len(catalog_rows(dest))
+    snapshot.close()
+    assert not [k for k in stored(root) if k.startswith("logs/") or k.endswith(("-wal", "-shm", ".lock"))]
+    # Listed back through the target itself.
+    import asyncio
+
+    from flickr_exodus.targets import open_target
+
+    async def listing():
+        os.environ.update(AWS_ACCESS_KEY_ID=KEY, AWS_SECRET_ACCESS_KEY=SECRET, AWS_ENDPOINT_URL=url)
+        target = open_target("s3://backup/flickr")
+        await target.open()
+        try:
+            return {o.key: o.size async for o in target.list()}
+        finally:
+            await target.close()
+
+    listed = asyncio.run(listing())
+    assert listed == {k: (dest / k).stat().st_size for k in expected_keys(dest) - {"catalog.db"}} | \
+        {"catalog.db": (root / "catalog.db").stat().st_size}
+    code, report, _ = push(s3_env(env, url), dest, "s3://backup/flickr")
+    assert code == 0 and report["counts"]["sent"] == 0 and report["counts"]["unchanged"] == len(expected_keys(dest))
+
+
+def test_a_replaced_photo_sends_exactly_its_files(copy, s3):
+    client, env, dest = copy
+    url, _ = s3
+    assert push(s3_env(env, url), dest, "s3://backup/x")[0] == 0
+    before = {r["key"]: r["pushed_at"] + r["sha256"] for r in catalog_rows(dest, "SELECT * FROM pushes")}
+    victim = next(r for r in catalog_rows(dest) if r["media"] == "photo")
+    client.control("replace", id=victim["id"])
+    assert exodus(["backup", str(dest), "--json"], env).returncode == 0
+    code, report, _ = push(s3_env(env, url), dest, "s3://backup/x")
+    assert code == 0
+    after = {r["key"]: r["pushed_at"] + r["sha256"] for r in catalog_rows(dest, "SELECT * FROM pushes")}
+    sent = {k for k in after if before.get(k) != after[k]}
+    path = catalog_rows(dest, "SELECT path FROM photos WHERE id = ?", [victim["id"]])[0]["path"]
+    version = catalog_rows(dest, "SELECT path FROM versions WHERE photo_id = ?", [victim["id"]])[0]["path"]
+    mine = {path, path + ".json", path + ".xmp", version, version + ".json", version + ".xmp"}
+    # Its new file and the earlier one; besides them only links.csv (new secrets) and the catalog.
+    assert {path, version} <= sent <= mine | {"links.csv", "catalog.db"}
+
+
+def test_kill_9_mid_push_then_rerun_completes_without_duplicates(copy, s3):
+    _, env, dest = copy
+    url, bucket = s3
+    done = exodus(["push", str(dest), "s3://backup/k", "--concurrency", "2"],
+                  {**s3_env(env, url), "EXODUS_DIE_AT": "push-item:7"})
+    assert done.returncode == -9
+    recorded = len(catalog_rows(dest, "SELECT * FROM pushes"))
+    assert 7 <= recorded < len(expected_keys(dest))
+    code, report, _ = push(s3_env(env, url), dest, "s3://backup/k")
+    assert code == 0 and report["counts"]["unchanged"] >= 7
+    assert stored(bucket / "k") == expected_keys(dest)
+    keys = [r["key"] for r in catalog_rows(dest, "SELECT key FROM pushes WHERE target = 's3://backup/k'")]
+    assert sorted(keys) == sorted(expected_keys(dest))
+
+
+def test_bad_targets_get_one_line_and_nothing_recorded(copy, s3):
+    _, env, dest = copy
+    url, _ = s3
+    cases = [(s3_env(env, url, AWS_SECRET_ACCESS_KEY="wrong"), "s3://backup/p", "refused the credentials"),
+             (s3_env(env, "http://127.0.0.1:9"), "s3://backup/p", "cannot reach"),
+             (s3_env(env, url), "s3://no-such-bucket/p", "does not exist"),
+             (env, "ftp://example/x", "unknown target")]
+    for environment, target, words in cases:
+        done = exodus(["push", str(dest), target], environment)
+        assert done.returncode == 2 and words in done.stderr, (target, done.stderr)
+        assert len(done.stderr.strip().splitlines()) == 1
+    assert catalog_rows(dest, "SELECT * FROM pushes") == []
+
+
+def test_push_to_webdav_and_a_wrong_password(copy, webdav):
+    _, env, dest = copy
+    host, root = webdav
+    code, report, done = push(env, dest, f"webdav://u:p@{host}/photos-backup")
+    assert code == 0, done.stderr
+    there = root / "photos-backup"
+    assert stored(there) == expected_keys(dest)
+    for key in expected_keys(dest) - {"catalog.db"}:
+        assert sha256_file(there / key) == sha256_file(dest / key), key
+    code, report, _ = push(env, dest, f"webdav://u:p@{host}/photos-backup")
+    assert report["counts"]["sent"] == 0
+    done = exodus(["push", str(dest), f"webdav://u:wrong@{host}/other"], env)
+    assert done.returncode == 2 and "refused" in done.stderr and "wrong" not in done.stderr
+
+
+def test_delete_remote_can_require_a_push(make_sandbox, tmp_path, s3):
+    """Only what was pushed to the named target (as it is now) may go."""
+    client = make_sandbox(photos=5, videos=0, albums=1, seed=112, media_size=(3_000, 4_000))
+    env = exodus_env(client, tmp_path)
+    dest = tmp_path / "dest"
+    url, _ = s3
+    assert exodus(["backup", str(dest), "--json"], env).returncode == 0
+    assert exodus(["verify", str(dest), "--json"], env).returncode == 0
+    assert push(s3_env(env, url), dest, "s3://backup/r")[0] == 0
+    ids = sorted(r["id"] for r in catalog_rows(dest))
+    with sqlite3.connect(dest / "catalog.db") as conn:  # as if one item had never been pushed
+        conn.execute("DELETE FROM pushes WHERE key = (SELECT path FROM photos WHERE id = ?)", [ids[0]])
+    done = exodus(["delete-remote", str(dest), "--yes", "--json", "--require-pushed", "s3://backup/r"],
+                  s3_env(env, url))
+    assert json.loads(done.stdout)["counts"]["by_reason"]["not_pushed"] == 1
+    assert {i for i, m in client.manifest().items() if m["deleted"]} == set(ids[1:])
