@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/backup.py
 	$(BIN)/python benchmarks/verify.py
 	$(BIN)/python benchmarks/import_export.py
+	$(BIN)/python benchmarks/push.py
 
 sandbox: $(STAMP)
 	$(BIN)/exodus sandbox --verbose

@@ -140,12 +140,16 @@ class Push:
                     retry=retry_if_exception_type((aiohttp.ClientError, asyncio.TimeoutError, ConnectionError,
                                                    BotoCoreError, ClientError, _Mismatch))):
                 with attempt:
-                    sent = await self.target.put(upload.key, upload.path, md5, upload.path.stat().st_mtime)
-                    there = await self.target.stat(upload.key)
-                    if there is None or there.size != size:
-                        raise _Mismatch(f"the target holds {there.size if there else 'nothing'} bytes, not {size}")
-                    if there.etag and _MD5.match(there.etag) and there.etag != md5:
-                        raise _Mismatch("the target's MD5 differs from the file's")
+                    there = await self.target.put(upload.key, upload.path, md5, upload.path.stat().st_mtime)
+                    if there.etag and _MD5.match(there.etag):
+                        # The target's own MD5 of the bytes it received.
+                        if there.etag != md5:
+                            raise _Mismatch("the target's MD5 differs from the file's")
+                    else:  # no checksum in the answer: ask what it holds
+                        there = await self.target.stat(upload.key)
+                        if there is None or there.size != size:
+                            raise _Mismatch(f"the target holds {there.size if there else 'nothing'} bytes, "
+                                            f"not {size}")
         except TargetProblem:
             raise
         except Exception as error:  # noqa: BLE001 - counted and reported; the others go on
@@ -157,7 +161,7 @@ class Push:
                          "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(target, key) DO UPDATE SET item_id = excluded.item_id, "
                          "size = excluded.size, sha256 = excluded.sha256, etag = excluded.etag, "
                          "pushed_at = excluded.pushed_at",
-                         (self.target.name, upload.key, upload.item_id, size, sha, there.etag or sent.etag, now_iso()))
+                         (self.target.name, upload.key, upload.item_id, size, sha, there.etag, now_iso()))
         crash_point("push-item")
         self.counts["sent"] += 1
         self.counts["bytes"] += size

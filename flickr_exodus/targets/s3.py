@@ -74,10 +74,11 @@ class S3Target(Target):
         try:
             if size <= MULTIPART_ABOVE:
                 with open(path, "rb") as body:
-                    await self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body,
-                                                 ContentLength=size)
-            else:
-                await self._multipart(self._key(key), path)
+                    answer = await self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body,
+                                                          ContentLength=size)
+                # The store's MD5 of what it received: proof enough when it is one.
+                return RemoteObject(key, size, answer.get("ETag", "").strip('"') or None)
+            await self._multipart(self._key(key), path)
         except ClientError as error:
             raise self._problem(error) from None
         return RemoteObject(key, size)

@@ -1,0 +1,85 @@
+"""What `exodus push` costs: a 1,000-item backup pushed to `rclone serve s3` on 127.0.0.1,
+against `rclone copy` of the same tree to the same server, in the same run.
+
+    .venv/bin/python benchmarks/push.py [--only s3] [--quick]
+
+Writes benchmarks/results/push.json. Target (issue 8): exodus's time / rclone's <= 1.25.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from backup import EXODUS, backup, run_plan, start_sandbox
+
+RESULTS = Path(__file__).parent / "results" / "push.json"
+RCLONE = str(Path(sys.executable).with_name("rclone"))
+KEY, SECRET = "AKIDBENCH", "SECRETSECRETBENCH"
+
+
+def serve_s3(data: Path) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([RCLONE, "serve", "s3", "--addr", "127.0.0.1:0", str(data)], stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "RCLONE_AUTH_KEY": f'"{KEY},{SECRET}"'})
+    for line in proc.stderr:
+        found = re.search(r"\[(http://127\.0\.0\.1:\d+)/\]", line)
+        if found:
+            return proc, found.group(1)
+    raise SystemExit("rclone serve s3 did not start")
+
+
+def timed(command: list[str], env: dict) -> float:
+    started = time.monotonic()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - started
+
+
+def s3(home: Path, items: int) -> dict:
+    proc, info = start_sandbox("--photos", str(items), "--videos", "0", "--albums", "10",
+                               "--media-size", "20000-200000", "--seed", "31")
+    try:
+        dest = home / "dest"
+        backup(info, dest, home, "--no-deep")
+    finally:
+        proc.terminate()
+        proc.wait()
+    data = home / "s3data"
+    for bucket in ("exodus", "rclone"):
+        (data / bucket).mkdir(parents=True)
+    server, url = serve_s3(data)
+    try:
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_ENDPOINT_URL": url}
+        remote = f":s3,provider=Rclone,endpoint='{url}',access_key_id={KEY},secret_access_key={SECRET}:rclone"
+        files = [p for p in dest.rglob("*") if p.is_file() and not p.is_symlink()]
+        subprocess.run(["cat", *map(str, files)], stdout=subprocess.DEVNULL, check=True)  # warm cache
+        exodus_s = timed([*EXODUS, "push", str(dest), "s3://exodus/b", "--concurrency", "4", "--quiet"], env)
+        # The same tree as exodus sends it: no logs, locks, WAL or album links.
+        rclone_s = timed([RCLONE, "copy", str(dest), remote, "--transfers", "4", "--exclude", "logs/**",
+                          "--exclude", ".exodus.lock", "--exclude", "catalog.db-*", "--exclude", "albums/**",
+                          "--exclude", "collections/**"], env)
+        rerun_s = timed([*EXODUS, "push", str(dest), "s3://exodus/b", "--quiet"], env)
+        sent = sum(1 for p in (data / "exodus").rglob("*") if p.is_file())
+        copied = sum(1 for p in (data / "rclone").rglob("*") if p.is_file())
+    finally:
+        server.terminate()
+        server.wait()
+    ratio = round(exodus_s / rclone_s, 3)
+    return {"items": items, "objects_exodus": sent, "objects_rclone": copied,
+            "seconds": {"exodus": round(exodus_s, 2), "rclone_copy": round(rclone_s, 2),
+                        "exodus_rerun_nothing_to_send": round(rerun_s, 2)},
+            "exodus_over_rclone": ratio,
+            "note": "exodus also hashes each file (SHA-256 and MD5), checks each upload against the MD5 the "
+                    "store returns and records it in the catalog; both at 4 transfers",
+            "target": "exodus time / rclone copy time ≤ 1.25", "met": ratio <= 1.25}
+
+
+def main() -> None:
+    run_plan(__doc__, RESULTS, "push.py", lambda home, quick: {"s3": lambda: s3(home, 100 if quick else 1000)})
+
+
+if __name__ == "__main__":
+    sys.exit(main())
