@@ -440,6 +440,8 @@ def push(dest: str, target: str, concurrency: int, dry_run: bool, quiet: bool, a
                                 AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL, AWS_REGION
       webdav(s)://HOST/PATH     Nextcloud, ownCloud, PhotoPrism, a NAS; user and password
                                 in the URL or WEBDAV_USER, WEBDAV_PASSWORD
+      rclone:REMOTE:PATH        any rclone remote (Drive, Dropbox, OneDrive, SFTP, SMB, B2,
+                                a local folder...), configured with 'rclone config' 
     Originals, earlier versions, sidecars, links.csv, the faves and a consistent snapshot
     of catalog.db go; logs and locks never do. Each upload is checked (size, and MD5 where
     the target tells it) before catalog.db records it in the table pushes.

@@ -150,6 +150,8 @@ class Push:
                         if there is None or there.size != size:
                             raise _Mismatch(f"the target holds {there.size if there else 'nothing'} bytes, "
                                             f"not {size}")
+                        if there.etag and _MD5.match(there.etag) and there.etag != md5:
+                            raise _Mismatch("the target's MD5 differs from the file's")
         except TargetProblem:
             raise
         except Exception as error:  # noqa: BLE001 - counted and reported; the others go on

