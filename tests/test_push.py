@@ -244,3 +244,11 @@ def test_push_through_rclone_to_a_folder_and_to_s3(copy, s3, tmp_path):
         f"rclone:{folder}", f"rclone::s3,provider=Rclone,endpoint='{url}',access_key_id=***,secret_access_key=***:backup/rc"}
     bad = exodus(["push", str(dest), "rclone:nosuchremote:x"], env)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+
+
+def test_dry_run_sends_nothing_and_says_what_would_go(copy, s3):
+    _, env, dest = copy
+    url, bucket = s3
+    code, report, _ = push(s3_env(env, url), dest, "s3://backup/dry", "--dry-run")
+    assert code == 0 and report["dry_run"] and report["counts"]["would_send"] == len(expected_keys(dest))
+    assert not (bucket / "dry").exists() and catalog_rows(dest, "SELECT * FROM pushes") == []
