@@ -75,6 +75,10 @@ def candidates(cat: Catalog, dest: Path) -> Iterator[Upload]:
     for version in cat.rows("SELECT photo_id, path, sha256 FROM versions ORDER BY photo_id, path"):
         if (dest / version["path"]).is_file():
             yield Upload(version["path"], dest / version["path"], version["photo_id"], version["sha256"])
+            for suffix in SIDECARS:
+                if (dest / (version["path"] + suffix)).is_file():
+                    yield Upload(version["path"] + suffix, dest / (version["path"] + suffix), version["photo_id"],
+                                 None)
     for extra in ["links.csv", *sorted(p.relative_to(dest).as_posix() for p in (dest / "faves").glob("*")
                                        if p.is_file() and not p.name.endswith(".part"))]:
         if (dest / extra).is_file():
@@ -117,22 +121,23 @@ class Push:
         rows = self.cat.rows("SELECT size, sha256 FROM pushes WHERE target = ? AND key = ?", [self.target.name, key])
         return rows[0] if rows else None
 
-    async def send(self, upload: Upload, files_bar, bytes_bar) -> None:
+    async def send(self, upload: Upload, files_bar, bytes_bar) -> bool:
+        """Upload one file unless the target has it already; True once it is there."""
         size = upload.path.stat().st_size
         sha, md5 = await asyncio.to_thread(digests, upload.path)
         if upload.sha256 and sha != upload.sha256:
             self.counts["changed_on_disk"] += 1
             self.failed.append({"key": upload.key, "reason": "the file differs from the catalog: run 'exodus verify'"})
-            return
+            return False
         done = self.already(upload.key)
         if done and done["size"] == size and done["sha256"] == sha:
             self.counts["unchanged"] += 1
             files_bar.update(1)
-            return
+            return True
         if self.options.dry_run:
             self.counts["would_send"] += 1
             self.counts["would_send_bytes"] += size
-            return
+            return False
         try:
             async for attempt in AsyncRetrying(
                     stop=stop_after_attempt(ATTEMPTS), reraise=True,
@@ -157,7 +162,7 @@ class Push:
         except Exception as error:  # noqa: BLE001 - counted and reported; the others go on
             self.counts["failed"] += 1
             self.failed.append({"key": upload.key, "reason": f"{type(error).__name__}: {error}"})
-            return
+            return False
         with self.cat.tx() as conn:
             conn.execute("INSERT INTO pushes (target, key, item_id, size, sha256, etag, pushed_at) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(target, key) DO UPDATE SET item_id = excluded.item_id, "
@@ -169,6 +174,7 @@ class Push:
         self.counts["bytes"] += size
         files_bar.update(1)
         bytes_bar.update(size)
+        return True
 
     async def run(self) -> None:
         await self.target.open()
@@ -200,8 +206,7 @@ class Push:
                         self.counts["unchanged"] += 1
                     elif self.options.dry_run:
                         self.counts["would_send"] += 1
-                    else:
-                        await self.send(Upload(SNAPSHOT_KEY, path, None, None), files_bar, bytes_bar)
+                    elif await self.send(Upload(SNAPSHOT_KEY, path, None, None), files_bar, bytes_bar):
                         with self.cat.tx() as conn:
                             conn.execute("UPDATE pushes SET sha256 = ? WHERE target = ? AND key = ?",
                                          (content, self.target.name, SNAPSHOT_KEY))
