@@ -39,21 +39,42 @@ def start_sandbox(*args: str) -> tuple[subprocess.Popen, dict]:
     return proc, json.loads(proc.stdout.readline())
 
 
-def backup(info: dict, dest: Path, home: Path, *extra: str) -> tuple[dict, float, int]:
-    """One `exodus backup` run: (its --json summary, seconds, peak RSS in bytes)."""
-    env = {**os.environ, "FLICKR_API_KEY": info["api_key"], "FLICKR_API_SECRET": info["api_secret"],
-           "FLICKR_OAUTH_TOKEN": info["oauth_token"], "FLICKR_OAUTH_TOKEN_SECRET": info["oauth_token_secret"],
-           "EXODUS_API_BASE": info["api_base"], "EXODUS_API_RATE": "1000000/1",
-           "XDG_STATE_HOME": str(home / "state")}
+def exodus_env(info: dict, home: Path, **extra: str) -> dict:
+    """What a user would set to point exodus at this sandbox, with an unlimited quota."""
+    return {**os.environ, "FLICKR_API_KEY": info["api_key"], "FLICKR_API_SECRET": info["api_secret"],
+            "FLICKR_OAUTH_TOKEN": info["oauth_token"], "FLICKR_OAUTH_TOKEN_SECRET": info["oauth_token_secret"],
+            "EXODUS_API_BASE": info["api_base"], "EXODUS_API_RATE": "1000000/1",
+            "XDG_STATE_HOME": str(home / "state"), **extra}
+
+
+def timed(command: list[str], env: dict | None = None) -> tuple[float, str, int]:
+    """Run one command: (seconds, its stdout, its own peak RSS in bytes, not its children's)."""
     started = time.monotonic()
-    proc = subprocess.Popen([*EXODUS, "backup", str(dest), "--json", *extra], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not the sandbox's
+    _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.monotonic() - started
     if os.waitstatus_to_exitcode(status) not in (0, 3):
-        raise SystemExit(f"backup failed: {out[-2000:]}")
-    return json.loads(out), seconds, usage.ru_maxrss * 1024
+        raise SystemExit(f"{' '.join(command[:4])} failed: {out[-2000:]}")
+    return seconds, out, usage.ru_maxrss * 1024
+
+
+def backup(info: dict, dest: Path, home: Path, *extra: str) -> tuple[dict, float, int]:
+    """One `exodus backup` run: (its --json summary, seconds, peak RSS in bytes)."""
+    seconds, out, rss = timed([*EXODUS, "backup", str(dest), "--json", *extra], exodus_env(info, home))
+    return json.loads(out), seconds, rss
+
+
+def backed_up(home: Path, name: str, *sandbox_args: str) -> Path:
+    """A finished backup (no deep pass) of a sandbox account, which is then stopped."""
+    proc, info = start_sandbox(*sandbox_args)
+    try:
+        dest = home / name
+        backup(info, dest, home, "--no-deep")
+    finally:
+        proc.terminate()
+        proc.wait()
+    return dest
 
 
 def stats(info: dict) -> dict:

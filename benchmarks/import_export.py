@@ -14,10 +14,9 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from backup import EXODUS, run_plan
+from backup import EXODUS, run_plan, timed
 
 RESULTS = Path(__file__).parent / "results" / "import_export.json"
 
@@ -27,16 +26,6 @@ def make_export(folder: Path, *args: str) -> list[str]:
                           check=True)
     written = json.loads(done.stdout)
     return [str(folder / name) for name in written["account"] + written["media"]]
-
-
-def timed(command: list[str], env: dict | None = None) -> tuple[float, int]:
-    """(seconds, peak RSS bytes of the child)."""
-    started = time.monotonic()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) not in (0, 3):
-        raise SystemExit(f"{command[:4]} failed")
-    return time.monotonic() - started, usage.ru_maxrss * 1024
 
 
 def throughput(home: Path, photos: int) -> dict:
@@ -70,7 +59,7 @@ def throughput(home: Path, photos: int) -> dict:
 def memory(home: Path, video_bytes: int) -> dict:
     zips = make_export(home / "big", "--photos", "2", "--videos", "1", "--albums", "1",
                        "--video-size", str(video_bytes), "--media-size", "3000-4000", "--seed", "22")
-    seconds, rss = timed([*EXODUS, "import-export", str(home / "big-dest"), *zips, "--quiet"])
+    seconds, _, rss = timed([*EXODUS, "import-export", str(home / "big-dest"), *zips, "--quiet"])
     size = sum(os.path.getsize(z) for z in zips)
     shutil.rmtree(home / "big-dest", ignore_errors=True)
     shutil.rmtree(home / "big", ignore_errors=True)

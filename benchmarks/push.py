@@ -12,10 +12,9 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from backup import EXODUS, backup, run_plan, start_sandbox
+from backup import EXODUS, backed_up, run_plan, timed
 
 RESULTS = Path(__file__).parent / "results" / "push.json"
 RCLONE = str(Path(sys.executable).with_name("rclone"))
@@ -32,21 +31,9 @@ def serve_s3(data: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("rclone serve s3 did not start")
 
 
-def timed(command: list[str], env: dict) -> float:
-    started = time.monotonic()
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.monotonic() - started
-
-
 def s3(home: Path, items: int) -> dict:
-    proc, info = start_sandbox("--photos", str(items), "--videos", "0", "--albums", "10",
-                               "--media-size", "20000-200000", "--seed", "31")
-    try:
-        dest = home / "dest"
-        backup(info, dest, home, "--no-deep")
-    finally:
-        proc.terminate()
-        proc.wait()
+    dest = backed_up(home, "dest", "--photos", str(items), "--videos", "0", "--albums", "10",
+                     "--media-size", "20000-200000", "--seed", "31")
     data = home / "s3data"
     for bucket in ("exodus", "rclone"):
         (data / bucket).mkdir(parents=True)
@@ -56,12 +43,12 @@ def s3(home: Path, items: int) -> dict:
         remote = f":s3,provider=Rclone,endpoint='{url}',access_key_id={KEY},secret_access_key={SECRET}:rclone"
         files = [p for p in dest.rglob("*") if p.is_file() and not p.is_symlink()]
         subprocess.run(["cat", *map(str, files)], stdout=subprocess.DEVNULL, check=True)  # warm cache
-        exodus_s = timed([*EXODUS, "push", str(dest), "s3://exodus/b", "--concurrency", "4", "--quiet"], env)
+        exodus_s, _, _ = timed([*EXODUS, "push", str(dest), "s3://exodus/b", "--concurrency", "4", "--quiet"], env)
         # The same tree as exodus sends it: no logs, locks, WAL or album links.
-        rclone_s = timed([RCLONE, "copy", str(dest), remote, "--transfers", "4", "--exclude", "logs/**",
+        rclone_s, _, _ = timed([RCLONE, "copy", str(dest), remote, "--transfers", "4", "--exclude", "logs/**",
                           "--exclude", ".exodus.lock", "--exclude", "catalog.db-*", "--exclude", "albums/**",
                           "--exclude", "collections/**"], env)
-        rerun_s = timed([*EXODUS, "push", str(dest), "s3://exodus/b", "--quiet"], env)
+        rerun_s, _, _ = timed([*EXODUS, "push", str(dest), "s3://exodus/b", "--quiet"], env)
         sent = sum(1 for p in (data / "exodus").rglob("*") if p.is_file())
         copied = sum(1 for p in (data / "rclone").rglob("*") if p.is_file())
     finally:

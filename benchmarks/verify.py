@@ -14,47 +14,24 @@ import math
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from backup import EXODUS, backup, run_plan, start_sandbox, stats
+from backup import EXODUS, backed_up, backup, exodus_env, run_plan, start_sandbox, stats, timed
 
 RESULTS = Path(__file__).parent / "results" / "verify.json"
 
 
-def env_for(info: dict, home: Path) -> dict:
-    return {**os.environ, "FLICKR_API_KEY": info["api_key"], "FLICKR_API_SECRET": info["api_secret"],
-            "FLICKR_OAUTH_TOKEN": info["oauth_token"], "FLICKR_OAUTH_TOKEN_SECRET": info["oauth_token_secret"],
-            "EXODUS_API_BASE": info["api_base"], "EXODUS_API_RATE": "1000000/1",
-            "XDG_STATE_HOME": str(home / "state")}
-
-
-def timed(command: list[str], env: dict | None = None) -> tuple[float, str]:
-    started = time.monotonic()
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
-    if done.returncode not in (0, 3):
-        raise SystemExit(f"{command[:3]} failed: {done.stderr[-2000:]}")
-    return time.monotonic() - started, done.stdout
-
-
 def hashing(home: Path, files: int) -> dict:
-    proc, info = start_sandbox("--photos", str(files), "--videos", "0", "--albums", "2",
-                               "--media-size", "4000000-12000000", "--seed", "12")
-    try:
-        dest = home / "hash"
-        backup(info, dest, home, "--no-deep")
-    finally:
-        proc.terminate()
-        proc.wait()
+    dest = backed_up(home, "hash", "--photos", str(files), "--videos", "0", "--albums", "2",
+                     "--media-size", "4000000-12000000", "--seed", "12")
     paths = sorted(str(p) for p in (dest / "photos").rglob("*") if p.is_file() and p.suffix not in (".json", ".xmp"))
     total = sum(os.path.getsize(p) for p in paths)
-    env = env_for(info, home)
     subprocess.run(["cat", *paths], stdout=subprocess.DEVNULL, check=True)  # warm the page cache
     runs: dict[str, list[float]] = {"sha256sum": [], "jobs_1": [], "jobs_2": []}
     for _ in range(2):  # interleaved, so that the machine's mood hits all alike
         runs["sha256sum"].append(timed(["sha256sum", *paths])[0])
         for jobs in (1, 2):
-            seconds, out = timed([*EXODUS, "verify", str(dest), "--json", "--jobs", str(jobs)], env)
+            seconds, out, _ = timed([*EXODUS, "verify", str(dest), "--json", "--jobs", str(jobs)])
             assert json.loads(out)["ok"], out[:500]
             runs[f"jobs_{jobs}"].append(seconds)
     rate = {name: round(total / min(times) / 1e6, 1) for name, times in runs.items()}
@@ -74,7 +51,8 @@ def remote(home: Path, items: int) -> dict:
         dest = home / "remote"
         backup(info, dest, home, "--no-deep")
         before = stats(info)["api_calls_total"]
-        seconds, out = timed([*EXODUS, "verify", str(dest), "--json", "--remote", "--fast"], env_for(info, home))
+        seconds, out, _ = timed([*EXODUS, "verify", str(dest), "--json", "--remote", "--fast"],
+                                exodus_env(info, home))
         calls = stats(info)["api_calls_total"] - before
         report = json.loads(out)
     finally:
