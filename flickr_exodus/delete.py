@@ -14,13 +14,12 @@ Without --yes it is a dry run: what would go, by reason, and nothing changes.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .backup.download import crash_point
+from .backup.download import crash_point, sha256_of
 from .catalog import Catalog
 from .catalog.store import dumps, now_iso
 from .changes import carry_out, change_session, confirmed, prepare, token_allows
@@ -177,15 +176,11 @@ async def _prepare(cat: Catalog, options: DeleteOptions, creds: Credentials, pro
     return plan
 
 
-def _sha256(path: Path) -> str | None:
-    digest = hashlib.sha256()
+def _local_sha256(path: Path) -> str | None:
     try:
-        with open(path, "rb") as handle:
-            while block := handle.read(1 << 20):
-                digest.update(block)
-    except OSError:
+        return sha256_of(path)
+    except OSError:  # gone or unreadable: not the file that was verified
         return None
-    return digest.hexdigest()
 
 
 async def _delete(cat: Catalog, plan: Plan, options: DeleteOptions, creds: Credentials, progress: Progress,
@@ -197,7 +192,7 @@ async def _delete(cat: Catalog, plan: Plan, options: DeleteOptions, creds: Crede
             await token_allows(api, "delete")
             for item in plan.eligible:
                 # The last look at the local copy, right before Flickr's goes.
-                if await asyncio.to_thread(_sha256, options.dest / item["path"]) != item["sha256"]:
+                if await asyncio.to_thread(_local_sha256, options.dest / item["path"]) != item["sha256"]:
                     cat.update(item["id"], verified_at=None, reason="changed on disk after verify; kept on Flickr")
                     done["changed_locally"] += 1
                     bar.update(1)

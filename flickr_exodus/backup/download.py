@@ -106,7 +106,7 @@ def recover(cat: Catalog, dest: Path) -> dict:
         if final.exists():
             continue
         part = part_of(final)
-        if part.exists() and part.stat().st_size == row["size"] and _sha256(part) == row["sha256"]:
+        if part.exists() and part.stat().st_size == row["size"] and sha256_of(part) == row["sha256"]:
             os.replace(part, final)
             _fsync_dir(final.parent)
             renamed += 1
@@ -160,7 +160,7 @@ def keep_replaced(cat: Catalog, dest: Path) -> int:
     return kept
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while block := handle.read(CHUNK):
