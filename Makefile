@@ -15,12 +15,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/exodus demo
 
-# Real programs the tests check our output with (exiftool reads the XMP sidecars back).
+# Real programs the tests check our output with: exiftool reads the XMP sidecars back;
+# npm fetches Immich's client typings for the push contract test.
 tools:
-	@command -v exiftool >/dev/null || { \
-	  echo "installing exiftool (Debian package libimage-exiftool-perl)"; \
+	@missing=""; \
+	command -v exiftool >/dev/null || missing="$$missing libimage-exiftool-perl"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	[ -z "$$missing" ] || { \
+	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libimage-exiftool-perl >/dev/null; }
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; }
 
 test: $(STAMP) tools
 	$(BIN)/python -m pytest

@@ -441,10 +441,15 @@ def push(dest: str, target: str, concurrency: int, dry_run: bool, quiet: bool, a
       webdav(s)://HOST/PATH     Nextcloud, ownCloud, PhotoPrism, a NAS; user and password
                                 in the URL or WEBDAV_USER, WEBDAV_PASSWORD
       rclone:REMOTE:PATH        any rclone remote (Drive, Dropbox, OneDrive, SFTP, SMB, B2,
-                                a local folder...), configured with 'rclone config' 
-    Originals, earlier versions, sidecars, links.csv, the faves and a consistent snapshot
-    of catalog.db go; logs and locks never do. Each upload is checked (size, and MD5 where
-    the target tells it) before catalog.db records it in the table pushes.
+                                a local folder...), configured with 'rclone config'
+      immich(s)://HOST[:PORT]   an Immich server (1.1xx to 3.x); API key in IMMICH_API_KEY
+    
+    To file stores go the originals, earlier versions, sidecars, links.csv, the faves and a
+    consistent snapshot of catalog.db; logs and locks never do. Each upload is checked
+    (size, and MD5 where the target tells it) before catalog.db records it (table pushes).
+    To Immich go the items (and the faves, as favourites) with their XMP sidecars; then
+    their descriptions, dates and GPS are set, albums made in Flickr's order, and tags
+    added as Flickr/<tag>. Files Immich already holds (same SHA-1) are never sent again.
     """
     from .push import PushOptions, render, run_push
 

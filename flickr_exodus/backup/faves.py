@@ -26,7 +26,7 @@ class _Retry(Exception):
 async def download_faves(cat: Catalog, dest: Path, session: aiohttp.ClientSession, rebase,
                          progress: Progress, concurrency: int = 4) -> dict:
     rows = cat.rows("SELECT id, title, url FROM favorites WHERE url IS NOT NULL ORDER BY id")
-    todo = [r for r in rows if not (dest / FOLDER / _name(r)).exists()]
+    todo = [r for r in rows if not (dest / FOLDER / fave_file(r)).exists()]
     stats = {"saved": 0, "failed": 0, "already": len(rows) - len(todo)}
     if not todo:
         return stats
@@ -36,7 +36,7 @@ async def download_faves(cat: Catalog, dest: Path, session: aiohttp.ClientSessio
     async def one(row: dict) -> None:
         async with gate:
             try:
-                await _fetch(session, rebase(row["url"]), dest / FOLDER / _name(row))
+                await _fetch(session, rebase(row["url"]), dest / FOLDER / fave_file(row))
                 stats["saved"] += 1
             except (_Retry, aiohttp.ClientError, asyncio.TimeoutError, ValueError):
                 stats["failed"] += 1
@@ -49,7 +49,7 @@ async def download_faves(cat: Catalog, dest: Path, session: aiohttp.ClientSessio
     return stats
 
 
-def _name(row: dict) -> str:
+def fave_file(row: dict) -> str:
     ext = row["url"].rsplit(".", 1)[-1].lower() if "." in row["url"].rsplit("/", 1)[-1] else "jpg"
     return names.file_name(row["id"], row["title"], ext if ext.isalnum() else "jpg")
 

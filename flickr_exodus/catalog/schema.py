@@ -80,8 +80,10 @@ TABLES: dict[str, tuple[dict, dict]] = {
                {"pk": "nsid"}),
     "group_photos": ({"group_id": str, "photo_id": str}, {"pk": ("group_id", "photo_id")}),
     # What went where: one row per file and push target, written once the upload is checked.
+    # Photo libraries (Immich) keep the asset id in etag and a hash of the metadata sent
+    # in meta_sha256; albums and tags have rows too ("album:ID", "tag:NAME").
     "pushes": ({"target": str, "key": str, "item_id": str, "size": int, "sha256": str, "etag": str,
-                "pushed_at": str}, {"pk": ("target", "key")}),
+                "meta_sha256": str, "pushed_at": str}, {"pk": ("target", "key")}),
     "runs": ({"id": int, "command": str, "started_at": str, "finished_at": str, "status": str,
               "api_calls": int, "bytes": int, "summary": str}, {"pk": "id"}),
     # Journals of what exodus changed on Flickr: a row before the call (intent), its result

@@ -1,5 +1,7 @@
-"""The interface every push target implements: put a local file under a key, stat a key,
-list keys. Keys are DEST-relative paths with '/' ("photos/2019/07/04/1_x.jpg")."""
+"""The two kinds of push target. A file store (`Target`: S3, WebDAV, rclone) takes the
+backup's tree as it is: put a local file under a key, stat a key, list keys; keys are
+DEST-relative paths with '/' ("photos/2019/07/04/1_x.jpg"). A photo library
+(`LibraryTarget`: Immich) takes items as assets with their metadata, then albums and tags."""
 
 from __future__ import annotations
 
@@ -33,6 +35,17 @@ class Target:
 
     def list(self, prefix: str = "") -> AsyncIterator[RemoteObject]:
         raise NotImplementedError
+
+    async def close(self) -> None:
+        pass
+
+
+class LibraryTarget:
+    """A photo library: see targets/immich.py for the operations push uses."""
+    name: str
+
+    async def open(self) -> None:
+        """Check the library is reachable and the key accepted; TargetProblem if not."""
 
     async def close(self) -> None:
         pass

@@ -1,0 +1,275 @@
+"""Pushing to a photo library (Immich): items as assets, with what Flickr knew of them.
+
+For each item with a file: its SHA-1 goes through the library's bulk-upload check, so a
+file the library already holds (from an earlier or interrupted run, or another tool) is
+never sent again; new files are uploaded with their XMP sidecar where the backup has one.
+Then, whatever the check said, the asset's checksum is compared with the file's and its
+description (title and description), date taken, GPS and favourite are set; only then
+does `pushes` record it, with a hash of that metadata, so an edit on Flickr is carried
+over by the next backup and push. Albums follow, with their photos in Flickr's order,
+and Flickr's tags as "Flickr/<tag>". Faves downloaded with --faves go as favourites.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from ..backup.download import crash_point
+from ..backup.faves import FOLDER as FAVES, fave_file
+from ..backup.tree import raw_tags
+from ..backup.xmp import keywords
+from ..catalog import Catalog
+from ..catalog.store import has_file
+from ..progress import Progress
+from ..targets import TargetProblem
+from ..targets.immich import ImmichBusy, ImmichError, ImmichTarget
+from .common import Mismatch, PushOptions, digests, each, pushed, record, retrying
+
+BATCH = 200
+TAG_ROOT = "Flickr"
+
+
+@dataclass
+class Asset:
+    key: str                # DEST-relative path, the pushes key
+    path: Path
+    item_id: str | None     # None for faves (other people's photos)
+    sha256: str | None      # as the catalog knows it
+    meta: dict              # what updateAsset gets
+    taken: str              # fileCreatedAt
+    sha1: str = ""
+    size: int = 0
+    meta_hash: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.meta_hash = _hash(self.meta)
+
+
+def _hash(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _iso(flickr_date: str | None) -> str | None:
+    """Flickr's "2019-07-04 12:00:00" (local time, no zone) as ISO 8601, zone left out."""
+    return flickr_date.replace(" ", "T") if flickr_date else None
+
+
+def item_meta(row: dict) -> dict:
+    meta = {"description": "\n\n".join(p for p in (row["title"], row["description"]) if p and p.strip()),
+            "isFavorite": False}
+    if row["date_taken"]:
+        meta["dateTimeOriginal"] = _iso(row["date_taken"])
+    if row["latitude"] is not None and row["longitude"] is not None and (row["latitude"], row["longitude"]) != (0, 0):
+        meta["latitude"], meta["longitude"] = row["latitude"], row["longitude"]
+    return meta
+
+
+def assets(cat: Catalog, dest: Path) -> Iterator[Asset]:
+    """The items with a file, then the faves, in a stable order."""
+    last = ""
+    while True:
+        rows = cat.rows("SELECT id, path, sha256, title, description, date_taken, date_upload, latitude, longitude "
+                        f"FROM photos WHERE {has_file()} AND id > ? ORDER BY id LIMIT 500", [last])
+        if not rows:
+            break
+        last = rows[-1]["id"]
+        for row in rows:
+            taken = _iso(row["date_taken"]) or datetime.fromtimestamp(row["date_upload"] or 0, timezone.utc).isoformat()
+            yield Asset(row["path"], dest / row["path"], row["id"], row["sha256"], item_meta(row), taken)
+    for fave in cat.rows("SELECT id, owner, title, date_faved, url FROM favorites ORDER BY id"):
+        key = f"{FAVES}/{fave_file(fave)}"
+        if (dest / key).is_file():
+            page = f"https://www.flickr.com/photos/{fave['owner']}/{fave['id']}/"
+            meta = {"description": "\n\n".join(p for p in (fave["title"], f"A Flickr favourite: {page}") if p),
+                    "isFavorite": True}
+            faved = datetime.fromtimestamp(fave["date_faved"] or 0, timezone.utc).isoformat()
+            yield Asset(key, dest / key, None, None, meta, faved)
+
+
+def chunks(items: Iterator[Asset], size: int) -> Iterator[list[Asset]]:
+    batch: list[Asset] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class LibraryPush:
+    def __init__(self, cat: Catalog, target: ImmichTarget, options: PushOptions, progress: Progress):
+        self.cat, self.target, self.options, self.progress = cat, target, options, progress
+        self.counts: Counter = Counter()
+        self.failed: list[dict] = []
+
+    def _fail(self, key: str, reason: str) -> None:
+        self.counts["failed"] += 1
+        self.failed.append({"key": key, "reason": reason})
+
+    async def run(self) -> None:
+        await self.target.open()
+        files_bar = self.progress.bar("assets", unit="item")
+        bytes_bar = self.progress.bar("bytes", bytes=True)
+        try:
+            for batch in chunks(assets(self.cat, self.options.dest), BATCH):
+                await self.push_batch(batch, files_bar, bytes_bar)
+            if not self.options.dry_run:
+                await self.push_albums()
+                await self.push_tags()
+        finally:
+            files_bar.close()
+            bytes_bar.close()
+            await self.target.close()
+
+    async def push_batch(self, batch: list[Asset], files_bar, bytes_bar) -> None:
+        todo = []
+        for asset in batch:
+            done = pushed(self.cat, self.target.name, asset.key)
+            if (done and done["etag"] and done["meta_sha256"] == asset.meta_hash
+                    and (asset.sha256 is None or done["sha256"] == asset.sha256)):
+                self.counts["unchanged"] += 1
+                files_bar.update(1)
+            else:
+                todo.append(asset)
+        await each(todo, self.hash, self.options.concurrency)
+        todo = [a for a in todo if a.sha1]
+        if not todo:
+            return
+        found = await self.target.check({a.key: a.sha1 for a in todo})
+        if self.options.dry_run:
+            for asset in todo:
+                if found[asset.key].asset_id is None:
+                    self.counts["would_send"] += 1
+                    self.counts["would_send_bytes"] += asset.size
+            return
+        await each(todo, lambda a: self.send(a, found[a.key], files_bar, bytes_bar), self.options.concurrency)
+
+    async def hash(self, asset: Asset) -> None:
+        sha256, sha1 = await asyncio.to_thread(digests, asset.path, "sha256", "sha1")
+        if asset.sha256 and sha256 != asset.sha256:
+            self.counts["changed_on_disk"] += 1
+            self.failed.append({"key": asset.key, "reason": "the file differs from the catalog: run 'exodus verify'"})
+            return
+        asset.sha256, asset.sha1, asset.size = sha256, sha1, asset.path.stat().st_size
+
+    async def send(self, asset: Asset, found, files_bar, bytes_bar) -> None:
+        if found.rejected:
+            return self._fail(asset.key, f"Immich refused it: {found.rejected}")
+        if found.trashed:
+            self.counts["trashed"] += 1
+            return
+        sidecar = asset.path.with_name(asset.path.name + ".xmp")
+        asset_id, uploaded = found.asset_id, False
+        try:
+            async for attempt in retrying(ImmichBusy):
+                with attempt:
+                    if asset_id is None:
+                        modified = datetime.fromtimestamp(asset.path.stat().st_mtime, timezone.utc).isoformat()
+                        asset_id = await self.target.upload(asset.path, asset.sha1, asset.taken, modified,
+                                                            asset.meta["isFavorite"],
+                                                            sidecar if sidecar.is_file() else None)
+                        uploaded = True
+                    if await self.target.checksum(asset_id) != asset.sha1:
+                        raise Mismatch("Immich holds other bytes under this asset")
+                    await self.target.describe(asset_id, asset.meta)
+        except TargetProblem:
+            raise
+        except Exception as error:  # noqa: BLE001 - counted and reported; the others go on
+            return self._fail(asset.key, f"{type(error).__name__}: {error}")
+        record(self.cat, self.target.name, asset.key, asset.item_id, asset.size, asset.sha256, asset_id,
+               asset.meta_hash)
+        crash_point("push-item")
+        self.counts["described"] += 1
+        if uploaded:
+            self.counts["sent"] += 1
+            self.counts["bytes"] += asset.size
+            bytes_bar.update(asset.size)
+        else:
+            self.counts["unchanged"] += 1
+        files_bar.update(1)
+
+    def _asset_ids(self, sql: str, params: list) -> list[str]:
+        return [r["etag"] for r in self.cat.rows(sql, [self.target.name, *params])]
+
+    async def push_albums(self) -> None:
+        """Each album with its pushed photos in Flickr's order; matched to the library's by
+        the id recorded, else by name, else created. Adding is idempotent ('duplicate')."""
+        theirs: dict[str, str] | None = None
+        claimed = {r["etag"] for r in self.cat.rows("SELECT etag FROM pushes WHERE target = ? AND key LIKE 'album:%'",
+                                                     [self.target.name])}
+        for album in self.cat.rows("SELECT id, title, description FROM albums WHERE gone = 0 ORDER BY id"):
+            ids = self._asset_ids("SELECT x.etag FROM album_photos ap JOIN photos p ON p.id = ap.photo_id "
+                                  "JOIN pushes x ON x.target = ? AND x.key = p.path WHERE ap.album_id = ? "
+                                  "ORDER BY ap.position, p.id", [album["id"]])
+            key, state = f"album:{album['id']}", _hash([album["title"], album["description"], ids])
+            done = pushed(self.cat, self.target.name, key)
+            if not ids or (done and done["meta_sha256"] == state):
+                continue
+            name, description = album["title"] or album["id"], album["description"] or ""
+            try:
+                album_id = done["etag"] if done else None
+                if album_id is not None:
+                    try:
+                        await self.target.add_to_album(album_id, ids)
+                    except ImmichError as error:
+                        if error.status not in (400, 404):
+                            raise
+                        album_id = None  # deleted in the library since: made again below
+                if album_id is None:
+                    if theirs is None:
+                        theirs = await self.target.albums()
+                    album_id = theirs.get(name)
+                    if album_id is None or album_id in claimed:  # two Flickr albums may share a name
+                        album_id = await self.target.create_album(name, description)
+                    claimed.add(album_id)
+                    await self.target.add_to_album(album_id, ids)
+            except TargetProblem:
+                raise
+            except Exception as error:  # noqa: BLE001
+                self._fail(key, f"{type(error).__name__}: {error}")
+                continue
+            record(self.cat, self.target.name, key, None, None, None, album_id, state)
+            self.counts["albums"] += 1
+
+    async def push_tags(self) -> None:
+        """Flickr's tags, as the owner typed them, under one 'Flickr' parent tag."""
+        members: dict[str, list[str]] = defaultdict(list)
+        rows = self.cat.rows("SELECT p.id, p.info_raw, x.etag FROM photos p JOIN pushes x ON x.target = ? "
+                             "AND x.key = p.path ORDER BY p.id", [self.target.name])
+        clean: dict[str, list[str]] = defaultdict(list)
+        for tag in self.cat.rows("SELECT photo_id, tag FROM tags WHERE machine = 0 ORDER BY rowid"):
+            clean[tag["photo_id"]].append(tag["tag"])
+        for row in rows:
+            for word in dict.fromkeys(keywords({"tags_raw": raw_tags(row), "tags": clean.get(row["id"], [])})):
+                members[f"{TAG_ROOT}/{word.replace('/', chr(0x2215))}"].append(row["etag"])
+        changed = {}
+        for name, ids in sorted(members.items()):
+            done = pushed(self.cat, self.target.name, f"tag:{name}")
+            if not (done and done["meta_sha256"] == _hash(ids)):
+                changed[name] = ids
+        if not changed:
+            return
+        try:
+            made = await self.target.tag(list(changed))
+        except TargetProblem:
+            raise
+        except Exception as error:  # noqa: BLE001
+            return self._fail("tags", f"{type(error).__name__}: {error}")
+        for name, ids in changed.items():
+            try:
+                await self.target.tag_assets(made[name], ids)
+            except TargetProblem:
+                raise
+            except Exception as error:  # noqa: BLE001
+                self._fail(f"tag:{name}", f"{type(error).__name__}: {error}")
+                continue
+            record(self.cat, self.target.name, f"tag:{name}", None, None, None, made[name], _hash(ids))
+            self.counts["tags"] += 1
