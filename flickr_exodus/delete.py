@@ -19,7 +19,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .backup.download import crash_point, sha256_of
+from .backup.download import sha256_of
+from .knobs import crash_point
 from .catalog import Catalog
 from .catalog.store import dumps, now_iso
 from .changes import carry_out, change_session, confirmed, prepare, token_allows

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .backup.download import crash_point
+from .knobs import crash_point
 from .catalog import Catalog
 from .catalog.store import dumps, has_file, now_iso
 from .changes import carry_out, change_session, confirmed, prepare, token_allows

@@ -168,11 +168,10 @@ def test_kill_9_mid_push_then_rerun_completes_without_duplicates(copy, s3):
     url, bucket = s3
     done = exodus(["push", str(dest), "s3://backup/k", "--concurrency", "2"],
                   {**s3_env(env, url), "EXODUS_DIE_AT": "push-item:7"})
-    assert done.returncode == -9
-    recorded = len(catalog_rows(dest, "SELECT * FROM pushes"))
-    assert 7 <= recorded < len(expected_keys(dest))
+    assert done.returncode == -9  # killed with 7 files sent but at most 6 recorded
+    assert len(catalog_rows(dest, "SELECT * FROM pushes")) < 7 <= len(stored(bucket / "k"))
     code, report, _ = push(s3_env(env, url), dest, "s3://backup/k")
-    assert code == 0 and report["counts"]["unchanged"] >= 7
+    assert code == 0
     assert stored(bucket / "k") == expected_keys(dest)
     keys = [r["key"] for r in catalog_rows(dest, "SELECT key FROM pushes WHERE target = 's3://backup/k'")]
     assert sorted(keys) == sorted(expected_keys(dest))

@@ -135,8 +135,8 @@ def test_kill_9_mid_push_then_rerun_leaves_no_duplicate(copy, immich):
     _, env, dest = copy
     target = f"immich://{immich.url}"
     done = exodus(["push", str(dest), target, "--concurrency", "2"], {**env, "EXODUS_DIE_AT": "push-item:5"})
-    assert done.returncode == -9
-    assert 5 <= len(catalog_rows(dest, "SELECT * FROM pushes")) < len(items(dest))
+    assert done.returncode == -9  # five assets in Immich, fewer recorded
+    assert len(catalog_rows(dest, "SELECT * FROM pushes")) < 5 <= len(immich.assets)
     immich.fail_uploads = 2  # and two server errors on the way: retried
     code, report, done = push(env, dest, target)
     assert code == 0, done.stdout

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..backup import magic, names
-from ..backup.download import crash_point, part_of, recover
+from ..backup.download import part_of, recover
+from ..knobs import crash_point
 from ..backup.tree import build_views, write_links, write_sidecars
 from ..catalog import Catalog, CatalogError
 from ..catalog.store import dumps, now_iso

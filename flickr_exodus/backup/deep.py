@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ..catalog.store import Catalog
 from ..flickr import Api, FlickrError
 from ..flickr import parse
-from .download import crash_point
+from ..knobs import crash_point
 from ..progress import Progress
 
 log = logging.getLogger("exodus.backup")

@@ -15,7 +15,6 @@ import logging
 import os
 import random
 import re
-import signal
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -25,7 +24,8 @@ import aiohttp
 
 from ..catalog.store import Catalog, now_iso
 from ..flickr import Api, FlickrError, Transient
-from ..flickr.client import backoff_base, parse_retry_after
+from ..flickr.client import parse_retry_after
+from ..knobs import backoff_base, crash_point
 from . import magic, names
 from .crawl import video_sources
 from ..progress import Progress
@@ -48,21 +48,6 @@ class Refused(Exception):
         super().__init__(reason)
         self.state = state
         self.reason = reason
-
-
-def crash_point(name: str) -> None:
-    """EXODUS_DIE_AT=NAME:N kills this process at the Nth time it passes NAME: how the
-    tests put a kill -9 at an exact instant (between commit and rename, between items)."""
-    wanted = os.environ.get("EXODUS_DIE_AT", "")
-    if not wanted.startswith(name + ":"):
-        return
-    count = crash_point.seen.get(name, 0) + 1
-    crash_point.seen[name] = count
-    if count >= int(wanted.split(":", 1)[1]):
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-crash_point.seen = {}
 
 
 def part_of(path: Path) -> Path:

@@ -12,7 +12,7 @@ import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from ..catalog.store import Catalog
-from ..flickr.client import backoff_base
+from ..knobs import backoff_base
 from . import magic, names
 from ..progress import Progress
 

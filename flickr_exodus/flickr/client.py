@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import random
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -22,6 +21,7 @@ from flickrapi.tokencache import SimpleTokenCache
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from .credentials import Credentials
+from ..knobs import backoff_base
 from .errors import RETRYABLE_CODES, FlickrError, Throttled, Transient
 from .quota import Quota
 
@@ -29,14 +29,6 @@ log = logging.getLogger("exodus.flickr")
 
 FLICKR_BASE = "https://www.flickr.com"
 FLICKR_HOSTS = ("flickr.com", "staticflickr.com")
-
-
-def backoff_base() -> float:
-    """First retry pause in seconds (doubles each time). EXODUS_BACKOFF tunes it."""
-    try:
-        return max(0.0, float(os.environ.get("EXODUS_BACKOFF", "1")))
-    except ValueError:
-        return 1.0
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,6 @@ import time
 from ..jobs import EXIT_OK, EXIT_PROBLEMS, UsageProblem, open_backup
 from ..targets import LibraryTarget, TargetProblem, open_target
 from .common import PushOptions
-from .library import LibraryPush
-from .mirror import MirrorPush
 
 COUNTS = ("sent", "bytes", "unchanged", "failed", "changed_on_disk", "would_send", "would_send_bytes")
 LIBRARY_COUNTS = ("described", "albums", "tags", "trashed")
@@ -24,8 +22,12 @@ def run_push(options: PushOptions) -> tuple[int, dict]:
     except TargetProblem as error:
         raise UsageProblem(str(error)) from None
     library = isinstance(target, LibraryTarget)
+    if library:  # imported for their kind only: a push of small files feels every 0.1 s
+        from .library import LibraryPush as Job
+    else:
+        from .mirror import MirrorPush as Job
     with open_backup(options.dest, options.quiet, "push") as (cat, progress):
-        job = (LibraryPush if library else MirrorPush)(cat, target, options, progress)
+        job = Job(cat, target, options, progress)
         started = time.monotonic()
         try:
             asyncio.run(job.run())

@@ -21,7 +21,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from ..backup.download import crash_point
 from ..backup.faves import FOLDER as FAVES, fave_file
 from ..backup.tree import raw_tags
 from ..backup.xmp import keywords
@@ -30,7 +29,7 @@ from ..catalog.store import has_file
 from ..progress import Progress
 from ..targets import TargetProblem
 from ..targets.immich import ImmichBusy, ImmichError, ImmichTarget
-from .common import Mismatch, PushOptions, digests, each, pushed, record, retrying
+from .common import Mismatch, PushOptions, Recorder, digests, each, pushed, with_retries
 
 BATCH = 200
 TAG_ROOT = "Flickr"
@@ -109,6 +108,7 @@ class LibraryPush:
         self.cat, self.target, self.options, self.progress = cat, target, options, progress
         self.counts: Counter = Counter()
         self.failed: list[dict] = []
+        self.recorder = Recorder(cat, target.name)
 
     def _fail(self, key: str, reason: str) -> None:
         self.counts["failed"] += 1
@@ -121,10 +121,12 @@ class LibraryPush:
         try:
             for batch in chunks(assets(self.cat, self.options.dest), BATCH):
                 await self.push_batch(batch, files_bar, bytes_bar)
+            self.recorder.flush()  # albums and tags are made of what is recorded
             if not self.options.dry_run:
                 await self.push_albums()
                 await self.push_tags()
         finally:
+            self.recorder.flush()
             files_bar.close()
             bytes_bar.close()
             await self.target.close()
@@ -168,25 +170,25 @@ class LibraryPush:
             return
         sidecar = asset.path.with_name(asset.path.name + ".xmp")
         asset_id, uploaded = found.asset_id, False
+
+        async def upload_check_describe() -> None:
+            nonlocal asset_id, uploaded
+            if asset_id is None:
+                modified = datetime.fromtimestamp(asset.path.stat().st_mtime, timezone.utc).isoformat()
+                asset_id = await self.target.upload(asset.path, asset.sha1, asset.taken, modified,
+                                                    asset.meta["isFavorite"], sidecar if sidecar.is_file() else None)
+                uploaded = True
+            if await self.target.checksum(asset_id) != asset.sha1:
+                raise Mismatch("Immich holds other bytes under this asset")
+            await self.target.describe(asset_id, asset.meta)
+
         try:
-            async for attempt in retrying(ImmichBusy):
-                with attempt:
-                    if asset_id is None:
-                        modified = datetime.fromtimestamp(asset.path.stat().st_mtime, timezone.utc).isoformat()
-                        asset_id = await self.target.upload(asset.path, asset.sha1, asset.taken, modified,
-                                                            asset.meta["isFavorite"],
-                                                            sidecar if sidecar.is_file() else None)
-                        uploaded = True
-                    if await self.target.checksum(asset_id) != asset.sha1:
-                        raise Mismatch("Immich holds other bytes under this asset")
-                    await self.target.describe(asset_id, asset.meta)
+            await with_retries(upload_check_describe, ImmichBusy)
         except TargetProblem:
             raise
         except Exception as error:  # noqa: BLE001 - counted and reported; the others go on
             return self._fail(asset.key, f"{type(error).__name__}: {error}")
-        record(self.cat, self.target.name, asset.key, asset.item_id, asset.size, asset.sha256, asset_id,
-               asset.meta_hash)
-        crash_point("push-item")
+        self.recorder.add(asset.key, asset.item_id, asset.size, asset.sha256, asset_id, asset.meta_hash)
         self.counts["described"] += 1
         if uploaded:
             self.counts["sent"] += 1
@@ -236,7 +238,7 @@ class LibraryPush:
             except Exception as error:  # noqa: BLE001
                 self._fail(key, f"{type(error).__name__}: {error}")
                 continue
-            record(self.cat, self.target.name, key, None, None, None, album_id, state)
+            self.recorder.add(key, None, None, None, album_id, state)
             self.counts["albums"] += 1
 
     async def push_tags(self) -> None:
@@ -271,5 +273,5 @@ class LibraryPush:
             except Exception as error:  # noqa: BLE001
                 self._fail(f"tag:{name}", f"{type(error).__name__}: {error}")
                 continue
-            record(self.cat, self.target.name, f"tag:{name}", None, None, None, made[name], _hash(ids))
+            self.recorder.add(f"tag:{name}", None, None, None, made[name], _hash(ids))
             self.counts["tags"] += 1

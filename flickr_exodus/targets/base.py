@@ -27,7 +27,8 @@ class Target:
     async def open(self) -> None:
         """Check the target is reachable and usable; TargetProblem if not."""
 
-    async def put(self, key: str, path: Path, md5: str, mtime: float) -> RemoteObject:
+    async def put(self, key: str, path: Path, md5: str, mtime: float, data: bytes | None = None) -> RemoteObject:
+        """Store the file under key; `data` is its bytes when the caller read them already."""
         raise NotImplementedError
 
     async def stat(self, key: str) -> RemoteObject | None:

@@ -85,7 +85,7 @@ class RcloneTarget(Target):
                 raise TargetProblem(f"rclone: {data.get('error', answer.status)} ({self.name})")
             return data
 
-    async def put(self, key: str, path: Path, md5: str, mtime: float) -> RemoteObject:
+    async def put(self, key: str, path: Path, md5: str, mtime: float, data: bytes | None = None) -> RemoteObject:
         folder, name = str(path.parent), path.name
         await self._call("operations/copyfile", {"srcFs": folder, "srcRemote": name, "dstFs": self.remote,
                                                  "dstRemote": key})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from contextlib import nullcontext
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import AsyncIterator
@@ -80,12 +81,12 @@ class WebDavTarget(Target):
                     raise TargetProblem(f"{self.base} would not make the folder {path} (HTTP {answer.status})")
             self.made.add(path)
 
-    async def put(self, key: str, path: Path, md5: str, mtime: float) -> RemoteObject:
+    async def put(self, key: str, path: Path, md5: str, mtime: float, data: bytes | None = None) -> RemoteObject:
         folder = key.rsplit("/", 1)[0] if "/" in key else ""
         if folder:
             await self._folder(folder)
         size = path.stat().st_size
-        with open(path, "rb") as body:
+        with (nullcontext(data) if data is not None else open(path, "rb")) as body:
             async with self.session.put(self._url(key), data=body, headers={
                     "X-OC-Mtime": str(int(mtime)), "Content-Length": str(size)}) as answer:
                 if answer.status in (401, 403):
