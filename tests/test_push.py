@@ -44,6 +44,82 @@ def s3(tmp_path):
     proc.wait(timeout=10)
 
 
+def free_ports(count: int) -> list[int]:
+    """Ports free now on 127.0.0.1, each with port + 10000 free too (SeaweedFS puts its
+    gRPC there unless told otherwise)."""
+    import socket
+
+    found, held = [], []
+    while len(found) < count:
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        held.append(probe)
+        port = probe.getsockname()[1]
+        if port < 55000:
+            found.append(port)
+    for probe in held:
+        probe.close()
+    return found
+
+
+@pytest.fixture(scope="module")
+def seaweedfs(tmp_path_factory):
+    """SeaweedFS `weed mini` (master, volume, filer and S3 gateway in one process), every
+    port on 127.0.0.1 chosen here; a bucket 'backup'. Yields (endpoint URL, S3 client)."""
+    import time
+    import urllib.request
+
+    import botocore.session
+
+    home = tmp_path_factory.mktemp("seaweedfs")
+    (home / "s3.json").write_text(json.dumps({"identities": [{"name": "exodus", "credentials": [
+        {"accessKey": KEY, "secretKey": SECRET}], "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
+    names = ["s3.port", "s3.port.grpc", "master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
+             "filer.port", "filer.port.grpc", "admin.port", "admin.port.grpc"]
+    ports = dict(zip(names, free_ports(len(names))))
+    (home / "data").mkdir()
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("weed")), "mini", f"-dir={home / 'data'}",
+                             "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-s3.config={home / 's3.json'}",
+                             "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
+                             "-bucket=backup", *(f"-{name}={port}" for name, port in ports.items())],
+                            stdout=subprocess.DEVNULL, stderr=open(home / "weed.log", "w"))
+    url = f"http://127.0.0.1:{ports['s3.port']}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/healthz", timeout=2).status == 200:
+                break
+        except OSError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, (home / "weed.log").read_text()[-2000:]
+        time.sleep(0.1)
+    client = botocore.session.get_session().create_client(
+        "s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id=KEY, aws_secret_access_key=SECRET)
+    yield url, client
+    proc.kill()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def rclone_webdav(tmp_path):
+    """rclone serve webdav on a free port, user u, password p."""
+    root = tmp_path / "rclone-dav"
+    root.mkdir()
+    proc = subprocess.Popen([RCLONE, "serve", "webdav", "--addr", "127.0.0.1:0", "--user", "u", str(root)],
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "RCLONE_PASS": "p"})
+    host = None
+    for line in proc.stderr:
+        found = re.search(r"\[?http://(127\.0\.0\.1:\d+)/", line)
+        if found:
+            host = found.group(1)
+            break
+    assert host, "rclone serve webdav did not start"
+    threading.Thread(target=proc.stderr.read, daemon=True).start()
+    yield host, root
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
 @pytest.fixture
 def webdav(tmp_path):
     from cheroot import wsgi
@@ -251,3 +327,69 @@ def test_dry_run_sends_nothing_and_says_what_would_go(copy, s3):
     code, report, _ = push(s3_env(env, url), dest, "s3://backup/dry", "--dry-run")
     assert code == 0 and report["dry_run"] and report["counts"]["would_send"] == len(expected_keys(dest))
     assert not (bucket / "dry").exists() and catalog_rows(dest, "SELECT * FROM pushes") == []
+
+
+def test_push_to_seaweedfs_object_store(copy, seaweedfs):
+    """A second, independent S3 implementation: objects read back through its API."""
+    _, env, dest = copy
+    url, client = seaweedfs
+    code, report, done = push(s3_env(env, url), dest, "s3://backup/sw")
+    assert code == 0, done.stdout + done.stderr
+    listed = {o["Key"][len("sw/"):]: o["Size"]
+              for page in client.get_paginator("list_objects_v2").paginate(Bucket="backup", Prefix="sw/")
+              for o in page.get("Contents", [])}
+    assert set(listed) == expected_keys(dest)
+    import hashlib
+    for key in expected_keys(dest) - {"catalog.db"}:
+        body = client.get_object(Bucket="backup", Key=f"sw/{key}")["Body"].read()
+        assert hashlib.sha256(body).hexdigest() == sha256_file(dest / key), key
+    code, report, _ = push(s3_env(env, url), dest, "s3://backup/sw")
+    assert code == 0 and report["counts"]["sent"] == 0
+
+
+def test_a_large_file_goes_in_parts(seaweedfs, tmp_path, monkeypatch):
+    """Above 64 MiB our own multipart: SeaweedFS's ETag is then '<md5 of md5s>-N', so the
+    push checks the size by a HEAD; the bytes read back are the file's."""
+    import asyncio
+    import hashlib
+
+    from flickr_exodus.targets.s3 import MULTIPART_ABOVE, PART_SIZE, S3Target
+
+    url, client = seaweedfs
+    big = tmp_path / "big.mp4"
+    with open(big, "wb") as out:
+        for _ in range(MULTIPART_ABOVE // (8 << 20) + 1):
+            out.write(os.urandom(8 << 20))
+    size = big.stat().st_size
+    md5 = hashlib.md5(big.read_bytes()).hexdigest()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+
+    async def send():
+        target = S3Target("backup", "parts", url)
+        await target.open()
+        try:
+            sent = await target.put("videos/big.mp4", big, md5, big.stat().st_mtime)
+            return sent, await target.stat("videos/big.mp4")
+        finally:
+            await target.close()
+
+    sent, there = asyncio.run(send())
+    parts = -(-size // PART_SIZE)
+    assert sent.etag is None and there.size == size and there.etag.endswith(f"-{parts}")
+    body = client.get_object(Bucket="backup", Key="parts/videos/big.mp4")["Body"].read()
+    assert hashlib.sha256(body).hexdigest() == hashlib.sha256(big.read_bytes()).hexdigest()
+    uploads = client.list_multipart_uploads(Bucket="backup").get("Uploads", [])
+    assert uploads == []  # none left open
+
+
+def test_push_to_rclone_serve_webdav(copy, rclone_webdav):
+    _, env, dest = copy
+    host, root = rclone_webdav
+    code, report, done = push({**env, "WEBDAV_USER": "u", "WEBDAV_PASSWORD": "p"}, dest, f"webdav://{host}/b")
+    assert code == 0, done.stdout + done.stderr
+    assert stored(root / "b") == expected_keys(dest)
+    for key in expected_keys(dest) - {"catalog.db"}:
+        assert sha256_file(root / "b" / key) == sha256_file(dest / key), key
+    code, report, _ = push({**env, "WEBDAV_USER": "u", "WEBDAV_PASSWORD": "p"}, dest, f"webdav://{host}/b")
+    assert code == 0 and report["counts"]["sent"] == 0

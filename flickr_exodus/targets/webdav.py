@@ -98,13 +98,16 @@ class WebDavTarget(Target):
         return RemoteObject(key, size, etag.strip('"') if etag else None)
 
     async def stat(self, key: str) -> RemoteObject | None:
-        async with self.session.head(self._url(key)) as answer:
+        # PROPFIND, not HEAD: some servers (rclone serve webdav) gzip text files for a
+        # client that accepts it and give the compressed length, and a body, to a HEAD.
+        async with self.session.request("PROPFIND", self._url(key), headers={"Depth": "0"}) as answer:
             if answer.status == 404:
                 return None
             if answer.status >= 400:
                 raise TargetProblem(f"{self.base}: HTTP {answer.status} for {key}")
-            return RemoteObject(key, int(answer.headers.get("Content-Length", -1)),
-                                (answer.headers.get("ETag") or "").strip('"') or None)
+            body = await answer.read()
+        response = ET.fromstring(body).find(f"{DAV}response")
+        return _described(key, response) if response is not None else None
 
     async def list(self, prefix: str = "") -> AsyncIterator[RemoteObject]:
         pending = [prefix.strip("/")]
@@ -122,11 +125,15 @@ class WebDavTarget(Target):
                 if response.find(f".//{DAV}collection") is not None:
                     pending.append(key)
                 else:
-                    size = response.findtext(f".//{DAV}getcontentlength")
-                    yield RemoteObject(key, int(size) if size else -1,
-                                       (response.findtext(f".//{DAV}getetag") or "").strip('"') or None)
+                    yield _described(key, response)
 
     async def close(self) -> None:
         if self.session is not None:
             await self.session.close()
             self.session = None
+
+
+def _described(key: str, response: ET.Element) -> RemoteObject:
+    size = response.findtext(f".//{DAV}getcontentlength")
+    return RemoteObject(key, int(size) if size else -1,
+                        (response.findtext(f".//{DAV}getetag") or "").strip('"') or None)
