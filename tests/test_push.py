@@ -393,3 +393,51 @@ def test_push_to_rclone_serve_webdav(copy, rclone_webdav):
         assert sha256_file(root / "b" / key) == sha256_file(dest / key), key
     code, report, _ = push({**env, "WEBDAV_USER": "u", "WEBDAV_PASSWORD": "p"}, dest, f"webdav://{host}/b")
     assert code == 0 and report["counts"]["sent"] == 0
+
+
+@pytest.fixture
+def nextcloud(tmp_path):
+    from nextcloud_fake import FakeNextcloud
+
+    fake = FakeNextcloud(tmp_path / "nextcloud").start()
+    yield fake
+    fake.stop()
+
+
+def test_push_to_nextcloud_with_a_chunked_upload(copy, nextcloud, tmp_path):
+    """A backup to Nextcloud's files path; a file above 64 MiB through chunked upload v2,
+    assembled byte for byte, with its mtime."""
+    import asyncio
+
+    from flickr_exodus.targets.webdav import CHUNK_SIZE, WebDavTarget
+
+    _, env, dest = copy
+    target = f"webdav://u:p@{nextcloud.url}/remote.php/dav/files/u/flickr"
+    code, report, done = push(env, dest, target)
+    assert code == 0, done.stdout + done.stderr
+    root = nextcloud.files() / "flickr"
+    assert stored(root) == expected_keys(dest) and nextcloud.chunk_puts == 0
+    for key in expected_keys(dest) - {"catalog.db"}:
+        assert sha256_file(root / key) == sha256_file(dest / key), key
+
+    big = tmp_path / "big.mov"
+    with open(big, "wb") as out:
+        for _ in range(9):
+            out.write(os.urandom(8 << 20))
+    os.utime(big, (1_500_000_000, 1_500_000_000))
+
+    async def send():
+        dav = WebDavTarget.from_url(target)
+        await dav.open()
+        try:
+            await dav.put("videos/big.mov", big, "", big.stat().st_mtime)
+            return await dav.stat("videos/big.mov")
+        finally:
+            await dav.close()
+
+    there = asyncio.run(send())
+    assert there.size == big.stat().st_size
+    assert nextcloud.chunk_puts == -(-big.stat().st_size // CHUNK_SIZE) and nextcloud.moves == 1
+    assert sha256_file(root / "videos" / "big.mov") == sha256_file(big)
+    assert (root / "videos" / "big.mov").stat().st_mtime == 1_500_000_000
+    assert not any((nextcloud.root / "uploads").iterdir())  # the upload folder is gone

@@ -5,9 +5,15 @@ DEST-relative paths with '/' ("photos/2019/07/04/1_x.jpg"). A photo library
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from pathlib import Path
 from typing import AsyncIterator
+
+
+def basic_auth(user: str, password: str) -> str:
+    """An Authorization header value (aiohttp's BasicAuth is deprecated from 3.14)."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 class TargetProblem(Exception):

@@ -18,7 +18,7 @@ from typing import AsyncIterator
 
 import aiohttp
 
-from .base import RemoteObject, Target, TargetProblem
+from .base import basic_auth, RemoteObject, Target, TargetProblem
 
 
 _SECRET_OPTION = re.compile(r"(\w*(?:secret|pass|token|key)\w*)=('[^']*'|[^,:]+)", re.IGNORECASE)
@@ -61,7 +61,7 @@ class RcloneTarget(Target):
             rclone_binary(), "rcd", "--rc-addr", f"127.0.0.1:{port}", "--rc-user", "exodus",
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
             env={**os.environ, "RCLONE_RC_PASS": password})
-        self.session = aiohttp.ClientSession(headers={"Authorization": aiohttp.BasicAuth("exodus", password).encode()},
+        self.session = aiohttp.ClientSession(headers={"Authorization": basic_auth("exodus", password)},
                                              timeout=aiohttp.ClientTimeout(total=None, sock_read=600))
         for _ in range(100):
             try:

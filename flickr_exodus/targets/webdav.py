@@ -1,23 +1,32 @@
 """WebDAV (Nextcloud, ownCloud, PhotoPrism, NAS boxes): `webdav://HOST[:PORT]/PATH`
 (plain HTTP) or `webdavs://...` (HTTPS), the user and password in the URL or in
 WEBDAV_USER / WEBDAV_PASSWORD. Folders made with MKCOL; each file PUT with its mtime in
-`X-OC-Mtime` (honoured by Nextcloud and ownCloud)."""
+`X-OC-Mtime` (honoured by Nextcloud and ownCloud).
+
+On Nextcloud (a PATH under /remote.php/dav/files/USER/) files above 64 MiB go by its
+chunked upload v2, so that no single request outlives a proxy's timeout or body limit:
+MKCOL an upload folder, PUT numbered chunks, MOVE the assembled `.file` into place."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from contextlib import nullcontext
+import re
+import uuid
 import xml.etree.ElementTree as ET
+from contextlib import nullcontext
 from pathlib import Path
 from typing import AsyncIterator
 from urllib.parse import quote, unquote, urlsplit
 
 import aiohttp
 
-from .base import RemoteObject, Target, TargetProblem
+from .base import RemoteObject, Target, TargetProblem, basic_auth
 
 DAV = "{DAV:}"
+NEXTCLOUD_FILES = re.compile(r"^/remote\.php/dav/files/([^/]+)(?:/|$)")
+CHUNKED_ABOVE = 64 * 1024 * 1024
+CHUNK_SIZE = 16 * 1024 * 1024  # Nextcloud takes 5 MB to 5 GB, at most 10,000 chunks
 
 
 class WebDavTarget(Target):
@@ -26,10 +35,12 @@ class WebDavTarget(Target):
         self.name = f"{base}{self.root}".replace("https://", "webdavs://").replace("http://", "webdav://")
         self.headers = {}
         if user is not None:
-            self.headers["Authorization"] = aiohttp.BasicAuth(user, password or "").encode()
+            self.headers["Authorization"] = basic_auth(user, password or "")
         self.session: aiohttp.ClientSession | None = None
         self.made: set[str] = set()
         self.making = asyncio.Lock()  # one MKCOL at a time: two for one folder race on some servers
+        nextcloud = NEXTCLOUD_FILES.match(self.root)
+        self.uploads = f"/remote.php/dav/uploads/{nextcloud.group(1)}" if nextcloud else None
 
     @classmethod
     def from_url(cls, url: str) -> "WebDavTarget":
@@ -59,33 +70,47 @@ class WebDavTarget(Target):
             await self.close()
             raise TargetProblem(f"{self.base} refused the user and password for {self.name}")
         if status == 404:
-            await self._folder(self.root.strip("/"), absolute=True)
+            try:
+                await self._make_root(self.root)
+            except BaseException:
+                await self.close()
+                raise
         elif status >= 400:
             await self.close()
             raise TargetProblem(f"{self.base} answered HTTP {status} for {self.name}")
 
-    async def _folder(self, folder: str, absolute: bool = False) -> None:
-        """MKCOL every missing level (405: it exists already)."""
-        async with self.making:
-            await self._make(folder, absolute)
+    async def _make_root(self, path: str) -> None:
+        """MKCOL the root, its missing parents first (409), never the levels above them
+        (on Nextcloud, /remote.php/dav/files/USER exists and cannot be made)."""
+        async with self.session.request("MKCOL", self.base + quote(path)) as answer:
+            status = answer.status
+        if status == 409 and path.rstrip("/").count("/") > 1:
+            await self._make_root(path.rstrip("/").rsplit("/", 1)[0])
+            return await self._make_root(path)
+        if status not in (201, 405, 301):
+            raise TargetProblem(f"{self.base} would not make the folder {path} (HTTP {status})")
 
-    async def _make(self, folder: str, absolute: bool) -> None:
-        path = ""
-        for part in [p for p in folder.split("/") if p]:
-            path = f"{path}/{part}" if path else part
-            if path in self.made:
-                continue
-            url = self.base + quote("/" + path) if absolute else self._url(path)
-            async with self.session.request("MKCOL", url) as answer:
-                if answer.status not in (201, 405, 301):
-                    raise TargetProblem(f"{self.base} would not make the folder {path} (HTTP {answer.status})")
-            self.made.add(path)
+    async def _folder(self, folder: str) -> None:
+        """MKCOL every missing level under the root (405: it exists already)."""
+        async with self.making:
+            path = ""
+            for part in [p for p in folder.split("/") if p]:
+                path = f"{path}/{part}" if path else part
+                if path in self.made:
+                    continue
+                async with self.session.request("MKCOL", self._url(path)) as answer:
+                    if answer.status not in (201, 405, 301):
+                        raise TargetProblem(f"{self.base} would not make the folder {path} (HTTP {answer.status})")
+                self.made.add(path)
 
     async def put(self, key: str, path: Path, md5: str, mtime: float, data: bytes | None = None) -> RemoteObject:
         folder = key.rsplit("/", 1)[0] if "/" in key else ""
         if folder:
             await self._folder(folder)
-        size = path.stat().st_size
+        size = len(data) if data is not None else path.stat().st_size
+        if self.uploads and size > CHUNKED_ABOVE:
+            await self._put_chunked(key, path, size, mtime)
+            return RemoteObject(key, size)
         with (nullcontext(data) if data is not None else open(path, "rb")) as body:
             async with self.session.put(self._url(key), data=body, headers={
                     "X-OC-Mtime": str(int(mtime)), "Content-Length": str(size)}) as answer:
@@ -96,6 +121,35 @@ class WebDavTarget(Target):
                                                       message=f"PUT {key}")
                 etag = answer.headers.get("ETag")
         return RemoteObject(key, size, etag.strip('"') if etag else None)
+
+    async def _put_chunked(self, key: str, path: Path, size: int, mtime: float) -> None:
+        folder = self.base + quote(f"{self.uploads}/exodus-{uuid.uuid4().hex}")
+        headers = {"Destination": self._url(key), "OC-Total-Length": str(size)}
+        await self._expect(await self.session.request("MKCOL", folder, headers=headers), key, "MKCOL")
+        try:
+            with open(path, "rb") as handle:
+                number = 1
+                while block := await asyncio.to_thread(handle.read, CHUNK_SIZE):
+                    await self._expect(await self.session.put(f"{folder}/{number}", data=block, headers=headers),
+                                       key, f"chunk {number}")
+                    number += 1
+            await self._expect(await self.session.request("MOVE", f"{folder}/.file", headers={
+                **headers, "X-OC-Mtime": str(int(mtime))}), key, "MOVE")
+        except BaseException:
+            try:
+                async with self.session.delete(folder + "/"):
+                    pass
+            except Exception:  # noqa: BLE001 - the original error matters more
+                pass
+            raise
+
+    async def _expect(self, answer: aiohttp.ClientResponse, key: str, step: str) -> None:
+        async with answer:
+            if answer.status in (401, 403):
+                raise TargetProblem(f"{self.base} refused the upload of {key} (HTTP {answer.status})")
+            if answer.status >= 300:
+                raise aiohttp.ClientResponseError(answer.request_info, (), status=answer.status,
+                                                  message=f"{step} of {key}")
 
     async def stat(self, key: str) -> RemoteObject | None:
         # PROPFIND, not HEAD: some servers (rclone serve webdav) gzip text files for a

@@ -1,0 +1,178 @@
+"""A fake of the Nextcloud WebDAV endpoints push uses (aiohttp, 127.0.0.1), written from
+Nextcloud's developer manual as summarised in push-targets.md §3.1. Generic WebDAV is
+tested against real servers (wsgidav, rclone serve webdav); this covers what only
+Nextcloud has: files under /remote.php/dav/files/USER/, X-OC-Mtime, and chunked upload
+v2 under /remote.php/dav/uploads/USER/ (MKCOL with Destination, numbered chunk PUTs of at
+least 5 MB but the last, each with Destination; MOVE of .file with OC-Total-Length)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import shutil
+import threading
+from email.utils import formatdate
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+
+from aiohttp import web
+
+MIN_CHUNK = 5 * 1024 * 1024
+
+
+class FakeNextcloud:
+    def __init__(self, root: Path, user: str = "u", password: str = "p"):
+        self.root, self.user = root, user
+        self.auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        (root / "files").mkdir(parents=True)
+        (root / "uploads").mkdir()
+        self.chunk_puts = 0
+        self.moves = 0
+        self.plain_puts = 0
+        self.url = ""
+
+    def files(self) -> Path:
+        return self.root / "files"
+
+    def _local(self, request: web.Request) -> tuple[str, Path]:
+        path = unquote(request.path)
+        for kind in ("files", "uploads"):
+            prefix = f"/remote.php/dav/{kind}/{self.user}"
+            if path == prefix or path.startswith(prefix + "/"):
+                rest = path[len(prefix):].strip("/")
+                local = (self.root / kind / rest).resolve()
+                if not str(local).startswith(str((self.root / kind).resolve())):
+                    raise web.HTTPForbidden()
+                return kind, local
+        raise web.HTTPNotFound()
+
+    def _destination(self, request: web.Request) -> Path:
+        target = request.headers.get("Destination")
+        if not target:
+            raise web.HTTPBadRequest(text="Destination header missing")
+        path = unquote(urlsplit(target).path)
+        prefix = f"/remote.php/dav/files/{self.user}/"
+        if not path.startswith(prefix):
+            raise web.HTTPBadRequest(text="Destination outside the user's files")
+        return self.files() / path[len(prefix):]
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._check_auth], client_max_size=1 << 30)
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
+
+    @web.middleware
+    async def _check_auth(self, request: web.Request, handler):
+        if request.headers.get("Authorization") != self.auth:
+            return web.Response(status=401, headers={"WWW-Authenticate": 'Basic realm="Nextcloud"'})
+        return await handler(request)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        kind, local = self._local(request)
+        method = request.method
+        if method == "PROPFIND":
+            return self._propfind(request, local)
+        if method == "MKCOL":
+            if kind == "uploads":
+                self._destination(request)  # v2 requires it
+            if local.exists():
+                return web.Response(status=405)
+            if not local.parent.is_dir():
+                return web.Response(status=409)
+            local.mkdir()
+            return web.Response(status=201)
+        if method == "PUT":
+            if not local.parent.is_dir():
+                return web.Response(status=409)
+            if kind == "uploads":
+                self._destination(request)
+                if not local.name.isdigit() or not 1 <= int(local.name) <= 10000:
+                    return web.Response(status=400, text="chunk names are numbers 1 to 10000")
+                self.chunk_puts += 1
+            else:
+                self.plain_puts += 1
+            local.write_bytes(await request.read())
+            headers = {}
+            if kind == "files" and "X-OC-Mtime" in request.headers:
+                stamp = int(request.headers["X-OC-Mtime"])
+                os.utime(local, (stamp, stamp))
+                headers["X-OC-MTime"] = "accepted"
+            return web.Response(status=201, headers=headers)
+        if method == "MOVE" and kind == "uploads" and local.name == ".file":
+            target = self._destination(request)
+            chunks = sorted(local.parent.iterdir(), key=lambda p: int(p.name))
+            if any(c.stat().st_size < MIN_CHUNK for c in chunks[:-1]):
+                return web.Response(status=400, text="chunks but the last must be at least 5 MB")
+            total = sum(c.stat().st_size for c in chunks)
+            if str(total) != request.headers.get("OC-Total-Length"):
+                return web.Response(status=400, text="OC-Total-Length does not match the chunks")
+            if not target.parent.is_dir():
+                return web.Response(status=409)
+            with open(target, "wb") as out:
+                for chunk in chunks:
+                    with open(chunk, "rb") as part:
+                        shutil.copyfileobj(part, out)
+            if "X-OC-Mtime" in request.headers:
+                stamp = int(request.headers["X-OC-Mtime"])
+                os.utime(target, (stamp, stamp))
+            shutil.rmtree(local.parent)
+            self.moves += 1
+            return web.Response(status=201)
+        if method == "DELETE":
+            if local.is_dir():
+                shutil.rmtree(local)
+            elif local.exists():
+                local.unlink()
+            else:
+                return web.Response(status=404)
+            return web.Response(status=204)
+        if method in ("GET", "HEAD") and local.is_file():
+            return web.FileResponse(local)
+        return web.Response(status=404 if not local.exists() else 405)
+
+    def _propfind(self, request: web.Request, local: Path) -> web.Response:
+        if not local.exists():
+            return web.Response(status=404)
+        entries = [local]
+        if local.is_dir() and request.headers.get("Depth", "1") == "1":
+            entries += sorted(local.iterdir())
+        base = request.path.rstrip("/")
+        parts = []
+        for entry in entries:
+            href = base if entry == local else f"{base}/{quote(entry.name)}"
+            if entry.is_dir():
+                props = "<d:resourcetype><d:collection/></d:resourcetype>"
+                href += "/"
+            else:
+                props = (f"<d:resourcetype/><d:getcontentlength>{entry.stat().st_size}</d:getcontentlength>"
+                         f'<d:getetag>"{entry.stat().st_mtime_ns:x}"</d:getetag>')
+            props += f"<d:getlastmodified>{formatdate(entry.stat().st_mtime, usegmt=True)}</d:getlastmodified>"
+            parts.append(f"<d:response><d:href>{href}</d:href><d:propstat><d:prop>{props}</d:prop>"
+                         "<d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>")
+        body = f'<?xml version="1.0"?><d:multistatus xmlns:d="DAV:">{"".join(parts)}</d:multistatus>'
+        return web.Response(status=207, text=body, content_type="application/xml")
+
+    # -- running it beside the tests --
+    def start(self) -> "FakeNextcloud":
+        ready = threading.Event()
+
+        def serve() -> None:
+            self._loop = asyncio.new_event_loop()
+            runner = web.AppRunner(self.app())
+            self._loop.run_until_complete(runner.setup())
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            self._loop.run_until_complete(site.start())
+            self.url = f"127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+            ready.set()
+            self._loop.run_forever()
+            self._loop.run_until_complete(runner.cleanup())
+
+        self._thread = threading.Thread(target=serve, daemon=True)
+        self._thread.start()
+        assert ready.wait(10), "the fake Nextcloud did not start"
+        return self
+
+    def stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
