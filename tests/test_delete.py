@@ -173,3 +173,21 @@ def test_property_no_ineligible_item_is_ever_deleted(make_sandbox, tmp_path_fact
     deleted_now = deleted_on_sandbox(client) - gone_before
     eligible = {i for i, kind in zip(ids, damage) if kind == "none"}
     assert deleted_now == eligible, (damage, deleted_now, eligible)
+
+
+def test_a_delete_whose_answer_was_lost_is_journaled_as_ours(make_sandbox, tmp_path):
+    """Connections reset after Flickr carried out the delete: the retry hears 'not found',
+    and the journal still says exodus deleted it, as the sandbox's record does."""
+    client = make_sandbox(photos=12, videos=0, albums=1, seed=83, media_size=(2_000, 3_000))
+    env = exodus_env(client, tmp_path)
+    dest = tmp_path / "dest"
+    assert exodus(["backup", str(dest), "--json"], env).returncode == 0
+    assert exodus(["verify", str(dest), "--json"], env).returncode == 0
+    client.control("faults", fault_rate=0.4, fault_kinds=["reset"])
+    code, report, _ = run({**env, "EXODUS_BACKOFF": "0"}, dest, "--yes")
+    assert code == 0, report
+    assert client.stats()["faults"].get("api_reset", 0) > 0
+    gone = deleted_on_sandbox(client)
+    assert len(gone) == 12
+    journal = {j["photo_id"]: j["result"] for j in catalog_rows(dest, "SELECT photo_id, result FROM deletions")}
+    assert journal == {i: "deleted" for i in gone}

@@ -82,6 +82,9 @@ class Api:
         self._signer = oauth_interface(creds, endpoints).oauth.client  # oauthlib, via flickrapi
         self.calls = 0  # requests sent, retries included
         self.retries = 0
+        # Attempts that may have reached Flickr without their answer reaching us (a reset,
+        # a cut body, a 5xx): a method that changes something may have been carried out.
+        self.unanswered = 0
 
     def sign(self, method: str, url: str, body: str | None = None) -> dict[str, str]:
         """OAuth 1.0a headers for one request (a fresh nonce each time)."""
@@ -114,6 +117,8 @@ class Api:
     def _note_retry(self, method: str):
         def note(state: RetryCallState) -> None:
             self.retries += 1
+            if not isinstance(state.outcome.exception(), Throttled):  # a 429 is refused before it runs
+                self.unanswered += 1
             log.info("retrying %s after: %s", method, state.outcome.exception())
         return note
 
