@@ -156,3 +156,24 @@ def test_a_large_account_syncs_through_recently_updated_until_something_is_delet
     assert not listing["incremental"] and listing["complete"] and listing["gone"] == 1
     assert calls["flickr.photos.recentlyUpdated"] == 1 and calls["flickr.people.getPhotos"] == 3
     assert catalog_rows(dest, "SELECT state FROM photos WHERE id = ?", [ids[20]])[0]["state"] == "remote_gone"
+
+
+def test_a_relisting_keeps_what_the_download_learnt_of_a_video(make_sandbox, tmp_path):
+    """A video's format comes from its download (Content-Disposition), not the listing,
+    which describes the poster still: a later listing must not wipe it (found by chaos.py)."""
+    client = make_sandbox(photos=3, videos=2, albums=1, seed=44, video_access="oauth",
+                          media_size=(2_000, 3_000), video_size=(20_000, 30_000))
+    env = exodus_env(client, tmp_path)
+    dest = tmp_path / "dest"
+    assert exodus(["backup", str(dest), "--json"], env).returncode == 0
+    query = "SELECT id, original_format, path FROM photos WHERE media = 'video' ORDER BY id"
+    first = catalog_rows(dest, query)
+    assert all(r["original_format"] and r["path"].endswith("." + r["original_format"]) for r in first)
+    for row in first:  # a change on Flickr makes the next run list the item again
+        client.control("edit", id=row["id"], title="renamed on Flickr")
+    assert exodus(["backup", str(dest), "--json"], env).returncode == 0
+    assert [r["original_format"] for r in catalog_rows(dest, query)] == [r["original_format"] for r in first]
+    for row in first:
+        sidecar = json.loads((dest / (catalog_rows(dest, "SELECT path FROM photos WHERE id = ?", [row["id"]])[0]
+                                      ["path"] + ".json")).read_text())
+        assert sidecar["original"]["format"] == row["original_format"]

@@ -133,10 +133,11 @@ class Catalog:
         """One listing page: its items (listing columns only; exodus's own columns of
         known items are left alone), their tags, and the checkpoint, in one commit."""
         cols = ("id",) + LISTED_COLUMNS
-        # A video's fallback (its largest rendition) comes from getSizes, not the listing.
+        # A video's fallback (its largest rendition) comes from getSizes, and its format
+        # from the download, not from the listing (which describes the poster still).
         # A listing without the original secret (a free account) does not forget it.
         special = {c: f"CASE WHEN excluded.media = 'video' THEN photos.{c} ELSE excluded.{c} END"
-                   for c in ("fallback_url", "kept_size")}
+                   for c in ("fallback_url", "kept_size", "original_format")}
         special["original_secret"] = "coalesce(excluded.original_secret, photos.original_secret)"
         updates = ", ".join(f"{c} = {special.get(c, f'excluded.{c}')}" for c in LISTED_COLUMNS)
         # Flickr's original changed under the same id (a replaced photo): the file on disk
