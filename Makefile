@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench sandbox tools clean
+.PHONY: demo test bench chaos sandbox tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,12 +29,21 @@ tools:
 test: $(STAMP) tools
 	$(BIN)/python -m pytest
 
+# Every scenario against sandboxes and servers on 127.0.0.1 (about 1.5 h on 2 cores);
+# results in benchmarks/results/, gathered into latest.json, latest.md and README.md.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/sandbox.py
 	$(BIN)/python benchmarks/backup.py
 	$(BIN)/python benchmarks/verify.py
 	$(BIN)/python benchmarks/import_export.py
 	$(BIN)/python benchmarks/push.py
+	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/chaos.py
+	$(BIN)/python benchmarks/report.py
+
+# kill -9 at 20 random instants in each of backup, push, delete-remote and import-export.
+chaos: $(STAMP)
+	$(BIN)/python benchmarks/chaos.py
 
 sandbox: $(STAMP)
 	$(BIN)/exodus sandbox --verbose

@@ -1,6 +1,7 @@
 """Settings read from the environment by several layers, kept free of heavy imports so
-that any command can use them: EXODUS_BACKOFF (the first retry pause) and EXODUS_DIE_AT
-(where the tests put a kill -9)."""
+that any command can use them: EXODUS_BACKOFF (the first retry pause), EXODUS_DIE_AT
+(where the tests put a kill -9) and EXODUS_TRACE_SQL (a file that receives every SQL
+statement the catalog runs, for checking the indexes: benchmarks/scale.py)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,7 @@ def crash_point(name: str) -> None:
 
 
 crash_point.seen = {}
+
+
+def sql_trace_file() -> str | None:
+    return os.environ.get("EXODUS_TRACE_SQL") or None

@@ -12,6 +12,7 @@ from typing import Iterable, Iterator
 
 import sqlite_utils
 
+from ..knobs import sql_trace_file
 from . import schema
 
 STATES = ("pending", "downloaded", "failed", "original_unavailable", "needs_manual",
@@ -60,6 +61,10 @@ class Catalog:
             # of the fsyncs; the files themselves are fsynced before they count.
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=OFF")
+            trace = sql_trace_file()
+            if trace:
+                sink = open(trace, "a", encoding="utf-8", buffering=1)
+                conn.set_trace_callback(lambda statement: sink.write(" ".join(statement.split()) + "\n"))
             self.db = sqlite_utils.Database(conn)
             found = schema.version_of(self.db)
             if found is not None and found > schema.SCHEMA_VERSION:

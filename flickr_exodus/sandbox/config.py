@@ -52,6 +52,9 @@ class SandboxConfig:
     videos: int = 4
     albums: int = 6
     seed: int = 1
+    # Share of items with comments; None keeps the fixed pattern (about 36%) that the
+    # tests were written against.
+    comment_share: float | None = None
     # Size of photo originals and of video originals, in bytes: (min, max), drawn per item.
     media_size: tuple[int, int] = (40_000, 400_000)
     video_size: tuple[int, int] = (200_000, 1_500_000)
@@ -98,8 +101,8 @@ class SandboxConfig:
         for name in ("photos", "videos", "albums"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} cannot be negative")
-        for name in ("fault_rate", "page_drop_rate"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
+        for name in ("fault_rate", "page_drop_rate", "comment_share"):
+            if getattr(self, name) is not None and not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
         unknown = set(self.fault_kinds) - set(FAULT_KINDS)
         if unknown:

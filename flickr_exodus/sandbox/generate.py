@@ -149,6 +149,13 @@ def new_item(account: Account, config: SandboxConfig, media_kind: str, title: st
     return item
 
 
+def _has_comments(n: int, share: float | None) -> bool:
+    """Decided by the item's number alone, so a share leaves every other draw unchanged."""
+    if share is None:
+        return n % 4 == 0 or n % 7 == 3
+    return (n * 7919) % 10_000 < share * 10_000
+
+
 def _size(rng: random.Random, bounds: tuple[int, int]) -> int:
     return rng.randint(*bounds)
 
@@ -217,7 +224,7 @@ def _item(rng, photo_id, owner, kind, uploaded, n, config, others, groups) -> It
         item.tags.append(_tag(rng, photo_id, owner, raw, machine=False, others=others))
     if n % 4 == 1:
         item.tags.append(_tag(rng, photo_id, owner, rng.choice(MACHINE_TAGS), machine=True, others=others))
-    if n % 4 == 0 or n % 7 == 3:
+    if _has_comments(n, config.comment_share):
         for _ in range(rng.randrange(1, 4)):
             author = rng.choice(others)
             item.comments.append(Comment(
