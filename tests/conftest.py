@@ -12,6 +12,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import flickrapi
@@ -176,3 +177,15 @@ def assert_complete(client: Client, dest: Path) -> dict[str, dict]:
         assert row["size"] == expected["size"] == path.stat().st_size
     assert not list(dest.rglob("*.part")), "a .part file was left behind"
     return rows
+
+
+@contextmanager
+def backed_up(home: Path, config: SandboxConfig, *backup_args: str):
+    """A sandbox account, running, and a finished backup of it: (client, env, dest)."""
+    with Sandbox(config) as sandbox:
+        client = Client(sandbox)
+        env = exodus_env(client, home)
+        dest = home / "dest"
+        done = exodus(["backup", str(dest), "--json", *backup_args], env)
+        assert done.returncode == 0, done.stderr
+        yield client, env, dest

@@ -15,14 +15,14 @@ written from those facts and not from our client:
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
-import threading
 import uuid
 from datetime import datetime
 
 from aiohttp import web
+
+from threaded_app import ThreadedApp
 
 UPLOAD_FIELDS = {"assetData", "fileCreatedAt", "fileModifiedAt", "filename", "isFavorite", "livePhotoVideoId",
                  "sidecarData", "visibility", "duration", "metadata"}
@@ -66,7 +66,6 @@ class FakeImmich:
         self.fail_uploads = 0
         self.uploads_received = 0
         self.url = ""
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- state helpers for tests --
     def by_name(self) -> dict[str, dict]:
@@ -277,26 +276,9 @@ class FakeImmich:
 
     # -- running it beside the tests --
     def start(self) -> "FakeImmich":
-        ready = threading.Event()
-
-        def serve() -> None:
-            self._loop = asyncio.new_event_loop()
-            runner = web.AppRunner(self.app())
-            self._loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            self._loop.run_until_complete(site.start())
-            self.url = f"127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-            self._runner = runner
-            ready.set()
-            self._loop.run_forever()
-            self._loop.run_until_complete(runner.cleanup())
-
-        self._thread = threading.Thread(target=serve, daemon=True)
-        self._thread.start()
-        assert ready.wait(10), "the fake Immich did not start"
+        self._server = ThreadedApp(self.app(), "fake Immich")
+        self.url = self._server.start()
         return self
 
     def stop(self) -> None:
-        if self._loop:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
+        self._server.stop()

@@ -7,16 +7,16 @@ least 5 MB but the last, each with Destination; MOVE of .file with OC-Total-Leng
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import os
 import shutil
-import threading
 from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from aiohttp import web
+
+from threaded_app import ThreadedApp
 
 MIN_CHUNK = 5 * 1024 * 1024
 
@@ -155,24 +155,9 @@ class FakeNextcloud:
 
     # -- running it beside the tests --
     def start(self) -> "FakeNextcloud":
-        ready = threading.Event()
-
-        def serve() -> None:
-            self._loop = asyncio.new_event_loop()
-            runner = web.AppRunner(self.app())
-            self._loop.run_until_complete(runner.setup())
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            self._loop.run_until_complete(site.start())
-            self.url = f"127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-            ready.set()
-            self._loop.run_forever()
-            self._loop.run_until_complete(runner.cleanup())
-
-        self._thread = threading.Thread(target=serve, daemon=True)
-        self._thread.start()
-        assert ready.wait(10), "the fake Nextcloud did not start"
+        self._server = ThreadedApp(self.app(), "fake Nextcloud")
+        self.url = self._server.start()
         return self
 
     def stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
+        self._server.stop()

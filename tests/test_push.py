@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import catalog_rows, exodus, exodus_env, sha256_file
+from conftest import backed_up, catalog_rows, exodus, exodus_env, sha256_file
+from flickr_exodus.sandbox import SandboxConfig
 
 RCLONE = str(Path(sys.executable).with_name("rclone"))
 KEY, SECRET = "AKIDEXODUS", "SECRETSECRETSECRET"
@@ -142,18 +143,10 @@ def webdav(tmp_path):
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
-    from conftest import Client
-    from flickr_exodus.sandbox import Sandbox, SandboxConfig
-
-    home = tmp_path_factory.mktemp("push")
     config = SandboxConfig(photos=20, videos=2, albums=2, seed=111, video_access="oauth",
                            media_size=(3_000, 6_000), video_size=(20_000, 40_000))
-    with Sandbox(config) as sandbox:
-        client = Client(sandbox)
-        env = exodus_env(client, home)
-        dest = home / "dest"
-        assert exodus(["backup", str(dest), "--json", "--xmp"], env).returncode == 0
-        yield client, env, dest
+    with backed_up(tmp_path_factory.mktemp("push"), config, "--xmp") as account:
+        yield account
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ import shutil
 
 import pytest
 
-from conftest import catalog_rows, exodus, exodus_env, sha256_file
+from conftest import backed_up, catalog_rows, exodus, sha256_file
+from flickr_exodus.sandbox import SandboxConfig
 from immich_fake import FakeImmich
 
 KEY = "immich-test-key"
@@ -20,19 +21,10 @@ KEY = "immich-test-key"
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
-    from conftest import Client
-    from flickr_exodus.sandbox import Sandbox, SandboxConfig
-
-    home = tmp_path_factory.mktemp("immich")
     config = SandboxConfig(photos=16, videos=2, albums=3, seed=121, video_access="oauth",
                            media_size=(3_000, 6_000), video_size=(20_000, 40_000))
-    with Sandbox(config) as sandbox:
-        client = Client(sandbox)
-        env = exodus_env(client, home)
-        dest = home / "dest"
-        done = exodus(["backup", str(dest), "--json", "--xmp", "--faves"], env)
-        assert done.returncode == 0, done.stderr
-        yield client, env, dest
+    with backed_up(tmp_path_factory.mktemp("immich"), config, "--xmp", "--faves") as account:
+        yield account
 
 
 @pytest.fixture
