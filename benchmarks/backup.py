@@ -1,7 +1,7 @@
 """What `exodus backup` costs: API calls per item, link use, memory. Each scenario runs the
 real CLI against `exodus sandbox` processes on 127.0.0.1; ratios are taken inside one run.
 
-    .venv/bin/python benchmarks/backup.py [--only quota|throughput|memory|incremental] [--quick]
+    .venv/bin/python benchmarks/backup.py [--only quota|throughput|memory|memory_video|incremental] [--quick]
 
 Writes benchmarks/results/backup.json.
 
@@ -154,7 +154,8 @@ def throughput(home: Path, files: int, solo_files: int) -> dict:
                                        "--media-size", sizes, "--bandwidth", str(cap), "--latency-ms", "40")
             try:
                 dest = home / f"tp-{label}-{mode}"
-                summary, seconds, _ = backup(info, dest, home, "--concurrency", concurrency)
+                # --no-deep: the getInfo pass is quota, not the link (benchmarks quota and memory)
+                summary, seconds, _ = backup(info, dest, home, "--concurrency", concurrency, "--no-deep")
                 served = stats(info)["bytes_served"]
                 assert summary["counts"]["downloaded"] == count, summary["counts"]
                 # The rate over the whole run, listing and every file's latency included.
@@ -232,12 +233,34 @@ def memory(home: Path, sizes: tuple[int, ...]) -> dict:
             "met": large["peak_rss_mb"] <= 200 and growth <= 1.3}
 
 
+def memory_video(home: Path, size: int) -> dict:
+    """Peak RSS of a backup of one video of `size` bytes, against one of a few KB."""
+    out = {}
+    for label, video_size in (("small", 30_000), ("large", size)):
+        proc, info = start_sandbox("--photos", "0", "--videos", "1", "--albums", "0", "--video-access", "oauth",
+                                   "--video-size", str(video_size), "--seed", "4")
+        try:
+            dest = home / f"video-{label}"
+            summary, seconds, rss = backup(info, dest, home, "--no-deep")
+            assert summary["counts"]["downloaded"] == 1, summary["counts"]
+            out[label] = {"video_bytes": video_size, "peak_rss_mb": round(rss / 1e6, 1), "seconds": round(seconds, 1),
+                          "mb_per_s": round(video_size / seconds / 1e6, 1)}
+        finally:
+            proc.terminate()
+            proc.wait()
+            shutil.rmtree(home / f"video-{label}", ignore_errors=True)
+    added = round(out["large"]["peak_rss_mb"] - out["small"]["peak_rss_mb"], 1)
+    return {**out, "added_mb": added, "target": f"a {size / 1e9:.0f} GB video adds < 50 MB of peak RSS",
+            "met": added < 50}
+
+
 def main() -> None:
     run_plan(__doc__, RESULTS, "backup.py", lambda home, quick: {
         "quota": lambda: quota(home, 500 if quick else 5000),
         "throughput": lambda: throughput(home, 60 if quick else 1000, 20 if quick else 200),
         "memory": lambda: memory(home, (1000, 10000) if quick else (10000, 100000)),
         "incremental": lambda: incremental(home, 500 if quick else 5000),
+        "memory_video": lambda: memory_video(home, 400_000_000 if quick else 4_000_000_000),
     })
 
 

@@ -32,6 +32,10 @@ SCENARIOS = {
         "peak RSS " + ", ".join(f"{v['peak_rss_mb']} MB at {v['items']:,} items" for k, v in f.items()
                                 if isinstance(v, dict)) + f"; growth {f['growth']}×"),
         "benchmarks/backup.py --only memory"),
+    "memory_video": ("backup", "memory_video", lambda f: (
+        f"one {f['large']['video_bytes'] / 1e9:.0f} GB video: peak RSS {f['large']['peak_rss_mb']} MB, "
+        f"{f['added_mb']} MB more than a 30 KB one; {f['large']['mb_per_s']} MB/s"),
+        "benchmarks/backup.py --only memory_video"),
     "incremental": ("backup", "incremental", lambda f: (
         f"nothing changed: {f['nothing_changed']['api_calls']} calls, "
         f"{f['nothing_changed']['bytes_downloaded']} bytes, {f['nothing_changed']['seconds']} s; "

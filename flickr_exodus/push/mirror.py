@@ -5,7 +5,7 @@ What goes: every file the catalog knows (originals, earlier versions, kept sizes
 (SQLite's backup API; never logs, locks, -wal or -shm). Each upload is checked (size, and
 the MD5 where the target's ETag is one) before the `pushes` table records it, so a rerun
 sends only what is new or changed, and a kill at any instant costs at most the uploads
-in flight, sent again under the same keys (no duplicates).
+of its last half second (common.Recorder), sent again under the same keys: no duplicates.
 """
 
 from __future__ import annotations
