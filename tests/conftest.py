@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -189,3 +190,11 @@ def backed_up(home: Path, config: SandboxConfig, *backup_args: str):
         done = exodus(["backup", str(dest), "--json", *backup_args], env)
         assert done.returncode == 0, done.stderr
         yield client, env, dest
+
+
+def private_copy(account: tuple, tmp_path: Path) -> tuple:
+    """(client, env, a copy of dest) that a test may damage or push without touching others."""
+    client, env, dest = account
+    target = tmp_path / "copy"
+    shutil.copytree(dest, target, symlinks=True)
+    return client, env, target

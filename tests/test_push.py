@@ -5,10 +5,10 @@ rerun; bad targets get one line and nothing recorded."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -17,11 +17,31 @@ from pathlib import Path
 
 import pytest
 
-from conftest import backed_up, catalog_rows, exodus, exodus_env, sha256_file
+from conftest import backed_up, catalog_rows, exodus, exodus_env, private_copy, sha256_file
 from flickr_exodus.sandbox import SandboxConfig
 
 RCLONE = str(Path(sys.executable).with_name("rclone"))
 KEY, SECRET = "AKIDEXODUS", "SECRETSECRETSECRET"
+
+
+@contextmanager
+def rclone_serve(kind: str, root: Path, env: dict, *args: str):
+    """`rclone serve KIND` of a folder on a free port of 127.0.0.1; yields its base URL."""
+    proc = subprocess.Popen([RCLONE, "serve", kind, "--addr", "127.0.0.1:0", *args, str(root)],
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
+    url = None
+    for line in proc.stderr:
+        found = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
+        if found:
+            url = found.group(1)
+            break
+    assert url, f"rclone serve {kind} did not start"
+    threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep its pipe drained
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 @pytest.fixture
@@ -29,20 +49,8 @@ def s3(tmp_path):
     """rclone serve s3 on a free port; its data folder holds one bucket, 'backup'."""
     data = tmp_path / "s3data"
     (data / "backup").mkdir(parents=True)
-    proc = subprocess.Popen([RCLONE, "serve", "s3", "--addr", "127.0.0.1:0", str(data)],
-                            stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "RCLONE_AUTH_KEY": f'"{KEY},{SECRET}"'})
-    url = None
-    for line in proc.stderr:
-        found = re.search(r"\[(http://127\.0\.0\.1:\d+)/\]", line)
-        if found:
-            url = found.group(1)
-            break
-    assert url, "rclone serve s3 did not start"
-    threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep its pipe drained
-    yield url, data / "backup"
-    proc.terminate()
-    proc.wait(timeout=10)
+    with rclone_serve("s3", data, {"RCLONE_AUTH_KEY": f'"{KEY},{SECRET}"'}) as url:
+        yield url, data / "backup"
 
 
 def free_ports(count: int) -> list[int]:
@@ -106,19 +114,8 @@ def rclone_webdav(tmp_path):
     """rclone serve webdav on a free port, user u, password p."""
     root = tmp_path / "rclone-dav"
     root.mkdir()
-    proc = subprocess.Popen([RCLONE, "serve", "webdav", "--addr", "127.0.0.1:0", "--user", "u", str(root)],
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "RCLONE_PASS": "p"})
-    host = None
-    for line in proc.stderr:
-        found = re.search(r"\[?http://(127\.0\.0\.1:\d+)/", line)
-        if found:
-            host = found.group(1)
-            break
-    assert host, "rclone serve webdav did not start"
-    threading.Thread(target=proc.stderr.read, daemon=True).start()
-    yield host, root
-    proc.terminate()
-    proc.wait(timeout=10)
+    with rclone_serve("webdav", root, {"RCLONE_PASS": "p"}, "--user", "u") as url:
+        yield url.removeprefix("http://"), root
 
 
 @pytest.fixture
@@ -151,10 +148,7 @@ def finished(tmp_path_factory):
 
 @pytest.fixture
 def copy(finished, tmp_path):
-    client, env, dest = finished
-    target = tmp_path / "copy"
-    shutil.copytree(dest, target, symlinks=True)
-    return client, env, target
+    return private_copy(finished, tmp_path)
 
 
 def s3_env(env, url, **extra):

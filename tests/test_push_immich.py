@@ -8,11 +8,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 
 import pytest
 
-from conftest import backed_up, catalog_rows, exodus, sha256_file
+from conftest import backed_up, catalog_rows, exodus, private_copy, sha256_file
 from flickr_exodus.sandbox import SandboxConfig
 from immich_fake import FakeImmich
 
@@ -29,10 +28,8 @@ def finished(tmp_path_factory):
 
 @pytest.fixture
 def copy(finished, tmp_path):
-    client, env, dest = finished
-    target = tmp_path / "copy"
-    shutil.copytree(dest, target, symlinks=True)
-    return client, {**env, "IMMICH_API_KEY": KEY, "EXODUS_BACKOFF": "0"}, target
+    client, env, dest = private_copy(finished, tmp_path)
+    return client, {**env, "IMMICH_API_KEY": KEY, "EXODUS_BACKOFF": "0"}, dest
 
 
 @pytest.fixture(params=[3, 2], ids=["immich-3", "immich-2"])

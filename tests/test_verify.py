@@ -7,39 +7,27 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import sqlite3
 
 import pytest
 
-from conftest import catalog_rows, exodus, exodus_env, sha256_file
+from conftest import backed_up, catalog_rows, exodus, exodus_env, private_copy, sha256_file
+from flickr_exodus.sandbox import SandboxConfig
 
 
 @pytest.fixture(scope="module")
 def backup(tmp_path_factory):
     """One finished backup (all photos the same size, so that two can be swapped)."""
-    from conftest import Client
-    from flickr_exodus.sandbox import Sandbox, SandboxConfig
-
-    home = tmp_path_factory.mktemp("verify")
     config = SandboxConfig(photos=24, videos=3, albums=3, seed=61, video_access="oauth",
                            media_size=(6_000, 6_000), video_size=(30_000, 50_000))
-    with Sandbox(config) as sandbox:
-        client = Client(sandbox)
-        env = exodus_env(client, home)
-        dest = home / "dest"
-        done = exodus(["backup", str(dest), "--json"], env)
-        assert done.returncode == 0, done.stderr
-        yield client, env, dest
+    with backed_up(tmp_path_factory.mktemp("verify"), config) as account:
+        yield account
 
 
 @pytest.fixture
 def copy(backup, tmp_path):
     """A private copy of the finished backup to damage."""
-    client, env, dest = backup
-    target = tmp_path / "copy"
-    shutil.copytree(dest, target, symlinks=True)
-    return client, env, target
+    return private_copy(backup, tmp_path)
 
 
 def verify(dest, env, *args):
