@@ -76,8 +76,9 @@ def seaweedfs(tmp_path_factory):
     """SeaweedFS `weed mini` (master, volume, filer and S3 gateway in one process), every
     port on 127.0.0.1 chosen here; a bucket 'backup'. Yields (endpoint URL, S3 client)."""
     import time
-    import urllib.request
 
+    import botocore.config
+    import botocore.exceptions
     import botocore.session
 
     home = tmp_path_factory.mktemp("seaweedfs")
@@ -93,17 +94,25 @@ def seaweedfs(tmp_path_factory):
                              "-bucket=backup", *(f"-{name}={port}" for name, port in ports.items())],
                             stdout=subprocess.DEVNULL, stderr=open(home / "weed.log", "w"))
     url = f"http://127.0.0.1:{ports['s3.port']}"
+    session = botocore.session.get_session()
+    client = session.create_client(
+        "s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id=KEY, aws_secret_access_key=SECRET)
+    probe = session.create_client(
+        "s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id=KEY, aws_secret_access_key=SECRET,
+        config=botocore.config.Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5))
+    # Ready means what the tests do: a signed write into the bucket 'backup' and its removal.
+    # /healthz answers about 0.7 s before `-bucket=backup` has made the bucket, and a bucket
+    # can exist before a volume takes writes.
     deadline = time.monotonic() + 60
     while True:
         try:
-            if urllib.request.urlopen(f"{url}/healthz", timeout=2).status == 200:
-                break
-        except OSError:
+            probe.put_object(Bucket="backup", Key="readiness-probe", Body=b"ready")
+            probe.delete_object(Bucket="backup", Key="readiness-probe")
+            break
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
             pass
         assert proc.poll() is None and time.monotonic() < deadline, (home / "weed.log").read_text()[-2000:]
         time.sleep(0.1)
-    client = botocore.session.get_session().create_client(
-        "s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id=KEY, aws_secret_access_key=SECRET)
     yield url, client
     proc.kill()
     proc.wait(timeout=10)
