@@ -1,9 +1,11 @@
 """`exodus delete-remote DEST`: delete on Flickr only what is proved safe, journaled.
 
-An item is eligible when it is `downloaded`, verified by `exodus verify` since its last
-download (its hash and at least one fact Flickr stated), its deep metadata is done (or
+An item is eligible when it is `downloaded`, and `exodus verify` proved exactly the bytes the
+catalog holds for it (the sha256 verify read equals the catalog's: any later download voids
+the proof) and at least one fact Flickr stated agreed; its deep metadata is done (or
 --allow-shallow), and a fresh listing made just now shows it unchanged since the backup.
-Right before its delete call its file is hashed once more. Every delete is journaled in
+No clock decides anything. Right before its delete call its file is read once more, link-free
+(proof.read_proof), and must be a regular file with that very sha256 and size. Every delete is journaled in
 `deletions` before the call (intent) and after it (result): a kill at any instant leaves
 an exact record, and the next run settles the open intents (asking Flickr whether the
 item still exists) before anything else, so nothing is ever deleted twice.
@@ -19,7 +21,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .backup.download import sha256_of
 from .knobs import crash_point
 from .catalog import Catalog
 from .catalog.store import dumps, now_iso
@@ -31,6 +32,7 @@ from .flickr.listing import Listing, Seen, list_account
 from .flickr.quota import DEFAULT_RATE
 from .jobs import EXIT_OK, EXIT_PROBLEMS, UsageProblem, check_same_account
 from .progress import Progress
+from .proof import read_proof
 
 SAMPLE = 10  # titles shown in a dry run
 SHOWN = 1000  # items that stay, with their reason, in the --json report
@@ -55,12 +57,11 @@ def reason(row: dict, seen: Seen | None, listing_complete: bool, allow_shallow: 
     """'eligible', or why this item must stay on Flickr."""
     if row["state"] != "downloaded":
         return {"deleted_remote": "already_deleted"}.get(row["state"], row["state"])
-    if not row["verified_at"]:
+    if not row["verified_sha256"]:
         return "not_verified"
-    if row["downloaded_at"] and row["verified_at"] < row["downloaded_at"]:
-        return "verified_before_download"
-    proof = json.loads(row["verified"] or "{}")
-    if not proof.get("sha256") or not proof.get("confirmed_by"):
+    if row["verified_sha256"] != row["sha256"] or row["verified_size"] != row["size"]:
+        return "verified_other_bytes"
+    if not json.loads(row["verified_facts"] or "[]"):
         return "unconfirmed"
     if not row["deep_done"] and not allow_shallow:
         return "shallow"
@@ -138,8 +139,9 @@ def plan_deletions(cat: Catalog, listing: Listing, options: DeleteOptions) -> Pl
     pushed = pushed_to(cat, options.require_pushed) if options.require_pushed else None
     last = ""
     while True:
-        rows = cat.rows("SELECT id, title, state, path, size, sha256, verified_at, verified, downloaded_at, "
-                        "deep_done, last_update, original_secret FROM photos WHERE id > ? ORDER BY id LIMIT 1000",
+        rows = cat.rows("SELECT id, title, state, path, size, sha256, verified_sha256, verified_size, "
+                        "verified_facts, deep_done, last_update, original_secret FROM photos WHERE id > ? "
+                        "ORDER BY id LIMIT 1000",
                         [last])
         if not rows:
             return plan
@@ -177,11 +179,21 @@ async def _prepare(cat: Catalog, options: DeleteOptions, creds: Credentials, pro
     return plan
 
 
-def _local_sha256(path: Path) -> str | None:
+def _catalog_still_proves(cat: Catalog, item: dict) -> bool:
+    """The catalog still holds the proof the plan was made on, for the same bytes and path."""
+    now = cat.rows("SELECT sha256, size, verified_sha256, verified_size, path FROM photos WHERE id = ?",
+                   [item["id"]])
+    return bool(now) and (now[0]["sha256"], now[0]["size"], now[0]["verified_sha256"], now[0]["verified_size"],
+                          now[0]["path"]) == (item["sha256"], item["size"], item["sha256"], item["size"], item["path"])
+
+
+def _file_still_proves(dest: Path, item: dict) -> bool:
+    """The file, read link-free now, is a regular file of exactly the proved bytes."""
     try:
-        return sha256_of(path)
-    except OSError:  # gone or unreadable: not the file that was verified
-        return None
+        found = read_proof(dest, item["path"])
+    except OSError:  # gone, a link, a folder, unreadable (NotProvable too): not the verified file
+        return False
+    return (found.sha256, found.size) == (item["sha256"], item["size"])
 
 
 async def _delete(cat: Catalog, plan: Plan, options: DeleteOptions, creds: Credentials, progress: Progress,
@@ -193,8 +205,10 @@ async def _delete(cat: Catalog, plan: Plan, options: DeleteOptions, creds: Crede
             await token_allows(api, "delete")
             for item in plan.eligible:
                 # The last look at the local copy, right before Flickr's goes.
-                if await asyncio.to_thread(_local_sha256, options.dest / item["path"]) != item["sha256"]:
-                    cat.update(item["id"], verified_at=None, reason="changed on disk after verify; kept on Flickr")
+                if not (_catalog_still_proves(cat, item)
+                        and await asyncio.to_thread(_file_still_proves, options.dest, item)):
+                    cat.update(item["id"], verified_at=None, verified_sha256=None, verified_size=None,
+                               verified_facts=None, reason="changed on disk after verify; kept on Flickr")
                     done["changed_locally"] += 1
                     bar.update(1)
                     continue
@@ -263,7 +277,7 @@ REASON_TEXT = {
     "needs_manual": "needs you (video original not saved)", "original_unavailable": "original not saved",
     "failed": "download failed", "pending": "not downloaded yet", "remote_gone": "already gone from Flickr",
     "already_deleted": "deleted by exodus before", "not_verified": "not verified yet (run 'exodus verify')",
-    "verified_before_download": "downloaded again since verify (run 'exodus verify')",
+    "verified_other_bytes": "the file changed since verify proved it (run 'exodus verify')",
     "unconfirmed": "nothing Flickr stated could confirm the file", "shallow": "deep metadata missing "
     "(run 'exodus backup', or --allow-shallow)", "stale": "changed on Flickr since the backup (run 'exodus "
     "backup', then 'exodus verify')", "not_on_flickr": "not on Flickr any more",

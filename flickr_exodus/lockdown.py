@@ -77,7 +77,7 @@ def plan_lock(cat: Catalog, listing) -> Plan:
         before = {"is_public": seen.is_public or 0, "is_friend": seen.is_friend or 0,
                   "is_family": seen.is_family or 0, "license": seen.license or 0}
         plan.steps.append(Step(photo_id, before, locked(before)))
-    saved = {r["id"] for r in cat.rows(f"SELECT id FROM photos WHERE {has_file()} AND verified_at IS NOT NULL")}
+    saved = {r["id"] for r in cat.rows(f"SELECT id FROM photos WHERE {has_file()} AND verified_sha256 = sha256")}
     plan.without_backup = sum(1 for s in plan.steps if s.photo_id not in saved)
     return plan
 

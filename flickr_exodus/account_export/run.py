@@ -228,7 +228,9 @@ class Import:
                          "ELSE 'downloaded' END, path = ?, size = ?, sha256 = ?, expected_size = ?, "
                          "original_format = ?, source = 'export', reason = NULL, downloaded_at = ?, "
                          "sidecar_dirty = 1, kept_size = NULL WHERE id = ?",
-                         (relative, written, digest.hexdigest(), size, ext, now_iso(), row["id"]))
+                         # No expected_size: the zip's own size of an entry is no fact Flickr
+                         # stated apart from these bytes, so it must not confirm them.
+                         (relative, written, digest.hexdigest(), None, ext, now_iso(), row["id"]))
         crash_point("import-item")
         os.replace(part, target)
         self.counts["filled"] += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite_utils
 
 # Catalogs remember the version that last wrote them; a newer one is never touched.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TABLES: dict[str, tuple[dict, dict]] = {
     # name: (columns, options)
@@ -20,6 +20,10 @@ TABLES: dict[str, tuple[dict, dict]] = {
         "original_format": str, "path": str, "size": int, "sha256": str, "state": str,
         "verified_at": str, "raw": str,
         "verified": str,           # what `exodus verify` checked last time (JSON)
+        # The proof delete-remote relies on, bound to the bytes it is about: the sha256 and
+        # size a full verify read and found whole, and the facts Flickr stated that agreed
+        # (JSON list). Set together by verify; cleared by any new bytes (PROOF_TRIGGER).
+        "verified_sha256": str, "verified_size": int, "verified_facts": str,
         "source": str,             # where the file came from: api | export
         # beyond the contract
         "secret": str, "original_secret": str, "server": str, "accuracy": int,
@@ -104,6 +108,16 @@ INDEXES = [
 ]
 
 
+# Any statement that writes an item's bytes (a download, an import, a repair, a release of a
+# replaced file) voids its proof, whoever runs it: a newer download always needs a new verify.
+PROOF_TRIGGER = """
+CREATE TRIGGER IF NOT EXISTS photos_new_bytes_void_proof AFTER UPDATE OF sha256, size ON photos
+BEGIN
+    UPDATE photos SET verified_sha256 = NULL, verified_size = NULL, verified_facts = NULL WHERE id = NEW.id;
+END
+"""
+
+
 def version_of(db: sqlite_utils.Database) -> int | None:
     if not db["meta"].exists():
         return None
@@ -122,5 +136,6 @@ def create(db: sqlite_utils.Database) -> None:
                 table.add_column(column, kind)
     for name, columns in INDEXES:
         db[name].create_index(columns, if_not_exists=True)
+    db.execute(PROOF_TRIGGER)
     db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) "
                "DO UPDATE SET value = excluded.value", [str(SCHEMA_VERSION)])

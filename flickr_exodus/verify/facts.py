@@ -4,6 +4,7 @@ box). Only headers are read, with seeks: a 4 GB video costs a few small reads.""
 
 from __future__ import annotations
 
+import json
 import struct
 from typing import BinaryIO
 
@@ -105,3 +106,39 @@ def _find_box(handle: BinaryIO, start: int, end: int, kind: bytes) -> tuple[int,
             return payload, min(position + size, end)
         position += size
     return None
+
+
+# Listing extras that carry a rendition's size, largest first (never the original's: that is
+# o_width/o_height, checked exactly where Flickr gives it).
+_RENDITIONS = ("6k", "5k", "4k", "3k", "k", "h", "l", "c", "z", "m")
+
+
+def largest_rendition(listed: str | None) -> tuple[int, int] | None:
+    """(width, height) of the largest size a listing row (Flickr's raw JSON) names."""
+    try:
+        raw = json.loads(listed) if listed else None
+    except ValueError:
+        return None
+    if not isinstance(raw, dict):
+        return None
+    for suffix in _RENDITIONS:
+        try:
+            width, height = int(raw.get(f"width_{suffix}")), int(raw.get(f"height_{suffix}"))
+        except (TypeError, ValueError):
+            continue
+        if 0 < width < 1 << 20 and 0 < height < 1 << 20:
+            return width, height
+    return None
+
+
+def same_shape(got: tuple[int, int], rendition: tuple[int, int]) -> bool:
+    """Is `rendition` `got` scaled down, as Flickr scales (long side fixed, short side
+    rounded)? Either orientation, since an EXIF rotation may swap them."""
+    for width, height in (got, got[::-1]):
+        long_side, short_side = max(width, height), min(width, height)
+        r_long, r_short = max(rendition), min(rendition)
+        if (width >= height) != (rendition[0] >= rendition[1]) or r_long > long_side:
+            continue
+        if abs(short_side * r_long / long_side - r_short) <= 1:
+            return True
+    return False

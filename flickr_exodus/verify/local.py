@@ -38,6 +38,8 @@ class ItemResult:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, detail)
     confirmed_by: list[str] = field(default_factory=list)
     hashed: bool = False
+    sha256: str | None = None  # the digest of the bytes read (None with --fast)
+    size: int | None = None    # the size of the file read
 
     @property
     def whole(self) -> bool:
@@ -49,7 +51,8 @@ def file_items(cat: Catalog, batch: int = 500) -> Iterator[dict]:
     last = ""
     while True:
         rows = cat.rows(f"SELECT id, media, state, path, size, sha256, expected_size, o_width, o_height, "
-                        f"kept_size, duration, source FROM photos WHERE {has_file()} AND id > ? ORDER BY id LIMIT ?",
+                        f"kept_size, duration, source, CASE WHEN o_width IS NULL THEN raw END AS listed "
+                        f"FROM photos WHERE {has_file()} AND id > ? ORDER BY id LIMIT ?",
                         [last, batch])
         if not rows:
             return
@@ -90,6 +93,7 @@ def check_item(dest: Path, row: dict, fast: bool, progress: Callable[[int], None
                         pending = 0
                 progress(pending)
                 result.hashed = True
+                result.sha256, result.size = digest.hexdigest(), info.st_size
                 if digest.hexdigest() != row["sha256"]:
                     result.problems.append(("hash_mismatch", "the bytes differ from those downloaded"))
             else:
@@ -126,6 +130,14 @@ def _check_content(handle, row: dict, result: ItemResult) -> None:
             else:
                 result.problems.append(("pixel_size_mismatch", f"{got[0]}x{got[1]} px, Flickr says "
                                                                f"{want[0]}x{want[1]}"))
+        elif got and (rendition := facts.largest_rendition(row["listed"])):
+            # No original size from Flickr (a free account's, filled from the export): the
+            # shape of the largest size Flickr listed is still Flickr's word, not the file's.
+            if facts.same_shape(got, rendition):
+                result.confirmed_by.append("aspect_ratio")
+            else:
+                result.problems.append(("aspect_ratio_mismatch", f"{got[0]}x{got[1]} px is not the shape of "
+                                                                 f"Flickr's {rendition[0]}x{rendition[1]}"))
     elif row["duration"]:
         seconds = facts.video_duration(handle)
         if seconds is not None:

@@ -55,6 +55,7 @@ class Verification:
         self.bad_sidecars: set[str] = set()
         self.findings: list[TreeFinding] = []
         self.pending_writes: list[tuple] = []
+        self.fast_writes: list[tuple] = []
         self.stamp = now_iso()
 
     def problem(self, item_id: str, kind: str, detail: str) -> None:
@@ -77,7 +78,7 @@ class Verification:
             self.bad_sidecars.add(row["id"])
         if not result.whole:
             record = {"at": self.stamp, "problems": [k for k, _ in result.problems]}
-            self.pending_writes.append((None, dumps(record), row["id"]))
+            self.pending_writes.append((None, dumps(record), None, None, None, row["id"]))
         else:
             self.counts["whole"] += 1
             if not result.confirmed_by:
@@ -86,16 +87,21 @@ class Verification:
                                         "reason": "nothing Flickr stated could be checked against the file"})
             record = {"at": self.stamp, "sha256": result.hashed, "confirmed_by": result.confirmed_by,
                       "remote": False}
-            # --fast proves sizes only: no verified_at for it.
-            self.pending_writes.append((self.stamp if result.hashed else None, dumps(record), row["id"]))
-        if len(self.pending_writes) >= 500:
+            if result.hashed:  # the proof: exactly these bytes, and the facts that agreed
+                self.pending_writes.append((self.stamp, dumps(record), result.sha256, result.size,
+                                            dumps(result.confirmed_by), row["id"]))
+            else:  # --fast proves sizes only: an earlier full proof stands, none is made
+                self.fast_writes.append((dumps(record), row["id"]))
+        if len(self.pending_writes) + len(self.fast_writes) >= 500:
             self.flush()
 
     def flush(self) -> None:
-        if self.pending_writes:
+        if self.pending_writes or self.fast_writes:
             with self.cat.tx() as conn:
-                conn.executemany("UPDATE photos SET verified_at = ?, verified = ? WHERE id = ?", self.pending_writes)
-            self.pending_writes = []
+                conn.executemany("UPDATE photos SET verified_at = ?, verified = ?, verified_sha256 = ?, "
+                                 "verified_size = ?, verified_facts = ? WHERE id = ?", self.pending_writes)
+                conn.executemany("UPDATE photos SET verified = ? WHERE id = ?", self.fast_writes)
+            self.pending_writes, self.fast_writes = [], []
 
     def catalog_states(self) -> None:
         """Items without a finished file, by state."""
@@ -131,7 +137,8 @@ class Verification:
         if report.stale_ids:
             # A copy of an item Flickr changed since is not proof of what Flickr has.
             with self.cat.tx() as conn:
-                conn.executemany("UPDATE photos SET verified_at = NULL WHERE id = ?",
+                conn.executemany("UPDATE photos SET verified_at = NULL, verified_sha256 = NULL, verified_size = NULL, "
+                                 "verified_facts = NULL WHERE id = ?",
                                  [(i,) for i in sorted(report.stale_ids)])
         with self.cat.tx() as conn:
             conn.execute(f"UPDATE photos SET verified = json_set(verified, '$.remote', json('true')) "

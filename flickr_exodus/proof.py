@@ -1,0 +1,82 @@
+"""Reading a backed-up file as proof: the bytes of a regular file inside DEST, reached
+without following any link, hashed through the same handle that was checked.
+
+Verify and delete-remote read files through here. A name is a promise, not a proof: a file
+swapped for a link to a copy elsewhere, or a folder of the path swapped for a link, would
+otherwise be hashed in place of the file the catalog describes, and Flickr's copy deleted
+on the strength of bytes that are not in the backup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+CHUNK = 1 << 20
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+# O_NONBLOCK: a FIFO put where a file was must not hang the open (no effect on files).
+_FILE_FLAGS = (os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+               | getattr(os, "O_NOCTTY", 0))
+
+
+class NotProvable(OSError):
+    """The path does not lead, link-free, to a regular file inside DEST."""
+
+
+@dataclass(frozen=True)
+class Bytes:
+    sha256: str
+    size: int
+
+
+@contextmanager
+def open_regular(dest: Path, relative: str) -> Iterator[BinaryIO]:
+    """The file at DEST/relative, opened one component at a time without following links
+    (O_NOFOLLOW on every folder and on the file), and proved a regular file by fstat on
+    the handle that will be read. Raises NotProvable (or FileNotFoundError) otherwise."""
+    parts = Path(relative).parts
+    if not parts or Path(relative).is_absolute() or any(p in ("..", ".", "") for p in parts):
+        raise NotProvable(f"{relative!r} is not a plain path inside the backup")
+    folder = os.open(dest, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        for name in parts[:-1]:
+            try:
+                inner = os.open(name, _DIR_FLAGS, dir_fd=folder)
+            except OSError as error:
+                if error.errno in (getattr(os, "ELOOP", 40), getattr(os, "ENOTDIR", 20)):
+                    raise NotProvable(f"{relative}: {name} is a link or not a folder") from None
+                raise
+            os.close(folder)
+            folder = inner
+        try:
+            fd = os.open(parts[-1], _FILE_FLAGS, dir_fd=folder)
+        except OSError as error:
+            if error.errno == getattr(os, "ELOOP", 40):
+                raise NotProvable(f"{relative} is a link, not the file") from None
+            raise
+    finally:
+        os.close(folder)
+    handle = os.fdopen(fd, "rb", buffering=0)
+    try:
+        mode = os.fstat(handle.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotProvable(f"{relative} is {'a folder' if stat.S_ISDIR(mode) else 'not a regular file'}")
+        yield handle
+    finally:
+        handle.close()
+
+
+def read_proof(dest: Path, relative: str) -> Bytes:
+    """sha256 and size of the regular file at DEST/relative, read link-free, now."""
+    with open_regular(dest, relative) as handle:
+        digest = hashlib.sha256()
+        size = 0
+        while block := handle.read(CHUNK):
+            digest.update(block)
+            size += len(block)
+        return Bytes(digest.hexdigest(), size)
