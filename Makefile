@@ -41,9 +41,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/chaos.py
 	$(BIN)/python benchmarks/report.py
 
-# kill -9 at 20 random instants in each of backup, push, delete-remote and import-export.
+# kill -9 at 20 random instants in each of backup, push, delete-remote and import-export;
+# then 500 random sequences of the delete-only-what-is-proved property (about 20 min).
 chaos: $(STAMP)
 	$(BIN)/python benchmarks/chaos.py
+	EXODUS_STATEFUL_EXAMPLES=500 $(BIN)/python -m pytest tests/test_proof_stateful.py -q -p no:cacheprovider
 
 sandbox: $(STAMP)
 	$(BIN)/exodus sandbox --verbose
