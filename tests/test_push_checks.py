@@ -14,6 +14,7 @@ that rclone's daemon, which holds a remote's credentials, never outlives exodus.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import socket
@@ -27,7 +28,7 @@ import pytest
 from aiohttp import ClientSession, web
 
 from conftest import EXODUS, catalog_rows, exodus, sha256_file
-from test_push import (KEY, SECRET, copy, expected_keys, finished, push, rclone_serve, s3,  # noqa: F401 - fixtures
+from test_push import (SECRET, copy, expected_keys, finished, push, rclone_serve, s3,  # noqa: F401 - fixtures
                        s3_env, stored)
 from threaded_app import ThreadedApp
 
@@ -169,6 +170,25 @@ def test_an_s3_upload_redirected_elsewhere_is_refused(copy, s3):
     assert SECRET not in done.stderr and checked(dest, "s3://backup/moved") == {}
 
 
+def test_a_webdav_redirect_to_another_host_gets_no_password(copy):
+    """Kept as it was (aiohttp drops Authorization across hosts), now by the same rule as
+    Immich's key: the other host answers 401 and never sees the password."""
+    _, env, dest = copy
+    other = Recorder(lambda request: web.Response(status=401))
+    with serving(other.app(), "other host") as elsewhere:
+        port = elsewhere.rsplit(":", 1)[1]
+        async def move(request: web.Request) -> web.Response:
+            return web.Response(status=307, headers={"Location": f"http://localhost:{port}{request.path}"})
+
+        mover = web.Application()
+        mover.router.add_route("*", "/{tail:.*}", move)
+        with serving(mover, "redirecting WebDAV") as dav:
+            done = exodus(["push", str(dest), f"webdav://u:secretpw@{dav}/b"], env)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert other.seen and all("authorization" not in headers for _, _, headers in other.seen)
+    assert "secretpw" not in done.stderr
+
+
 @pytest.fixture(params=[True, False], ids=["x-hash", "no-x-hash"])
 def nextcloud(request, tmp_path):
     from nextcloud_fake import FakeNextcloud
@@ -188,7 +208,7 @@ def test_nextcloud_etags_are_not_md5s_and_the_push_checks_otherwise(copy, nextcl
     for key in expected_keys(dest) - {"catalog.db"}:
         assert sha256_file(root / key) == sha256_file(dest / key), key
         etag = nextcloud.etags[root / key]
-        assert len(etag) == 32 and etag != __import__("hashlib").md5((dest / key).read_bytes()).hexdigest()
+        assert len(etag) == 32 and etag != hashlib.md5((dest / key).read_bytes()).hexdigest()
     name = "webdav://" + nextcloud.url + "/remote.php/dav/files/u/flickr"
     assert set(checked(dest, name).values()) == ({"md5:x-hash"} if nextcloud.x_hash else {"size+oc-checksum"})
     assert push(env, dest, target)[1]["counts"]["sent"] == 0
