@@ -10,7 +10,10 @@ written from those facts and not from our client:
 - assets are deduplicated by SHA-1: POST /assets answers 200 "duplicate"; with a
   matching x-immich-checksum header it answers before reading the body and closes the
   connection, as the real server does;
-- `fail_uploads` makes the next N uploads answer 500.
+- `fail_uploads` makes the next N uploads answer 500;
+- `redirects` ({path: URL}) answers a GET of that path with a 302 to the URL (before any
+  key check, as a reverse proxy in front of Immich would), for the tests of where the
+  API key may go.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ class FakeImmich:
         self.tags: dict[str, dict] = {}     # id -> {value, assets}
         self.calls: list[str] = []
         self.fail_uploads = 0
+        self.redirects: dict[str, str] = {}
         self.uploads_received = 0
         self.url = ""
 
@@ -76,7 +80,7 @@ class FakeImmich:
 
     # -- server --
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._auth], client_max_size=1 << 30)
+        app = web.Application(middlewares=[self._redirect, self._auth], client_max_size=1 << 30)
         r = app.router
         r.add_get("/api/server/ping", self.ping)
         r.add_get("/api/server/version", self.server_version)
@@ -91,6 +95,12 @@ class FakeImmich:
         r.add_put("/api/tags", self.upsert_tags)
         r.add_put("/api/tags/{id}/assets", self.tag_assets)
         return app
+
+    @web.middleware
+    async def _redirect(self, request: web.Request, handler):
+        if request.method == "GET" and request.path in self.redirects and "hop" not in request.query:
+            raise web.HTTPFound(self.redirects[request.path])
+        return await handler(request)
 
     @web.middleware
     async def _auth(self, request: web.Request, handler):

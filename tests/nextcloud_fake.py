@@ -3,13 +3,21 @@ Nextcloud's developer manual as summarised in push-targets.md §3.1. Generic Web
 tested against real servers (wsgidav, rclone serve webdav); this covers what only
 Nextcloud has: files under /remote.php/dav/files/USER/, X-OC-Mtime, and chunked upload
 v2 under /remote.php/dav/uploads/USER/ (MKCOL with Destination, numbered chunk PUTs of at
-least 5 MB but the last, each with Destination; MOVE of .file with OC-Total-Length)."""
+least 5 MB but the last, each with Destination; MOVE of .file with OC-Total-Length).
+
+Like the real server: every ETag is 32 hex digits that are not the file's MD5 (a fresh
+random id per write); `X-Hash: md5|sha1|sha256` on a PUT or the final MOVE is answered
+with X-Hash-MD5 (...) of the bytes received (Nextcloud 19+; `x_hash=False` plays an
+older one); `OC-Checksum` is stored as sent, unchecked, and reported in PROPFIND's
+oc:checksums when asked for."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import shutil
+import uuid
 from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
@@ -22,8 +30,10 @@ MIN_CHUNK = 5 * 1024 * 1024
 
 
 class FakeNextcloud:
-    def __init__(self, root: Path, user: str = "u", password: str = "p"):
-        self.root, self.user = root, user
+    def __init__(self, root: Path, user: str = "u", password: str = "p", x_hash: bool = True):
+        self.root, self.user, self.x_hash = root, user, x_hash
+        self.etags: dict[Path, str] = {}       # a new random one per write, as Nextcloud's
+        self.checksums: dict[Path, str] = {}   # OC-Checksum as the client sent it
         self.auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
         (root / "files").mkdir(parents=True)
         (root / "uploads").mkdir()
@@ -72,7 +82,7 @@ class FakeNextcloud:
         kind, local = self._local(request)
         method = request.method
         if method == "PROPFIND":
-            return self._propfind(request, local)
+            return self._propfind(request, local, (await request.read()).decode(errors="replace"))
         if method == "MKCOL":
             if kind == "uploads":
                 self._destination(request)  # v2 requires it
@@ -92,8 +102,11 @@ class FakeNextcloud:
                 self.chunk_puts += 1
             else:
                 self.plain_puts += 1
-            local.write_bytes(await request.read())
+            body = await request.read()
+            local.write_bytes(body)
             headers = {}
+            if kind == "files":
+                headers.update(self._written(request, local, body))
             if kind == "files" and "X-OC-Mtime" in request.headers:
                 stamp = int(request.headers["X-OC-Mtime"])
                 os.utime(local, (stamp, stamp))
@@ -118,7 +131,7 @@ class FakeNextcloud:
                 os.utime(target, (stamp, stamp))
             shutil.rmtree(local.parent)
             self.moves += 1
-            return web.Response(status=201)
+            return web.Response(status=201, headers=self._written(request, target, target.read_bytes()))
         if method == "DELETE":
             if local.is_dir():
                 shutil.rmtree(local)
@@ -131,7 +144,20 @@ class FakeNextcloud:
             return web.FileResponse(local)
         return web.Response(status=404 if not local.exists() else 405)
 
-    def _propfind(self, request: web.Request, local: Path) -> web.Response:
+    def _written(self, request: web.Request, local: Path, body: bytes) -> dict:
+        """A file was written: a new ETag, the declared checksum kept, X-Hash answered."""
+        self.etags[local] = uuid.uuid4().hex
+        if "OC-Checksum" in request.headers:
+            self.checksums[local] = request.headers["OC-Checksum"].strip()
+        else:
+            self.checksums.pop(local, None)
+        headers = {"ETag": f'"{self.etags[local]}"', "OC-ETag": f'"{self.etags[local]}"'}
+        wanted = request.headers.get("X-Hash", "").strip().lower()
+        if self.x_hash and wanted in ("md5", "sha1", "sha256"):
+            headers[f"X-Hash-{wanted.upper()}"] = hashlib.new(wanted, body).hexdigest()
+        return headers
+
+    def _propfind(self, request: web.Request, local: Path, body_text: str) -> web.Response:
         if not local.exists():
             return web.Response(status=404)
         entries = [local]
@@ -146,11 +172,14 @@ class FakeNextcloud:
                 href += "/"
             else:
                 props = (f"<d:resourcetype/><d:getcontentlength>{entry.stat().st_size}</d:getcontentlength>"
-                         f'<d:getetag>"{entry.stat().st_mtime_ns:x}"</d:getetag>')
+                         f'<d:getetag>"{self.etags.setdefault(entry, uuid.uuid4().hex)}"</d:getetag>')
+                if "checksums" in body_text and entry in self.checksums:
+                    props += f"<oc:checksums><oc:checksum>{self.checksums[entry]}</oc:checksum></oc:checksums>"
             props += f"<d:getlastmodified>{formatdate(entry.stat().st_mtime, usegmt=True)}</d:getlastmodified>"
             parts.append(f"<d:response><d:href>{href}</d:href><d:propstat><d:prop>{props}</d:prop>"
                          "<d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>")
-        body = f'<?xml version="1.0"?><d:multistatus xmlns:d="DAV:">{"".join(parts)}</d:multistatus>'
+        body = (f'<?xml version="1.0"?><d:multistatus xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns">'
+                f'{"".join(parts)}</d:multistatus>')
         return web.Response(status=207, text=body, content_type="application/xml")
 
     # -- running it beside the tests --

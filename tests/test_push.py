@@ -344,8 +344,9 @@ def test_push_to_seaweedfs_object_store(copy, seaweedfs):
 
 
 def test_a_large_file_goes_in_parts(seaweedfs, tmp_path, monkeypatch):
-    """Above 64 MiB our own multipart: SeaweedFS's ETag is then '<md5 of md5s>-N', so the
-    push checks the size by a HEAD; the bytes read back are the file's."""
+    """Above 64 MiB our own multipart, each part with its Content-MD5: SeaweedFS's ETag is
+    then '<md5 of the parts' md5s>-N', which the push recomputes and compares; the bytes
+    read back are the file's."""
     import asyncio
     import hashlib
 
@@ -372,7 +373,10 @@ def test_a_large_file_goes_in_parts(seaweedfs, tmp_path, monkeypatch):
 
     sent, there = asyncio.run(send())
     parts = -(-size // PART_SIZE)
-    assert sent.etag is None and there.size == size and there.etag.endswith(f"-{parts}")
+    with open(big, "rb") as handle:
+        digests = b"".join(hashlib.md5(block).digest() for block in iter(lambda: handle.read(PART_SIZE), b""))
+    assert sent.etag == there.etag == f"{hashlib.md5(digests).hexdigest()}-{parts}"
+    assert (sent.md5, sent.md5_by) == (md5, "multipart-etag") and there.size == size
     body = client.get_object(Bucket="backup", Key="parts/videos/big.mp4")["Body"].read()
     assert hashlib.sha256(body).hexdigest() == hashlib.sha256(big.read_bytes()).hexdigest()
     uploads = client.list_multipart_uploads(Bucket="backup").get("Uploads", [])
@@ -422,16 +426,21 @@ def test_push_to_nextcloud_with_a_chunked_upload(copy, nextcloud, tmp_path):
             out.write(os.urandom(8 << 20))
     os.utime(big, (1_500_000_000, 1_500_000_000))
 
+    import hashlib
+    md5 = hashlib.md5(big.read_bytes()).hexdigest()
+
     async def send():
         dav = WebDavTarget.from_url(target)
         await dav.open()
         try:
-            await dav.put("videos/big.mov", big, "", big.stat().st_mtime)
-            return await dav.stat("videos/big.mov")
+            sent = await dav.put("videos/big.mov", big, md5, big.stat().st_mtime)
+            return sent, await dav.stat("videos/big.mov")
         finally:
             await dav.close()
 
-    there = asyncio.run(send())
+    sent, there = asyncio.run(send())
+    # The final MOVE answers X-Hash-MD5 of the assembled file; the OC-Checksum is kept.
+    assert (sent.md5, sent.md5_by) == (md5, "x-hash") and there.declared_md5 == md5
     assert there.size == big.stat().st_size
     assert nextcloud.chunk_puts == -(-big.stat().st_size // CHUNK_SIZE) and nextcloud.moves == 1
     assert sha256_file(root / "videos" / "big.mov") == sha256_file(big)

@@ -198,3 +198,34 @@ def test_a_known_checksum_is_answered_before_the_body(immich, tmp_path):
     first, second, received = asyncio.run(twice())
     assert first == second and len(immich.assets) == 1
     assert immich.uploads_received == received  # the second body was never read
+
+
+def test_the_api_key_goes_to_immich_only(copy, immich):
+    """A redirect to another host (localhost is not 127.0.0.1 to a client, though both are
+    loopback) is followed without x-api-key; one on Immich's own host keeps it."""
+    from aiohttp import web
+
+    from threaded_app import ThreadedApp
+
+    _, env, dest = copy
+    seen = []
+
+    async def version(request):
+        seen.append({k.lower(): v for k, v in request.headers.items()})
+        return web.json_response(immich.version)
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", version)
+    other = ThreadedApp(app, "another host")
+    port = other.start().rsplit(":", 1)[1]
+    try:
+        immich.redirects = {"/api/server/version": f"http://localhost:{port}/api/server/version",
+                            "/api/server/ping": f"http://{immich.url}/api/server/ping?hop=1"}
+        code, report, done = push(env, dest, f"immich://{immich.url}")
+    finally:
+        other.stop()
+    # The ping went round the same host with the key (without it Immich answers 401).
+    assert code == 0, done.stdout + done.stderr
+    assert "GET /api/server/ping" in immich.calls
+    assert len(seen) == 1 and "x-api-key" not in seen[0]
+    assert KEY not in json.dumps(seen)

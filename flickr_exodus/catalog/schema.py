@@ -87,7 +87,9 @@ TABLES: dict[str, tuple[dict, dict]] = {
     # Photo libraries (Immich) keep the asset id in etag and a hash of the metadata sent
     # in meta_sha256; albums and tags have rows too ("album:ID", "tag:NAME").
     "pushes": ({"target": str, "key": str, "item_id": str, "size": int, "sha256": str, "etag": str,
-                "meta_sha256": str, "pushed_at": str}, {"pk": ("target", "key")}),
+                "meta_sha256": str, "pushed_at": str,
+                "checked": str,  # how the upload was found whole: "md5:etag", "size+content-md5"... (push/)
+                }, {"pk": ("target", "key")}),
     "runs": ({"id": int, "command": str, "started_at": str, "finished_at": str, "status": str,
               "api_calls": int, "bytes": int, "summary": str}, {"pk": "id"}),
     # Journals of what exodus changed on Flickr: a row before the call (intent), its result

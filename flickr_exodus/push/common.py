@@ -87,11 +87,12 @@ class Recorder:
         self.since = 0.0
 
     def add(self, key: str, item_id: str | None, size: int | None, sha256: str | None, etag: str | None,
-            meta_sha256: str | None = None) -> None:
+            meta_sha256: str | None = None, checked: str | None = None) -> None:
+        """`checked` says how the upload was found whole (mirror.check, library.send)."""
         crash_point("push-item")  # the instant that matters: on the target, not yet recorded
         if not self.pending:
             self.since = time.monotonic()
-        self.pending.append((self.target, key, item_id, size, sha256, etag, meta_sha256, now_iso()))
+        self.pending.append((self.target, key, item_id, size, sha256, etag, meta_sha256, checked, now_iso()))
         if len(self.pending) >= self.GROUP or time.monotonic() - self.since >= self.SECONDS:
             self.flush()
 
@@ -100,11 +101,11 @@ class Recorder:
             return
         rows, self.pending = self.pending, []
         with self.cat.tx() as conn:
-            conn.executemany("INSERT INTO pushes (target, key, item_id, size, sha256, etag, meta_sha256, pushed_at) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(target, key) DO UPDATE SET "
+            conn.executemany("INSERT INTO pushes (target, key, item_id, size, sha256, etag, meta_sha256, checked, "
+                             "pushed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(target, key) DO UPDATE SET "
                              "item_id = excluded.item_id, size = excluded.size, sha256 = excluded.sha256, "
                              "etag = excluded.etag, meta_sha256 = excluded.meta_sha256, "
-                             "pushed_at = excluded.pushed_at", rows)
+                             "checked = excluded.checked, pushed_at = excluded.pushed_at", rows)
 
 
 async def each(items: Iterable[T], work: Callable[[T], Awaitable[object]], concurrency: int) -> None:

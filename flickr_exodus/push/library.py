@@ -27,7 +27,7 @@ from ..backup.xmp import keywords
 from ..catalog import Catalog
 from ..catalog.store import has_file
 from ..progress import Progress
-from ..targets import TargetProblem
+from ..targets import TargetProblem, opened
 from ..targets.immich import ImmichBusy, ImmichError, ImmichTarget
 from .common import Mismatch, PushOptions, Recorder, digests, each, pushed, with_retries
 
@@ -115,7 +115,7 @@ class LibraryPush:
         self.failed.append({"key": key, "reason": reason})
 
     async def run(self) -> None:
-        await self.target.open()
+        await opened(self.target)
         files_bar = self.progress.bar("assets", unit="item")
         bytes_bar = self.progress.bar("bytes", bytes=True)
         try:
@@ -188,7 +188,9 @@ class LibraryPush:
             raise
         except Exception as error:  # noqa: BLE001 - counted and reported; the others go on
             return self._fail(asset.key, f"{type(error).__name__}: {error}")
-        self.recorder.add(asset.key, asset.item_id, asset.size, asset.sha256, asset_id, asset.meta_hash)
+        # Immich's SHA-1 of the asset's bytes equals the file's (compared just above).
+        self.recorder.add(asset.key, asset.item_id, asset.size, asset.sha256, asset_id, asset.meta_hash,
+                          checked="sha1:immich")
         self.counts["described"] += 1
         if uploaded:
             self.counts["sent"] += 1

@@ -2,17 +2,16 @@
 
 What goes: every file the catalog knows (originals, earlier versions, kept sizes), their
 .json and .xmp sidecars, links.csv, the faves, and a consistent snapshot of the catalog
-(SQLite's backup API; never logs, locks, -wal or -shm). Each upload is checked (size, and
-the MD5 where the target's ETag is one) before the `pushes` table records it, so a rerun
-sends only what is new or changed, and a kill at any instant costs at most the uploads
-of its last half second (common.Recorder), sent again under the same keys: no duplicates.
+(SQLite's backup API; never logs, locks, -wal or -shm). Each upload is checked before
+the `pushes` table records it, with how in `checked` (see `check`), so a rerun sends only
+what is new or changed, and a kill at any instant costs at most the uploads of its last
+half second (common.Recorder), sent again under the same keys: no duplicates.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 import sqlite3
 import tempfile
 from collections import Counter
@@ -23,14 +22,13 @@ from typing import Iterator
 from ..catalog import Catalog
 from ..catalog.store import has_file
 from ..progress import Progress
-from ..targets import RemoteObject, Target, TargetProblem
+from ..targets import RemoteObject, Target, TargetProblem, opened
 from .common import Mismatch, PushOptions, Recorder, digests, each, pushed, with_retries
 
 SNAPSHOT_KEY = "catalog.db"
 SIDECARS = (".json", ".xmp")
 IN_MEMORY = 8 * 1024 * 1024  # at most --concurrency of these are held at once
 INLINE = 1024 * 1024  # hashed on the event loop (~3 ms at most): cheaper than a thread hop
-_MD5 = re.compile(r"^[0-9a-f]{32}$")
 # Tables whose rows change on every run without changing what the backup holds.
 _BOOKKEEPING = ("runs", "pushes")
 
@@ -76,6 +74,32 @@ def _read(path: Path, size: int) -> tuple[bytes | None, str, str]:
         return (None, *digests(path, "sha256", "md5"))
     data = path.read_bytes()
     return data, hashlib.sha256(data).hexdigest(), hashlib.md5(data).hexdigest()
+
+
+async def check(target: Target, key: str, size: int, md5: str, sent: RemoteObject) -> tuple[RemoteObject, str]:
+    """Whether the target holds the file's bytes, and how that is known (pushes.checked):
+    "md5:<how>" where the target computed the MD5 of what it holds (an S3 ETag where S3
+    guarantees that, a multipart ETag recomputed from the parts, Nextcloud's X-Hash-MD5,
+    rclone's hash); otherwise "size", read back after the upload, with "+content-md5" when
+    the store accepted our signed Content-MD5 and "+oc-checksum" when the file carries the
+    MD5 we declared. Mismatch when anything known disagrees."""
+    if sent.md5 is not None:
+        if sent.md5 != md5:
+            raise Mismatch(f"the target's MD5 ({sent.md5_by}) differs from the file's")
+        return sent, f"md5:{sent.md5_by}"
+    there = await target.stat(key)  # no MD5 in the answer: ask what it holds
+    if there is None or there.size != size:
+        raise Mismatch(f"the target holds {there.size if there else 'nothing'} bytes, not {size}")
+    if there.md5 is not None:
+        if there.md5 != md5:
+            raise Mismatch(f"the target's MD5 ({there.md5_by}) differs from the file's")
+        return there, f"md5:{there.md5_by}"
+    if there.declared_md5 is not None and there.declared_md5 != md5:
+        raise Mismatch("the file there was declared with another MD5: another upload's")
+    there.etag = there.etag or sent.etag
+    checked = "+".join(["size", *([sent.accepted] if sent.accepted else []),
+                        *(["oc-checksum"] if there.declared_md5 else [])])
+    return there, checked
 
 
 def snapshot(cat: Catalog, folder: Path) -> tuple[Path, str]:
@@ -127,28 +151,19 @@ class MirrorPush:
             self.counts["would_send_bytes"] += size
             return False
 
-        async def put_and_check() -> RemoteObject:
-            there = await self.target.put(upload.key, upload.path, md5, stat.st_mtime, data)
-            if there.etag and _MD5.match(there.etag):
-                if there.etag != md5:  # the target's own MD5 of the bytes it received
-                    raise Mismatch("the target's MD5 differs from the file's")
-                return there
-            there = await self.target.stat(upload.key)  # no checksum in the answer: ask what it holds
-            if there is None or there.size != size:
-                raise Mismatch(f"the target holds {there.size if there else 'nothing'} bytes, not {size}")
-            if there.etag and _MD5.match(there.etag) and there.etag != md5:
-                raise Mismatch("the target's MD5 differs from the file's")
-            return there
+        async def put_and_check() -> tuple[RemoteObject, str]:
+            sent = await self.target.put(upload.key, upload.path, md5, stat.st_mtime, data)
+            return await check(self.target, upload.key, size, md5, sent)
 
         try:
-            there = await with_retries(put_and_check)
+            there, checked = await with_retries(put_and_check)
         except TargetProblem:
             raise
         except Exception as error:  # noqa: BLE001 - counted and reported; the others go on
             self.counts["failed"] += 1
             self.failed.append({"key": upload.key, "reason": f"{type(error).__name__}: {error}"})
             return False
-        self.recorder.add(upload.key, upload.item_id, size, sha, there.etag)
+        self.recorder.add(upload.key, upload.item_id, size, sha, there.etag, checked=checked)
         self.counts["sent"] += 1
         self.counts["bytes"] += size
         files_bar.update(1)
@@ -156,7 +171,7 @@ class MirrorPush:
         return True
 
     async def run(self) -> None:
-        await self.target.open()
+        await opened(self.target)
         try:
             files_bar = self.progress.bar("files", unit="file")
             bytes_bar = self.progress.bar("bytes", bytes=True)

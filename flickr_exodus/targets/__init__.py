@@ -4,7 +4,7 @@ URL's scheme."""
 
 from __future__ import annotations
 
-from .base import LibraryTarget, RemoteObject, Target, TargetProblem
+from .base import LibraryTarget, RemoteObject, Target, TargetProblem, opened
 
 
 def open_target(url: str) -> Target | LibraryTarget:
@@ -25,4 +25,4 @@ def open_target(url: str) -> Target | LibraryTarget:
                         "immich(s)://HOST or rclone:REMOTE:PATH")
 
 
-__all__ = ["LibraryTarget", "RemoteObject", "Target", "TargetProblem", "open_target"]
+__all__ = ["LibraryTarget", "RemoteObject", "Target", "TargetProblem", "open_target", "opened"]

@@ -5,7 +5,9 @@ DEST-relative paths with '/' ("photos/2019/07/04/1_x.jpg"). A photo library
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import AsyncIterator
@@ -24,7 +26,41 @@ class TargetProblem(Exception):
 class RemoteObject:
     key: str
     size: int
-    etag: str | None = None   # as the target reports it (S3: the MD5 of a single-part upload)
+    etag: str | None = None   # as the target reports it: an opaque version tag, kept in `pushes`
+    # The MD5 of the bytes the target holds, only where the target itself computed it
+    # (an S3 ETag where S3 guarantees that, Nextcloud's X-Hash-MD5, rclone's hash), and
+    # how it was had: "etag", "multipart-etag", "x-hash", "rclone".
+    md5: str | None = None
+    md5_by: str = ""
+    # A check the target made itself before accepting the bytes ("content-md5": our
+    # signed Content-MD5, which S3 verifies), noted beside a size check.
+    accepted: str = ""
+    # An MD5 stored beside the file as a client declared it, not computed by the target
+    # (Nextcloud's oc:checksums, from our OC-Checksum): it says whose upload the file is.
+    declared_md5: str | None = None
+
+
+def reach_timeout() -> float:
+    """Seconds a target may take to answer that it is there (EXODUS_REACH_TIMEOUT)."""
+    try:
+        value = float(os.environ.get("EXODUS_REACH_TIMEOUT", "60"))
+    except ValueError:
+        return 60.0
+    return value if 0 < value < float("inf") else 60.0
+
+
+async def opened(target: "Target | LibraryTarget") -> None:
+    """target.open(), bounded: an unreachable or silent target is one line, not a hang."""
+    seconds = reach_timeout()
+    try:
+        await asyncio.wait_for(target.open(), seconds)
+    except asyncio.TimeoutError:
+        try:
+            await target.close()
+        except Exception:  # noqa: BLE001 - half-opened; the timeout is what to say
+            pass
+        raise TargetProblem(f"{target.name} did not answer within {seconds:g} s "
+                            "(unreachable? EXODUS_REACH_TIMEOUT sets the wait)") from None
 
 
 class Target:

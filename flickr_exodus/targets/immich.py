@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 
 from .base import LibraryTarget, TargetProblem
+from .scope import scoped
 
 # sdk function: (method, path); "{id}" stands for a path parameter.
 CALLS = {
@@ -106,7 +107,9 @@ class ImmichTarget(LibraryTarget):
     async def open(self) -> None:
         if not self.key:
             raise TargetProblem(f"set IMMICH_API_KEY to an API key of {self.name} (Account Settings, API Keys)")
-        self.session = aiohttp.ClientSession(headers={"x-api-key": self.key, "Accept": "application/json"},
+        # The key goes to this server only, never to where a redirect points elsewhere.
+        self.session = aiohttp.ClientSession(headers={"Accept": "application/json"},
+                                             middlewares=(scoped(self.base, {"x-api-key": self.key}),),
                                              timeout=aiohttp.ClientTimeout(total=None, connect=10, sock_read=300))
         try:
             pong = await self._json("pingServer")

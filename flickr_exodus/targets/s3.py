@@ -6,12 +6,19 @@ others refuse the SDK's default CRC headers; large files in our own multipart.
 Single-part PUTs, the bulk of a push, skip botocore's request pipeline (a few ms of
 Python each, which made a push of small files CPU-bound): the session's credentials, a
 lean SigV4 signer (sigv4.py) and aiohttp, with Content-MD5 signed so that the store
-refuses bytes that differ from the file's."""
+refuses bytes that differ from the file's.
+
+An ETag is taken for the object's MD5 only where S3 guarantees it: a single-part PUT
+stored in plain or with SSE-S3. Under SSE-KMS (aws:kms, aws:kms:dsse) or SSE-C it is
+something else, and a multipart ETag is the MD5 of the parts' MD5s with "-N", which is
+checked as such (each part also carries its Content-MD5)."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
+import re
 from contextlib import nullcontext
 from pathlib import Path
 from typing import AsyncIterator
@@ -28,6 +35,23 @@ from .sigv4 import Signer
 MULTIPART_ABOVE = 64 * 1024 * 1024
 PART_SIZE = 16 * 1024 * 1024
 _AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken"}
+_MD5 = re.compile(r"^[0-9a-f]{32}$")
+_NOT_MD5_ENCRYPTION = {"aws:kms", "aws:kms:dsse"}  # SSE-S3 ("AES256") keeps the MD5 ETag
+
+
+def _encrypted(sse: str | None, customer_algorithm: str | None) -> bool:
+    """Stored under SSE-KMS or SSE-C: the ETag is then not an MD5 of the object."""
+    return (sse or "").strip().lower() in _NOT_MD5_ENCRYPTION or bool(customer_algorithm)
+
+
+def etag_md5(etag: str | None, sse: str | None, customer_algorithm: str | None) -> str | None:
+    """The MD5 a single-part object's ETag stands for, where S3 guarantees it; else None."""
+    etag = (etag or "").strip('"').lower()
+    return etag if _MD5.match(etag) and not _encrypted(sse, customer_algorithm) else None
+
+
+def _b64(hex_digest: str) -> str:
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode()
 
 
 def _fatal(error: ClientError) -> bool:
@@ -94,52 +118,82 @@ class S3Target(Target):
         size = len(data) if data is not None else path.stat().st_size
         try:
             if size <= MULTIPART_ABOVE:
-                # The store's MD5 of what it received: proof enough when it is one.
-                return RemoteObject(key, size, await self._put_signed(self._key(key), path, size, md5, data))
-            await self._multipart(self._key(key), path)
+                etag, sse, customer = await self._put_signed(self._key(key), path, size, md5, data)
+            else:
+                etag, sse, customer = await self._multipart(self._key(key), path, md5)
         except ClientError as error:
             if _fatal(error):
                 raise self._problem(error) from None
             raise  # BadDigest, 5xx, SlowDown: the push retries
-        return RemoteObject(key, size)
+        # The store accepted our signed Content-MD5 (of the file, or of every part): S3
+        # checks the bytes against it before storing them.
+        there = RemoteObject(key, size, etag, accepted="content-md5")
+        if size <= MULTIPART_ABOVE:
+            there.md5, there.md5_by = etag_md5(etag, sse, customer), "etag"
+        elif etag and "-" in etag and not _encrypted(sse, customer):
+            there.md5, there.md5_by = md5, "multipart-etag"  # _multipart compared it
+        return there
 
-    async def _put_signed(self, key: str, path: Path, size: int, md5: str, data: bytes | None) -> str | None:
-        """One PUT, signed here, sent by aiohttp; the ETag the store answers. Content-MD5
-        (signed) makes the store check the bytes, so the payload itself goes unsigned."""
+    async def _put_signed(self, key: str, path: Path, size: int, md5: str,
+                          data: bytes | None) -> tuple[str | None, str | None, str | None]:
+        """One PUT, signed here, sent by aiohttp: the ETag the store answers and its
+        encryption headers. Content-MD5 (signed) makes the store check the bytes, so the
+        payload itself goes unsigned. A redirect is not followed: the signature and the
+        credentials are for this endpoint's host only."""
         url = f"{self.client.meta.endpoint_url.rstrip('/')}/{self.bucket}/{quote(key, safe='/~')}"
         credentials = await (await self._session.get_credentials()).get_frozen_credentials()
         headers = self._signer.sign("PUT", url, {
-            "Content-Length": str(size), "Content-MD5": base64.b64encode(bytes.fromhex(md5)).decode(),
-            "Content-Type": "application/octet-stream"},
+            "Content-Length": str(size), "Content-MD5": _b64(md5), "Content-Type": "application/octet-stream"},
             credentials.access_key, credentials.secret_key, credentials.token)
         with (nullcontext(data) if data is not None else open(path, "rb")) as body:
-            async with self._http.put(url, data=body, headers=headers) as answer:
+            async with self._http.put(url, data=body, headers=headers, allow_redirects=False) as answer:
                 text = await answer.text()
                 if answer.status == 200:
-                    return answer.headers.get("ETag", "").strip('"') or None
+                    return (answer.headers.get("ETag", "").strip('"') or None,
+                            answer.headers.get("x-amz-server-side-encryption"),
+                            answer.headers.get("x-amz-server-side-encryption-customer-algorithm"))
+                if 300 <= answer.status < 400:
+                    raise TargetProblem(f"{self.endpoint or 'AWS'} redirected the upload of {key} to "
+                                        f"{answer.headers.get('Location', 'elsewhere')!r}: not followed, the "
+                                        "credentials are for the endpoint's host only (check AWS_ENDPOINT_URL "
+                                        "and AWS_REGION)")
         code = text.split("<Code>", 1)[1].split("</Code>", 1)[0] if "<Code>" in text else str(answer.status)
         raise ClientError({"Error": {"Code": code, "Message": text[:200]},
                            "ResponseMetadata": {"HTTPStatusCode": answer.status}}, "PutObject")
 
-    async def _multipart(self, key: str, path: Path) -> None:
+    async def _multipart(self, key: str, path: Path, md5: str) -> tuple[str | None, str | None, str | None]:
+        """Our own multipart upload, each part with its Content-MD5; the ETag and the
+        encryption of the result. Unencrypted, the ETag must be the MD5 of the parts'
+        MD5s with "-N": a store that assembled other bytes is caught here (BadDigest)."""
         upload = await self.client.create_multipart_upload(Bucket=self.bucket, Key=key)
-        parts = []
+        parts, digests = [], []
         try:
             with open(path, "rb") as handle:
                 number = 1
                 while block := handle.read(PART_SIZE):
-                    answer = await self.client.upload_part(Bucket=self.bucket, Key=key, PartNumber=number,
-                                                           UploadId=upload["UploadId"], Body=block)
+                    digest = hashlib.md5(block).digest()
+                    answer = await self.client.upload_part(
+                        Bucket=self.bucket, Key=key, PartNumber=number, UploadId=upload["UploadId"], Body=block,
+                        ContentMD5=base64.b64encode(digest).decode())
                     parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+                    digests.append(digest)
                     number += 1
-            await self.client.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload["UploadId"],
-                                                        MultipartUpload={"Parts": parts})
+            done = await self.client.complete_multipart_upload(Bucket=self.bucket, Key=key,
+                                                               UploadId=upload["UploadId"],
+                                                               MultipartUpload={"Parts": parts})
         except BaseException:
             try:
                 await self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload["UploadId"])
             except Exception:  # noqa: BLE001 - the original error matters more
                 pass
             raise
+        etag = done.get("ETag", "").strip('"') or None
+        sse, customer = done.get("ServerSideEncryption"), done.get("SSECustomerAlgorithm")
+        expected = f"{hashlib.md5(b''.join(digests)).hexdigest()}-{len(digests)}"
+        if etag and "-" in etag and not _encrypted(sse, customer) and etag.lower() != expected:
+            raise ClientError({"Error": {"Code": "BadDigest", "Message": f"multipart ETag {etag}, not {expected}"},
+                               "ResponseMetadata": {"HTTPStatusCode": 200}}, "CompleteMultipartUpload")
+        return etag, sse, customer
 
     async def stat(self, key: str) -> RemoteObject | None:
         try:
@@ -148,7 +202,9 @@ class S3Target(Target):
             if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
                 return None
             raise self._problem(error) from None
-        return RemoteObject(key, head["ContentLength"], head.get("ETag", "").strip('"') or None)
+        etag = head.get("ETag", "").strip('"') or None
+        return RemoteObject(key, head["ContentLength"], etag, md5_by="etag",
+                            md5=etag_md5(etag, head.get("ServerSideEncryption"), head.get("SSECustomerAlgorithm")))
 
     async def list(self, prefix: str = "") -> AsyncIterator[RemoteObject]:
         paginator = self.client.get_paginator("list_objects_v2")

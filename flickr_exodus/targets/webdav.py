@@ -5,7 +5,13 @@ WEBDAV_USER / WEBDAV_PASSWORD. Folders made with MKCOL; each file PUT with its m
 
 On Nextcloud (a PATH under /remote.php/dav/files/USER/) files above 64 MiB go by its
 chunked upload v2, so that no single request outlives a proxy's timeout or body limit:
-MKCOL an upload folder, PUT numbered chunks, MOVE the assembled `.file` into place."""
+MKCOL an upload folder, PUT numbered chunks, MOVE the assembled `.file` into place.
+
+A WebDAV ETag is a version tag, never an MD5 (Nextcloud's are 32 hex digits of
+something else). Each upload asks for the MD5 of the bytes received (`X-Hash: md5`,
+answered in X-Hash-MD5 by Nextcloud 19 and later) and declares the file's MD5
+(`OC-Checksum`, which Nextcloud stores unchecked and reports in oc:checksums); where no
+X-Hash-MD5 comes back, the push reads back the size (and that declared checksum)."""
 
 from __future__ import annotations
 
@@ -22,8 +28,14 @@ from urllib.parse import quote, unquote, urlsplit
 import aiohttp
 
 from .base import RemoteObject, Target, TargetProblem, basic_auth
+from .scope import scoped
 
 DAV = "{DAV:}"
+OC = "{http://owncloud.org/ns}"
+# What stat asks for: the standard properties and the checksums Nextcloud and ownCloud keep.
+PROPS = ('<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop>'
+         "<d:resourcetype/><d:getcontentlength/><d:getetag/><oc:checksums/></d:prop></d:propfind>")
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
 NEXTCLOUD_FILES = re.compile(r"^/remote\.php/dav/files/([^/]+)(?:/|$)")
 CHUNKED_ABOVE = 64 * 1024 * 1024
 CHUNK_SIZE = 16 * 1024 * 1024  # Nextcloud takes 5 MB to 5 GB, at most 10,000 chunks
@@ -33,9 +45,9 @@ class WebDavTarget(Target):
     def __init__(self, base: str, root: str, user: str | None, password: str | None):
         self.base, self.root = base, "/" + root.strip("/")
         self.name = f"{base}{self.root}".replace("https://", "webdavs://").replace("http://", "webdav://")
-        self.headers = {}
+        self.credentials = {}
         if user is not None:
-            self.headers["Authorization"] = basic_auth(user, password or "")
+            self.credentials["Authorization"] = basic_auth(user, password or "")
         self.session: aiohttp.ClientSession | None = None
         self.made: set[str] = set()
         self.making = asyncio.Lock()  # one MKCOL at a time: two for one folder race on some servers
@@ -58,8 +70,9 @@ class WebDavTarget(Target):
         return self.base + quote(path)
 
     async def open(self) -> None:
-        self.session = aiohttp.ClientSession(headers=self.headers, timeout=aiohttp.ClientTimeout(
-            total=None, connect=10, sock_read=120))
+        # The password goes to this server only, never to where a redirect points elsewhere.
+        self.session = aiohttp.ClientSession(middlewares=(scoped(self.base, self.credentials),),
+                                             timeout=aiohttp.ClientTimeout(total=None, connect=10, sock_read=120))
         try:
             async with self.session.request("PROPFIND", self._url(""), headers={"Depth": "0"}) as answer:
                 status = answer.status
@@ -109,20 +122,19 @@ class WebDavTarget(Target):
             await self._folder(folder)
         size = len(data) if data is not None else path.stat().st_size
         if self.uploads and size > CHUNKED_ABOVE:
-            await self._put_chunked(key, path, size, mtime)
-            return RemoteObject(key, size)
+            return _answered(key, size, await self._put_chunked(key, path, size, mtime, md5))
         with (nullcontext(data) if data is not None else open(path, "rb")) as body:
             async with self.session.put(self._url(key), data=body, headers={
-                    "X-OC-Mtime": str(int(mtime)), "Content-Length": str(size)}) as answer:
+                    "X-OC-Mtime": str(int(mtime)), "Content-Length": str(size), **_hashes(md5)}) as answer:
                 if answer.status in (401, 403):
                     raise TargetProblem(f"{self.base} refused the upload of {key} (HTTP {answer.status})")
                 if answer.status not in (200, 201, 204):
                     raise aiohttp.ClientResponseError(answer.request_info, (), status=answer.status,
                                                       message=f"PUT {key}")
-                etag = answer.headers.get("ETag")
-        return RemoteObject(key, size, etag.strip('"') if etag else None)
+                return _answered(key, size, answer.headers)
 
-    async def _put_chunked(self, key: str, path: Path, size: int, mtime: float) -> None:
+    async def _put_chunked(self, key: str, path: Path, size: int, mtime: float, md5: str) -> dict:
+        """The upload in chunks; the headers of the MOVE's answer (X-Hash-MD5 of the whole)."""
         folder = self.base + quote(f"{self.uploads}/exodus-{uuid.uuid4().hex}")
         headers = {"Destination": self._url(key), "OC-Total-Length": str(size)}
         await self._expect(await self.session.request("MKCOL", folder, headers=headers), key, "MKCOL")
@@ -133,8 +145,8 @@ class WebDavTarget(Target):
                     await self._expect(await self.session.put(f"{folder}/{number}", data=block, headers=headers),
                                        key, f"chunk {number}")
                     number += 1
-            await self._expect(await self.session.request("MOVE", f"{folder}/.file", headers={
-                **headers, "X-OC-Mtime": str(int(mtime))}), key, "MOVE")
+            return await self._expect(await self.session.request("MOVE", f"{folder}/.file", headers={
+                **headers, "X-OC-Mtime": str(int(mtime)), **_hashes(md5)}), key, "MOVE")
         except BaseException:
             try:
                 async with self.session.delete(folder + "/"):
@@ -143,18 +155,20 @@ class WebDavTarget(Target):
                 pass
             raise
 
-    async def _expect(self, answer: aiohttp.ClientResponse, key: str, step: str) -> None:
+    async def _expect(self, answer: aiohttp.ClientResponse, key: str, step: str) -> dict:
         async with answer:
             if answer.status in (401, 403):
                 raise TargetProblem(f"{self.base} refused the upload of {key} (HTTP {answer.status})")
             if answer.status >= 300:
                 raise aiohttp.ClientResponseError(answer.request_info, (), status=answer.status,
                                                   message=f"{step} of {key}")
+            return dict(answer.headers)
 
     async def stat(self, key: str) -> RemoteObject | None:
         # PROPFIND, not HEAD: some servers (rclone serve webdav) gzip text files for a
         # client that accepts it and give the compressed length, and a body, to a HEAD.
-        async with self.session.request("PROPFIND", self._url(key), headers={"Depth": "0"}) as answer:
+        async with self.session.request("PROPFIND", self._url(key), data=PROPS, headers={
+                "Depth": "0", "Content-Type": "application/xml"}) as answer:
             if answer.status == 404:
                 return None
             if answer.status >= 400:
@@ -187,7 +201,32 @@ class WebDavTarget(Target):
             self.session = None
 
 
+def _hashes(md5: str) -> dict[str, str]:
+    """Ask for the MD5 of the bytes received (X-Hash) and declare ours (OC-Checksum)."""
+    return {"X-Hash": "md5", "OC-Checksum": f"MD5:{md5}"} if HEX32.match(md5 or "") else {}
+
+
+def _answered(key: str, size: int, headers) -> RemoteObject:
+    """What an upload's answer says: the ETag (a version tag) and, from a server that
+    computed it while receiving (X-Hash-MD5), the MD5 of the bytes it stored."""
+    headers = {k.lower(): v for k, v in headers.items()}
+    computed = (headers.get("x-hash-md5") or "").strip().lower()
+    return RemoteObject(key, size, (headers.get("etag") or "").strip('"') or None,
+                        md5=computed if HEX32.match(computed) else None, md5_by="x-hash")
+
+
+def _declared_md5(response: ET.Element) -> str | None:
+    """The MD5 among oc:checksums ("MD5:hex SHA1:hex ..."), as a client declared it."""
+    for element in response.iter(f"{OC}checksum"):
+        for word in (element.text or "").split():
+            kind, _, value = word.partition(":")
+            if kind.lower() == "md5" and HEX32.match(value.lower()):
+                return value.lower()
+    return None
+
+
 def _described(key: str, response: ET.Element) -> RemoteObject:
     size = response.findtext(f".//{DAV}getcontentlength")
     return RemoteObject(key, int(size) if size else -1,
-                        (response.findtext(f".//{DAV}getetag") or "").strip('"') or None)
+                        (response.findtext(f".//{DAV}getetag") or "").strip('"') or None,
+                        declared_md5=_declared_md5(response))
