@@ -123,21 +123,27 @@ def write_sidecars(cat: Catalog, dest: Path, xmp_too: bool = False) -> int:
         dirty = []
         for row in rows:
             try:
-                stale_xmp = xmp_too and not paths.sibling(dest, row["path"], ".xmp", mkdir=False).exists()
-            except paths.OutsideDest as error:
+                if _write_sidecar(cat, dest, row, xmp_too):
+                    written += 1
+                    dirty.append(row["id"])
+            except paths.OutsideDest as error:  # a catalog from before ids were checked, a planted link
                 log.warning("%s: no sidecars: %s", row["id"], error)
-                continue
-            if not row["sidecar_dirty"] and not stale_xmp:
-                continue
-            document = sidecar(cat, row)
-            if row["sidecar_dirty"]:
-                write_atomically(dest, row["path"] + ".json", json.dumps(document, ensure_ascii=False, indent=1))
-                dirty.append(row["id"])
-            if xmp_too:
-                write_atomically(dest, row["path"] + ".xmp", xmp.render(document))
-            written += 1
         with cat.tx() as conn:
             conn.executemany("UPDATE photos SET sidecar_dirty = 0 WHERE id = ?", [(i,) for i in dirty])
+
+
+def _write_sidecar(cat: Catalog, dest: Path, row: dict, xmp_too: bool) -> bool:
+    """The JSON sidecar of one item if its metadata changed, its XMP one if asked for and
+    missing; whether anything was written."""
+    stale_xmp = xmp_too and not paths.sibling(dest, row["path"], ".xmp", mkdir=False).exists()
+    if not row["sidecar_dirty"] and not stale_xmp:
+        return False
+    document = sidecar(cat, row)
+    if row["sidecar_dirty"]:
+        write_atomically(dest, row["path"] + ".json", json.dumps(document, ensure_ascii=False, indent=1))
+    if xmp_too:
+        write_atomically(dest, row["path"] + ".xmp", xmp.render(document))
+    return True
 
 
 # --- views ------------------------------------------------------------------------------
