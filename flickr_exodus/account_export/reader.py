@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator
 
-from ..flickr import parse
+from ..flickr import ids, parse
 
-MEDIA_NAME = re.compile(r"(?:^|_)(\d+)_o(?:\.([A-Za-z0-9]+))?$")
-VIDEO_EXTENSIONS = {"mp4", "mov", "avi", "m4v", "3gp", "mpg", "mpeg", "mkv", "wmv", "ogv"}
+MEDIA_NAME = re.compile(r"(?:^|_)([0-9]+)_o(?:\.([A-Za-z0-9]+))?\Z")
+VIDEO_EXTENSIONS = ids.VIDEO_FORMATS
 # Flickr's license names (flickr.photos.licenses.getInfo) -> ids.
 LICENSE_IDS = {
     "all rights reserved": 0, "attribution-noncommercial-sharealike license": 1,
@@ -94,9 +94,12 @@ def basename(name: str) -> str:
 
 
 def media_id(name: str) -> tuple[str, str] | None:
-    """('50012345678', 'jpg') from 'anything_50012345678_o.jpg'; None for other files."""
+    """('50012345678', 'jpg') from 'anything_50012345678_o.jpg'; None for other files (and
+    for a number too long to be one of Flickr's ids)."""
     match = MEDIA_NAME.search(basename(name))
-    return (match.group(1), (match.group(2) or "").lower()) if match else None
+    if not match or not ids.is_photo_id(match.group(1)):
+        return None
+    return match.group(1), (match.group(2) or "").lower()
 
 
 def json_documents(containers: list[Container], pattern: str) -> Iterator[tuple[str, dict]]:
@@ -137,17 +140,25 @@ class ExportedItem:
     people: list[dict]
     albums: list[str]
     raw: dict
+    problems: list[str]  # fields left out for their shape, one line each
 
 
 def exported_item(doc: dict) -> ExportedItem:
-    """One photo_{id}.json as catalog columns and related rows."""
+    """One photo_{id}.json as catalog columns and related rows; Malformed when it is not an
+    object or its id is not one of Flickr's."""
+    if not isinstance(doc, dict):
+        raise ids.Malformed(f"a {type(doc).__name__} where an object belongs")
+    item_id = ids.checked(parse.text(doc.get("id")), ids.is_photo_id, "the item id")
+    problems = []
     original = parse.text(doc.get("original"))
     ext = original.rsplit(".", 1)[-1].lower() if "." in original.rsplit("/", 1)[-1] else ""
+    if ext and not (ids.photo_format(ext) or ids.video_format(ext)):
+        problems.append(ids.format_refused(ext))
+        ext = ""
     secret = re.search(r"/\d+_([0-9a-f]+)_o\.", original)
     geo = doc.get("geo") if isinstance(doc.get("geo"), dict) else None
     privacy = PRIVACY.get(parse.text(doc.get("privacy")).lower())
     license_name = parse.text(doc.get("license")).lower()
-    item_id = parse.text(doc.get("id"))
     name = parse.text(doc.get("name"))
     row = {
         "id": item_id, "media": "video" if ext in VIDEO_EXTENSIONS else "photo",
@@ -178,4 +189,8 @@ def exported_item(doc: dict) -> ExportedItem:
               for p in parse.as_list(doc.get("people")) if isinstance(p, dict)]
     tags = [parse.text(t.get("tag")) for t in parse.as_list(doc.get("tags")) if isinstance(t, dict) and t.get("tag")]
     albums = [parse.text(a.get("id")) for a in parse.as_list(doc.get("albums")) if isinstance(a, dict)]
-    return ExportedItem(row, tags, comments, notes, people, albums, doc)
+    for album_id in albums:
+        if not ids.is_album_id(album_id):
+            problems.append(f"album id {ids.shown(album_id)} is not one of Flickr's; left out")
+    albums = [a for a in albums if ids.is_album_id(a)]
+    return ExportedItem(row, tags, comments, notes, people, albums, doc, problems)

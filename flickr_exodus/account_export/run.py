@@ -19,13 +19,15 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..backup import magic, names
-from ..backup.download import part_of, recover
+from ..backup import magic, names, paths
+from ..flickr import ids
+from ..backup.download import recover
 from ..knobs import crash_point
 from ..backup.tree import build_views, write_links, write_sidecars
 from ..catalog import Catalog, CatalogError
 from ..catalog.store import dumps, now_iso
 from ..jobs import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, DestLock, UsageProblem, prepare_dest
+from ..flickr import parse
 from ..progress import Progress, log_to
 from .reader import (Container, ExportedItem, ExportProblem, epoch, exported_item, json_documents,
                      media_entries, open_all)
@@ -68,10 +70,15 @@ class Import:
 
     # --- metadata ----------------------------------------------------------------------
     def metadata(self, containers: list[Container]) -> None:
-        for _, doc in json_documents(containers, r"photo_\d+\.json"):
-            item = exported_item(doc)
-            if not item.row["id"]:
+        for name, doc in json_documents(containers, r"photo_\d+\.json"):
+            try:
+                item = exported_item(doc)
+            except ids.Malformed as error:
+                self.problem(ids.shown(doc.get("id") if isinstance(doc, dict) else None), "bad_record",
+                             f"{name}: {error}; left out")
                 continue
+            for detail in item.problems:
+                self.problem(item.row["id"], "bad_field", f"{name}: {detail}")
             self.described.add(item.row["id"])
             self.counts["described"] += 1
             known = self.cat.rows("SELECT id, is_friend, is_family, is_public, title FROM photos WHERE id = ?",
@@ -117,12 +124,18 @@ class Import:
         self.counts["added_from_metadata"] += 1
 
     def _albums(self, containers: list[Container]) -> None:
-        for _, doc in json_documents(containers, r"albums(_part\d+)?\.json"):
-            for album in doc.get("albums") or []:
+        for name, doc in json_documents(containers, r"albums(_part\d+)?\.json"):
+            for album in _listed(doc, "albums"):
                 if not isinstance(album, dict) or not album.get("id"):
                     continue
+                if not ids.is_album_id(album["id"]):
+                    self.problem(ids.shown(album["id"]), "bad_album", f"{name}: the album id is not one of "
+                                                                      "Flickr's; the album is left out")
+                    continue
                 album_id = str(album["id"])
-                photos = [str(p) for p in album.get("photos") or []]
+                photos = [str(p) for p in parse_list(album.get("photos")) if ids.is_photo_id(p)]
+                if len(photos) != len(parse_list(album.get("photos"))):
+                    self.problem(album_id, "bad_album", f"{name}: item ids that are not Flickr's left out")
                 self.cat.upsert_albums([{"id": album_id, "title": album.get("title") or "",
                                          "description": album.get("description") or "",
                                          "count_photos": len(photos), "date_create": _int(album.get("created")),
@@ -130,14 +143,20 @@ class Import:
                                          "count_views": _int(album.get("view_count")), "raw": dumps(album)}])
                 self.cat.set_album_photos(album_id, photos, f"export:{album.get('last_updated')}")
                 self.counts["albums"] += 1
-        for _, doc in json_documents(containers, r"faves(_part\d+)?\.json"):
-            faves = [f for f in doc.get("faves") or [] if isinstance(f, dict) and f.get("photo_id")]
+        for name, doc in json_documents(containers, r"faves(_part\d+)?\.json"):
+            faves = [f for f in _listed(doc, "faves") if isinstance(f, dict) and f.get("photo_id")]
+            for fave in faves:
+                if not ids.is_photo_id(fave["photo_id"]):
+                    self.problem(ids.shown(fave["photo_id"]), "bad_favorite", f"{name}: not one of Flickr's "
+                                                                              "ids; left out")
+            faves = [f for f in faves if ids.is_photo_id(f["photo_id"])]
             with self.cat.tx() as conn:
                 conn.executemany("INSERT OR IGNORE INTO favorites (id, url, raw) VALUES (?, ?, ?)",
                                  [(str(f["photo_id"]), f.get("url"), dumps(f)) for f in faves])
             self.counts["favorites"] += len(faves)
         for _, doc in json_documents(containers, r"sets_comments(_part\d+)?\.json"):
-            rows = [c for c in doc.get("comments") or [] if isinstance(c, dict) and c.get("id")]
+            rows = [c for c in _listed(doc, "comments") if isinstance(c, dict) and c.get("id")
+                    and ids.is_album_id(c.get("photoset_id"))]
             with self.cat.tx() as conn:
                 conn.executemany("INSERT OR REPLACE INTO comments (id, album_id, date_create, text, raw) "
                                  "VALUES (?, ?, ?, ?, ?)",
@@ -194,11 +213,18 @@ class Import:
 
     def _write(self, container: Container, name: str, size: int, ext: str, row: dict) -> None:
         """The export's original into the tree, as atomically as a download."""
-        ext = magic.extension(ext) if ext else "jpg"
+        kept = ids.photo_format(ext or "jpg") or ids.video_format(ext)
+        if kept is None:
+            self.problem(row["id"], "bad_media", f"{name}: {ids.format_refused(ext)}")
+            return
+        ext = magic.extension(kept)
         relative = names.item_path(row["id"], row["title"] or "", ext, row["date_taken"], bool(row["taken_unknown"]))
-        target = self.dest / relative
-        part = part_of(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            part = paths.sibling(self.dest, relative, ".part")
+            target = paths.inside(self.dest, relative)
+        except paths.OutsideDest as error:
+            self.problem(row["id"], "bad_media", f"{name}: {error}")
+            return
         digest, written, head = hashlib.sha256(), 0, b""
         try:
             with container.open(name) as source, open(part, "wb") as out:
@@ -249,10 +275,17 @@ class Import:
 
 
 def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return parse.num(value)
+
+
+def _listed(doc, key: str) -> list:
+    """doc[key] when doc is an object and that is a list; [] for any other shape."""
+    value = doc.get(key) if isinstance(doc, dict) else None
+    return value if isinstance(value, list) else []
+
+
+def parse_list(value) -> list:
+    return value if isinstance(value, list) else []
 
 
 def run_import(options: ImportOptions) -> tuple[int, dict]:
@@ -313,6 +346,8 @@ def _account_from_export(cat: Catalog, containers: list[Container]) -> None:
     """Without an API backup the export's profile names the account, and the export is the
     account's complete listing."""
     for _, doc in json_documents(containers, r"account_profile\.json"):
+        if not isinstance(doc, dict):
+            continue
         cat.put("account", {"nsid": doc.get("nsid"), "username": doc.get("screen_name"),
                             "realname": doc.get("real_name"), "count": cat.one("SELECT count(*) FROM photos")})
     if not cat.get("listing"):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from ..catalog.store import Catalog, dumps
 from ..flickr import Api, FlickrError
-from ..flickr import parse
+from ..flickr import ids, parse
 from ..flickr.listing import PER_PAGE, SHORT_PAGE_RETRIES
 from ..jobs import check_same_account
 from ..progress import Progress
@@ -54,6 +54,10 @@ class ListingReport:
     notes: list[str] = field(default_factory=list)
 
 
+# How many refused records a run names one by one (the rest are counted).
+SKIPPED_SHOWN = 100
+
+
 def listed_row(raw: dict, pass_no: int, rebase) -> tuple[dict, list[tuple[str, int]]]:
     item = parse.Listed.from_dict(raw)
     row = {
@@ -84,6 +88,35 @@ class Crawler:
         self.api = api
         self.cat = cat
         self.progress = progress
+        # Records Flickr sent in shapes exodus cannot use (an id of "../.."): left out,
+        # named here for the run's summary; the run goes on.
+        self.skipped: list[str] = []
+        self.skipped_count = 0
+
+    def skip(self, what: str) -> None:
+        self.skipped_count += 1
+        if len(self.skipped) < SKIPPED_SHOWN:
+            self.skipped.append(what)
+        log.warning("skipped: %s", what)
+
+    def usable(self, raw: dict, kind: str, test) -> bool:
+        """Does this record's id have Flickr's shape? If not, it is skipped and named."""
+        if test(raw.get("id")):
+            return True
+        self.skip(f"{kind} {ids.shown(raw.get('id'))}: not one of Flickr's ids")
+        return False
+
+    def listed_rows(self, raws: list[dict], pass_no: int, refused: set[str] | None = None):
+        """(row, tags) of every listed item whose record exodus can use."""
+        for raw in raws:
+            try:
+                yield listed_row(raw, pass_no, self.api.endpoints.rebase)
+            except parse.Malformed as error:
+                key = repr(raw.get("id"))[:200]
+                if refused is None or key not in refused:
+                    self.skip(f"item: {error}; it is left out of the backup")
+                if refused is not None:
+                    refused.add(key)
 
     async def who(self) -> dict:
         """The token's owner (test.login) and their item count (people.getInfo)."""
@@ -112,10 +145,10 @@ class Crawler:
                 and started - last.get("full_at", 0) < FULL_LISTING_EVERY_S):
             return None
         rows, tags = [], {}
-        for raw in await self._pages("flickr.photos.recentlyUpdated", "photos", "photo",
-                                     min_date=int(last["started_at"] - CLOCK_MARGIN_S), safe_search=3,
-                                     per_page=PER_PAGE, extras=EXTRAS):
-            row, item_tags = listed_row(raw, last["pass"], self.api.endpoints.rebase)
+        changes = await self._pages("flickr.photos.recentlyUpdated", "photos", "photo",
+                                    min_date=int(last["started_at"] - CLOCK_MARGIN_S), safe_search=3,
+                                    per_page=PER_PAGE, extras=EXTRAS)
+        for row, item_tags in self.listed_rows(changes, last["pass"]):
             if row["id"] not in tags:
                 rows.append(row)
                 tags[row["id"]] = item_tags
@@ -142,7 +175,7 @@ class Crawler:
         try:
             while True:
                 await self._list_round(checkpoint, bar)
-                report.listed = self.cat.count_listed(pass_no)
+                report.listed = self._seen(checkpoint)
                 report.total = checkpoint["total"] or 0
                 if report.listed >= report.total or checkpoint["round"] >= LISTING_ROUNDS:
                     break
@@ -183,8 +216,7 @@ class Crawler:
             await self._fetch_page(checkpoint, page_no, bar)
             bar.update(1)
         retries = SHORT_PAGE_RETRIES * len(checkpoint["short"])
-        while checkpoint["short"] and retries > 0 and \
-                self.cat.count_listed(checkpoint["pass"]) < (checkpoint["total"] or 0):
+        while checkpoint["short"] and retries > 0 and self._seen(checkpoint) < (checkpoint["total"] or 0):
             retries -= 1
             checkpoint["refetched"] = checkpoint.get("refetched", 0) + 1
             await self._fetch_page(checkpoint, checkpoint["short"].pop(0), bar)
@@ -194,10 +226,11 @@ class Crawler:
                                    per_page=PER_PAGE, page=page_no, extras=EXTRAS)
         page = parse.page(data, "photos", "photo")
         rows, tags = [], {}
-        for raw in page.rows:
-            row, item_tags = listed_row(raw, checkpoint["pass"], self.api.endpoints.rebase)
+        refused = set(checkpoint.setdefault("refused", []))
+        for row, item_tags in self.listed_rows(page.rows, checkpoint["pass"], refused):
             rows.append(row)
             tags[row["id"]] = item_tags
+        checkpoint["refused"] = sorted(refused)
         # Loop 1..pages as the first answer says, never "until empty" (pages past the
         # end repeat the last one).
         if checkpoint["pages"] is None:
@@ -206,9 +239,14 @@ class Crawler:
             bar.update(page_no - 1)
         checkpoint["total"] = page.total
         expected = min(PER_PAGE, page.total - (page_no - 1) * PER_PAGE)
-        if len(rows) < expected and page_no not in checkpoint["short"]:
+        if len(page.rows) < expected and page_no not in checkpoint["short"]:  # refused rows count
             checkpoint["short"].append(page_no)
         self.cat.record_listing(rows, tags, checkpoint)
+
+    def _seen(self, checkpoint: dict) -> int:
+        """Items this listing pass has met: recorded, or refused for their shape (those
+        were listed too: listing again would not find them another way)."""
+        return self.cat.count_listed(checkpoint["pass"]) + len(checkpoint.get("refused", []))
 
     async def albums(self) -> int:
         """Albums (photosets.getList), and the photos of every album changed since last
@@ -218,8 +256,9 @@ class Crawler:
         while page_no <= pages:
             data = await self.api.call("flickr.photosets.getList", page=page_no, per_page=PER_PAGE)
             page = parse.page(data, "photosets", "photoset")
-            self.cat.upsert_albums([{**parse.album(r), "raw": dumps(r)} for r in page.rows])
-            present |= {str(r["id"]) for r in page.rows}
+            albums = [{**parse.album(r), "raw": dumps(r)} for r in page.rows if self.usable(r, "album", ids.is_album_id)]
+            self.cat.upsert_albums(albums)
+            present |= {a["id"] for a in albums}
             pages = page.pages
             page_no += 1
         self.cat.mark_albums_gone(present)
@@ -228,7 +267,7 @@ class Crawler:
             version = f"{album['date_update']}:{album['count_photos']}:{album['count_videos']}"
             if album["synced_update"] == version:
                 continue
-            ids: list[str] = []
+            members: list[str] = []
             page_no, pages = 1, 1
             while page_no <= pages:
                 try:
@@ -239,15 +278,19 @@ class Crawler:
                         break
                     raise
                 page = parse.page(data, "photoset", "photo")
-                ids += [str(r["id"]) for r in page.rows if str(r["id"]) not in ids]
+                members += [str(r["id"]) for r in page.rows
+                            if self.usable(r, f"album {album['id']}: item", ids.is_photo_id) and str(r["id"]) not in members]
                 pages = page.pages
                 page_no += 1
-            self.cat.set_album_photos(album["id"], ids, version)
+            self.cat.set_album_photos(album["id"], members, version)
         return len(present)
 
     async def collections(self) -> int:
         data = await self.api.call("flickr.collections.getTree")
-        nodes = parse.collection_tree(data)
+        refused: list[str] = []
+        nodes = parse.collection_tree(data, refused)
+        for what in refused:
+            self.skip(what)
         self.cat.replace_collections([vars(n) for n in nodes])
         return len(nodes)
 
@@ -295,7 +338,8 @@ class Crawler:
 
     async def favorites(self) -> int:
         rows = [photo_ref(raw) for raw in await self._pages(
-            "flickr.favorites.getList", "photos", "photo", per_page=PER_PAGE, extras=FAVORITE_EXTRAS)]
+            "flickr.favorites.getList", "photos", "photo", per_page=PER_PAGE, extras=FAVORITE_EXTRAS)
+            if self.usable(raw, "favorite", ids.is_photo_id)]
         self.cat.replace_rows("favorites", [{k: r[k] for k in ("id", "owner", "title", "date_faved", "url", "raw")}
                                             for r in rows])
         return len(rows)
@@ -303,8 +347,9 @@ class Crawler:
     async def galleries(self, nsid: str) -> int:
         """The user's galleries and the photos in each (other people's, so ids, owners,
         titles and URLs, not files). One call per gallery page."""
-        galleries = await self._pages("flickr.galleries.getList", "galleries", "gallery",
-                                      user_id=nsid, per_page=PER_PAGE)
+        galleries = [g for g in await self._pages("flickr.galleries.getList", "galleries", "gallery",
+                                                  user_id=nsid, per_page=PER_PAGE)
+                     if self.usable(g, "gallery", ids.is_gallery_id)]
         self.cat.replace_rows("galleries", [
             {"id": str(g["id"]), "title": parse.text(g.get("title")),
              "description": parse.text(g.get("description")), "url": parse.text(g.get("url")),
@@ -316,7 +361,8 @@ class Crawler:
             self.cat.replace_rows("gallery_photos", [
                 {"gallery_id": str(g["id"]), "photo_id": r["id"], "position": n, "owner": r["owner"],
                  "title": r["title"], "url": r["url"], "raw": r["raw"]}
-                for n, r in enumerate(map(photo_ref, photos), 1)], where=("gallery_id", str(g["id"])))
+                for n, r in enumerate(map(photo_ref, (p for p in photos if self.usable(
+                    p, f"gallery {g['id']}: item", ids.is_photo_id))), 1)], where=("gallery_id", str(g["id"])))
         return len(galleries)
 
     async def contacts(self) -> int:
@@ -340,7 +386,8 @@ class Crawler:
             rows = await self._pages("flickr.groups.pools.getPhotos", "photos", "photo",
                                      group_id=group["nsid"], user_id=nsid, per_page=PER_PAGE)
             self.cat.replace_rows("group_photos", [{"group_id": group["nsid"], "photo_id": str(r["id"])}
-                                                   for r in rows], where=("group_id", group["nsid"]))
+                                                   for r in rows if ids.is_photo_id(r["id"])],
+                                  where=("group_id", group["nsid"]))
         return len(found)
 
 

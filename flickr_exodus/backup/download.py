@@ -23,10 +23,10 @@ from pathlib import Path
 import aiohttp
 
 from ..catalog.store import Catalog, now_iso
-from ..flickr import Api, FlickrError, Transient
+from ..flickr import Api, FlickrError, Transient, ids
 from ..flickr.client import parse_retry_after
 from ..knobs import backoff_base, crash_point
-from . import magic, names
+from . import magic, names, paths
 from .crawl import video_sources
 from ..progress import Progress
 
@@ -87,10 +87,14 @@ def recover(cat: Catalog, dest: Path) -> dict:
     for row in cat.with_files():
         if not row["path"]:
             continue
-        final = dest / row["path"]
+        try:
+            final = paths.inside(dest, row["path"], mkdir=False)
+            part = paths.sibling(dest, row["path"], ".part", mkdir=False)
+        except paths.OutsideDest as error:
+            log.warning("%s: %s", row["id"], error)
+            continue
         if final.exists():
             continue
-        part = part_of(final)
         if part.exists() and part.stat().st_size == row["size"] and sha256_of(part) == row["sha256"]:
             os.replace(part, final)
             _fsync_dir(final.parent)
@@ -119,26 +123,32 @@ def keep_replaced(cat: Catalog, dest: Path) -> int:
     that a kill at any point is finished by the next run: record, rename, release."""
     kept = 0
     for row in cat.replaced():
-        current = dest / row["path"] if row["path"] else None
+        try:
+            current = paths.inside(dest, row["path"], mkdir=False) if row["path"] else None
+        except paths.OutsideDest as error:
+            log.warning("%s: %s; its earlier file is left where it is", row["id"], error)
+            cat.release_replaced(row["id"])
+            continue
         recorded = cat.version_recorded(row["id"], row["sha256"]) if row["sha256"] else None
         if current is not None and current.exists() and row["sha256"]:
             if recorded is None:
                 day = time.strftime("%Y%m%d", time.gmtime())
                 target = replaced_name(row["path"], day)
                 n = 2
-                while (dest / target).exists():
+                while paths.inside(dest, target, mkdir=False).exists():
                     target = replaced_name(row["path"], f"{day}-{n}")
                     n += 1
                 cat.record_version(row, target)
                 crash_point("after-version")
                 recorded = target
-            if not (dest / recorded).exists():
+            kept_as = paths.inside(dest, recorded)
+            if not kept_as.exists():
                 # Its sidecars describe it as it was: they go with it, the file last.
                 for suffix in SIDECAR_SUFFIXES:
-                    sidecar = dest / (row["path"] + suffix)
+                    sidecar = paths.sibling(dest, row["path"], suffix, mkdir=False)
                     if sidecar.exists():
-                        os.replace(sidecar, dest / (recorded + suffix))
-                os.replace(current, dest / recorded)
+                        os.replace(sidecar, paths.sibling(dest, recorded, suffix))
+                os.replace(current, kept_as)
                 _fsync_dir(current.parent)
                 kept += 1
         cat.release_replaced(row["id"])
@@ -264,16 +274,31 @@ class Downloader:
             await self._fetch_video(row)
             return
         if row["source_url"]:
-            url, final, ext = row["source_url"], "downloaded", row["original_format"] or "jpg"
+            ext = ids.photo_format(row["original_format"] or "jpg")
+            if ext is None:
+                raise Refused("failed", ids.format_refused(row["original_format"]))
+            url, final = row["source_url"], "downloaded"
         elif row["fallback_url"]:
             # Flickr withholds the original (a free account): keep the largest size it allows.
             url, final, ext = row["fallback_url"], "original_unavailable", kept_ext(row, "jpg")
         else:
             raise Refused("original_unavailable", "Flickr lists no size of this photo that it will hand out")
         if not row["path"]:
-            row["path"] = names.item_path(row["id"], row["title"], ext, row["date_taken"], bool(row["taken_unknown"]))
+            relative = names.item_path(row["id"], row["title"], ext, row["date_taken"], bool(row["taken_unknown"]))
+            self._target(row, relative)
+            row["path"] = relative
             self.cat.update(row["id"], path=row["path"])
         await self._transfer(row, url, video=False, final=final)
+
+    def _target(self, row: dict, relative: str) -> Path:
+        """DEST/relative, proven inside DEST; else the item fails with the reason."""
+        if not ids.is_photo_id(row["id"]):
+            raise Refused("failed", f"the item id {ids.shown(row['id'])} is not one of Flickr's")
+        try:
+            paths.sibling(self.dest, relative, ".part")
+            return paths.inside(self.dest, relative)
+        except paths.OutsideDest as error:
+            raise Refused("failed", str(error)) from None
 
     async def _fetch_video(self, row: dict) -> None:
         """The Video Original through /play/orig/ (which needs the owner's session on real
@@ -334,7 +359,7 @@ class Downloader:
             raise Refused("original_unavailable", "Flickr refused the original (HTTP 403)")
 
     async def _transfer(self, row: dict, source: str, video: bool, final: str = "downloaded") -> None:
-        state = _PartState(path=self.dest / row["path"] if row["path"] else None)
+        state = _PartState(path=self._target(row, row["path"]) if row["path"] else None)
         failures = 0
         while True:
             await self.pause.wait()
@@ -411,12 +436,15 @@ class Downloader:
     def _video_path(self, row: dict, disposition: str) -> Path:
         match = re.search(r'filename\*?=(?:UTF-8\'\')?"?([^";]+)"?', disposition)
         ext = match.group(1).rsplit(".", 1)[-1].lower() if match and "." in match.group(1) else ""
-        ext = re.sub(r"[^a-z0-9]", "", ext)[:5] or "mp4"
+        ext = ids.video_format(ext or "mp4")
+        if ext is None:
+            raise Refused("failed", ids.format_refused(match.group(1) if match else disposition, video=True))
         name_ext = ext if row["video_source"] else kept_ext(row, ext)
         relative = names.item_path(row["id"], row["title"], name_ext, row["date_taken"], bool(row["taken_unknown"]))
+        target = self._target(row, relative)
         self.cat.update(row["id"], path=relative, original_format=ext)
         row["path"], row["original_format"] = relative, ext
-        return self.dest / relative
+        return target
 
     async def _finish(self, row: dict, state: "_PartState", video: bool, final: str) -> None:
         with open(state.part, "rb") as handle:

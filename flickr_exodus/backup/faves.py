@@ -13,7 +13,8 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from ..catalog.store import Catalog
 from ..knobs import backoff_base
-from . import magic, names
+from ..flickr import ids
+from . import magic, names, paths
 from ..progress import Progress
 
 FOLDER = "faves"
@@ -26,37 +27,56 @@ class _Retry(Exception):
 async def download_faves(cat: Catalog, dest: Path, session: aiohttp.ClientSession, rebase,
                          progress: Progress, concurrency: int = 4) -> dict:
     rows = cat.rows("SELECT id, title, url FROM favorites WHERE url IS NOT NULL ORDER BY id")
-    todo = [r for r in rows if not (dest / FOLDER / fave_file(r)).exists()]
-    stats = {"saved": 0, "failed": 0, "already": len(rows) - len(todo)}
+    stats = {"saved": 0, "failed": 0, "already": 0, "refused": []}
+    todo = []
+    for row in rows:
+        try:
+            target = fave_path(dest, row)
+        except paths.OutsideDest as error:
+            stats["failed"] += 1
+            stats["refused"].append({"id": ids.shown(row["id"]), "reason": error.why})
+            continue
+        if target.exists():
+            stats["already"] += 1
+        else:
+            todo.append((row, target))
     if not todo:
         return stats
     bar = progress.bar("faves", total=len(todo), unit="file")
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(row: dict) -> None:
+    async def one(row: dict, target: Path) -> None:
         async with gate:
             try:
-                await _fetch(session, rebase(row["url"]), dest / FOLDER / fave_file(row))
+                await _fetch(session, rebase(row["url"]), target)
                 stats["saved"] += 1
             except (_Retry, aiohttp.ClientError, asyncio.TimeoutError, ValueError):
                 stats["failed"] += 1
             bar.update(1)
 
     try:
-        await asyncio.gather(*(one(r) for r in todo))
+        await asyncio.gather(*(one(r, t) for r, t in todo))
     finally:
         bar.close()
     return stats
 
 
 def fave_file(row: dict) -> str:
-    ext = row["url"].rsplit(".", 1)[-1].lower() if "." in row["url"].rsplit("/", 1)[-1] else "jpg"
-    return names.file_name(row["id"], row["title"], ext if ext.isalnum() else "jpg")
+    ext = row["url"].rsplit(".", 1)[-1] if "." in row["url"].rsplit("/", 1)[-1] else "jpg"
+    return names.file_name(row["id"], row["title"], ids.photo_format(ext) or "jpg")
+
+
+def fave_path(dest: Path, row: dict) -> Path:
+    """DEST/faves/{id}_{title}.{ext}, proven inside DEST (and its .part with it)."""
+    if not ids.is_photo_id(row["id"]):
+        raise paths.OutsideDest(dest, row["id"], "the favorite's id is not one of Flickr's")
+    relative = f"{FOLDER}/{fave_file(row)}"
+    paths.sibling(dest, relative, ".part", mkdir=False)
+    return paths.inside(dest, relative)
 
 
 async def _fetch(session: aiohttp.ClientSession, url: str, target: Path) -> None:
     part = target.with_name(target.name + ".part")
-    target.parent.mkdir(parents=True, exist_ok=True)
     async for attempt in AsyncRetrying(stop=stop_after_attempt(5), reraise=True,
                                        wait=wait_random_exponential(multiplier=backoff_base(), max=30),
                                        retry=retry_if_exception_type((_Retry, aiohttp.ClientError,

@@ -129,6 +129,7 @@ class Backup:
         self.replaced = 0
         self.deep = None
         self.faves = None
+        self.crawler: Crawler | None = None
 
     async def run(self) -> None:
         dest = self.options.dest
@@ -137,7 +138,7 @@ class Backup:
                            connections=self.options.concurrency + 4) as api:
             self.api = api
             session = api.session
-            crawler = Crawler(self.api, self.cat, self.progress)
+            crawler = self.crawler = Crawler(self.api, self.cat, self.progress)
             self.account = await crawler.who()
             self.progress.note(f"Backing up {self.account['username']} ({self.account['count']} items on Flickr) "
                                f"into {dest}")
@@ -201,7 +202,8 @@ class Backup:
 
     def exit_code(self) -> int:
         counts = self.cat.counts()
-        if counts["failed"] or (self.listing and not self.listing.complete):
+        if counts["failed"] or (self.listing and not self.listing.complete) or \
+                (self.crawler and self.crawler.skipped_count):
             return EXIT_PROBLEMS
         if counts["needs_manual"] or counts["original_unavailable"]:
             return EXIT_NEEDS_USER
@@ -234,8 +236,10 @@ class Backup:
         needs = self.cat.problems(("needs_manual", "original_unavailable"), limit=100)
         listing = self.listing
         d = self.downloads
+        skipped = self.crawler.skipped if self.crawler else []
         return {
-            "ok": status == "done" and not counts["failed"] and bool(listing and listing.complete),
+            "ok": status == "done" and not counts["failed"] and bool(listing and listing.complete)
+            and not skipped,
             "status": status,
             "dest": str(self.options.dest),
             "account": {k: self.account.get(k) for k in ("nsid", "username", "count")},
@@ -259,6 +263,8 @@ class Backup:
                 "faves": self.faves,
             },
             "failed": [{"id": r["id"], "title": r["title"], "reason": r["reason"]} for r in failed],
+            # Records Flickr sent in shapes exodus cannot use (ids of "../.." and the like).
+            "skipped": {"count": self.crawler.skipped_count if self.crawler else 0, "shown": skipped},
             "needs_user": [{"id": r["id"], "title": r["title"], "state": r["state"], "reason": r["reason"]}
                            for r in needs],
             "notes": (listing.notes if listing else []) + self.notes + self.user_notes(counts)

@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
+import re
 from pathlib import Path
 
 from ..catalog.store import Catalog, has_file
-from . import names, xmp
+from ..flickr import ids
+from . import names, paths, xmp
+
+log = logging.getLogger("exodus.backup")
 
 SIDECAR_VERSION = 2
 MANIFEST = "manifest.txt"
 
 
 def sidecar_path(dest: Path, relative: str) -> Path:
-    return dest / (relative + ".json")
+    return paths.sibling(dest, relative, ".json", mkdir=False)
 
 
 def sidecar(cat: Catalog, row: dict) -> dict:
@@ -84,13 +89,21 @@ def raw_tags(row: dict) -> list[dict] | None:
 
 def photo_page(raw: dict, item_id: str) -> str | None:
     """The item's page on Flickr, from what the listing said about its owner."""
-    who = raw.get("pathalias") or raw.get("path_alias") or raw.get("owner")
-    return f"https://www.flickr.com/photos/{who}/{item_id}/" if who else None
+    who = owner_in_url(raw.get("pathalias") or raw.get("path_alias"), raw.get("owner"))
+    return f"https://www.flickr.com/photos/{who}/{item_id}/" if who and ids.is_photo_id(item_id) else None
 
 
-def write_atomically(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
+def owner_in_url(alias, nsid) -> str | None:
+    """Who, in a flickr.com URL exodus writes: the path alias or the NSID, if Flickr's shape."""
+    if ids.is_path_alias(alias):
+        return alias
+    return nsid if ids.is_nsid(nsid) else None
+
+
+def write_atomically(dest: Path, relative: str, text: str) -> None:
+    """DEST/relative by way of a .tmp beside it, both proven inside DEST."""
+    target = paths.inside(dest, relative)
+    tmp = paths.sibling(dest, relative, ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
 
@@ -109,25 +122,34 @@ def write_sidecars(cat: Catalog, dest: Path, xmp_too: bool = False) -> int:
         last = rows[-1]["id"]
         dirty = []
         for row in rows:
-            stale_xmp = xmp_too and not xmp.path_for(dest, row["path"]).exists()
-            if not row["sidecar_dirty"] and not stale_xmp:
-                continue
-            document = sidecar(cat, row)
-            if row["sidecar_dirty"]:
-                write_atomically(sidecar_path(dest, row["path"]),
-                                 json.dumps(document, ensure_ascii=False, indent=1))
-                dirty.append(row["id"])
-            if xmp_too:
-                write_atomically(xmp.path_for(dest, row["path"]), xmp.render(document))
-            written += 1
+            try:
+                if _write_sidecar(cat, dest, row, xmp_too):
+                    written += 1
+                    dirty.append(row["id"])
+            except paths.OutsideDest as error:  # a catalog from before ids were checked, a planted link
+                log.warning("%s: no sidecars: %s", row["id"], error)
         with cat.tx() as conn:
             conn.executemany("UPDATE photos SET sidecar_dirty = 0 WHERE id = ?", [(i,) for i in dirty])
+
+
+def _write_sidecar(cat: Catalog, dest: Path, row: dict, xmp_too: bool) -> bool:
+    """The JSON sidecar of one item if its metadata changed, its XMP one if asked for and
+    missing; whether anything was written."""
+    stale_xmp = xmp_too and not paths.sibling(dest, row["path"], ".xmp", mkdir=False).exists()
+    if not row["sidecar_dirty"] and not stale_xmp:
+        return False
+    document = sidecar(cat, row)
+    if row["sidecar_dirty"]:
+        write_atomically(dest, row["path"] + ".json", json.dumps(document, ensure_ascii=False, indent=1))
+    if xmp_too:
+        write_atomically(dest, row["path"] + ".xmp", xmp.render(document))
+    return True
 
 
 # --- views ------------------------------------------------------------------------------
 
 def can_symlink(dest: Path) -> bool:
-    probe = dest / ".exodus-link-probe"
+    probe = paths.inside(dest, ".exodus-link-probe", link_ok=True)
     try:
         if probe.is_symlink():
             probe.unlink()
@@ -143,6 +165,9 @@ def desired_views(cat: Catalog) -> dict[str, list[tuple[str, str]]]:
     views: dict[str, list[tuple[str, str]]] = {}
     album_dirs: dict[str, str] = {}
     for album in cat.rows("SELECT id, title FROM albums WHERE gone = 0 ORDER BY id"):
+        if not ids.is_album_id(album["id"]):
+            log.warning("album %s: not one of Flickr's album ids; no view", ids.shown(album["id"]))
+            continue
         folder = f"albums/{names.view_name(album['title'], album['id'])}"
         album_dirs[album["id"]] = folder
         members = cat.rows(f"SELECT p.path, ap.position FROM album_photos ap JOIN photos p ON p.id = ap.photo_id "
@@ -150,7 +175,8 @@ def desired_views(cat: Catalog) -> dict[str, list[tuple[str, str]]]:
                            f"ORDER BY ap.position", [album["id"]])
         width = max(4, len(str(len(members))))
         views[folder] = [(f"{m['position']:0{width}d}_{m['path'].rsplit('/', 1)[-1]}", m["path"]) for m in members]
-    nodes = {n["id"]: n for n in cat.rows("SELECT id, parent_id, title FROM collections")}
+    nodes = {n["id"]: n for n in cat.rows("SELECT id, parent_id, title FROM collections")
+             if ids.is_collection_id(n["id"])}
 
     def folder_of(node_id: str) -> str:
         node = nodes[node_id]
@@ -178,15 +204,23 @@ def build_views(cat: Catalog, dest: Path, links: bool | None = None) -> dict:
     views = desired_views(cat)
     made = removed = 0
     wanted_entries: set[Path] = set()
+    refused: list[str] = []
     for folder, entries in views.items():
-        directory = dest / folder
-        directory.mkdir(parents=True, exist_ok=True)
-        up = "../" * folder.count("/") + "../"
+        try:
+            paths.inside(dest, f"{folder}/{MANIFEST}", link_ok=True)
+            paths.link_text(dest, folder, MANIFEST)
+        except paths.OutsideDest as error:
+            refused.append(str(error))
+            continue
         if links:
             for name, target in entries:
-                path = directory / name
+                try:
+                    path = paths.inside(dest, f"{folder}/{name}", mkdir=False, link_ok=True)
+                    relative = paths.link_text(dest, folder, target)
+                except paths.OutsideDest as error:
+                    refused.append(str(error))
+                    continue
                 wanted_entries.add(path)
-                relative = up + target
                 if path.is_symlink() and os.readlink(path) == relative:
                     continue
                 if path.is_symlink():
@@ -194,14 +228,20 @@ def build_views(cat: Catalog, dest: Path, links: bool | None = None) -> dict:
                 os.symlink(relative, path)
                 made += 1
         else:
-            manifest = directory / MANIFEST
+            manifest = paths.inside(dest, f"{folder}/{MANIFEST}")
             wanted_entries.add(manifest)
             body = "".join(f"{name}\t{target}\n" for name, target in entries)
             if not manifest.exists() or manifest.read_text(encoding="utf-8") != body:
                 manifest.write_text(body, encoding="utf-8")
                 made += 1
+    for error in refused[:20]:
+        log.warning("views: %s", error)
     for top in ("albums", "collections"):
         root = dest / top
+        try:
+            paths.link_text(dest, top, MANIFEST)  # a real folder of DEST, not a link elsewhere
+        except paths.OutsideDest:
+            continue
         if not root.exists():
             continue
         for path in sorted(root.rglob("*"), key=lambda p: -len(p.parts)):
@@ -212,7 +252,7 @@ def build_views(cat: Catalog, dest: Path, links: bool | None = None) -> dict:
             elif path.is_dir() and not path.is_symlink() and not any(path.iterdir()) \
                     and str(path.relative_to(dest)) not in views:
                 path.rmdir()
-    return {"folders": len(views), "made": made, "removed": removed, "links": links}
+    return {"folders": len(views), "made": made, "removed": removed, "links": links, "refused": len(refused)}
 
 
 # --- links.csv ----------------------------------------------------------------------------
@@ -220,6 +260,10 @@ def build_views(cat: Catalog, dest: Path, links: bool | None = None) -> dict:
 LINKS = "links.csv"
 _BASE58 = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
 # Sizes that share the item's `secret` (reference §5.1): suffix -> Flickr's size code.
+# The parts of a static URL exodus builds itself, as Flickr shapes them.
+_SERVER = re.compile(r"[0-9]{1,10}")
+_SECRET = re.compile(r"[0-9a-f]{1,40}")
+_PLAIN = re.compile(r"[\x21-\x7e]{1,2048}")  # one printable URL: no spaces, controls, newlines
 SHARED_SECRET_SIZES = {"s": "sq", "q": "q", "t": "t", "m": "s", "n": "n", "w": "w", "": "m",
                        "z": "z", "c": "c", "b": "l"}
 
@@ -238,13 +282,14 @@ def item_urls(raw: dict, item_id: str, who: str) -> list[tuple[str, str]]:
     farmN.staticflickr.com URLs have the same paths as live.staticflickr.com ones."""
     urls = [("page", f"https://www.flickr.com/photos/{who}/{item_id}/"), ("short", short_url(item_id))]
     server, secret = raw.get("server"), raw.get("secret")
-    if server and secret:
+    if _SERVER.fullmatch(str(server or "")) and _SECRET.fullmatch(str(secret or "")):
         for suffix, code in SHARED_SECRET_SIZES.items():
             tail = f"_{suffix}" if suffix else ""
             urls.append((code, f"https://live.staticflickr.com/{server}/{item_id}_{secret}{tail}.jpg"))
     known = {url for _, url in urls}
     for key, value in raw.items():  # url_o, url_k, ... as Flickr listed them
-        if key.startswith("url_") and isinstance(value, str) and value not in known:
+        if key.startswith("url_") and isinstance(value, str) and value not in known \
+                and value.startswith(("https://", "http://")) and _PLAIN.fullmatch(value):
             urls.append((key[4:], value))
     return urls
 
@@ -252,9 +297,9 @@ def item_urls(raw: dict, item_id: str, who: str) -> list[tuple[str, str]]:
 def write_links(cat: Catalog, dest: Path, account: dict) -> int:
     """DEST/links.csv: every Flickr URL of each saved item and album -> its local path,
     for rewriting a blog's embeds before the remote copies go."""
-    who = account.get("path_alias") or account.get("nsid") or "me"
-    target = dest / LINKS
-    tmp = target.with_name(LINKS + ".tmp")
+    who = owner_in_url(account.get("path_alias"), account.get("nsid")) or "me"
+    target = paths.inside(dest, LINKS)
+    tmp = paths.sibling(dest, LINKS, ".tmp")
     rows = 0
     with open(tmp, "w", encoding="utf-8", newline="") as handle:
         out = csv.writer(handle)
@@ -267,11 +312,15 @@ def write_links(cat: Catalog, dest: Path, account: dict) -> int:
                 break
             last = batch[-1]["id"]
             for row in batch:
+                if not ids.is_photo_id(row["id"]):
+                    continue  # never in a catalog exodus wrote; never a link from links.csv
                 raw = json.loads(row["raw"]) if row["raw"] else {}
                 for size, url in item_urls(raw, row["id"], who):
                     out.writerow(["item", row["id"], size, url, row["path"]])
                     rows += 1
         for album in cat.rows("SELECT id, title FROM albums WHERE gone = 0 ORDER BY id"):
+            if not ids.is_album_id(album["id"]):
+                continue
             folder = f"albums/{names.view_name(album['title'], album['id'])}"
             for url in (f"https://www.flickr.com/photos/{who}/albums/{album['id']}",
                         f"https://www.flickr.com/photos/{who}/sets/{album['id']}/"):

@@ -5,8 +5,12 @@ sent and returns plain Python values; nothing raises on an odd shape.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
+
+from . import ids
+from .ids import Malformed
 
 
 def text(value) -> str:
@@ -18,24 +22,38 @@ def text(value) -> str:
     return str(value)
 
 
+# SQLite's INTEGER: a larger number would not fit a column, and no Flickr count comes near.
+NUM_LIMIT = 2 ** 63 - 1
+
+
 def num(value, default: int | None = None) -> int | None:
+    """5, '5', '5.0', {'_content': '5'} -> 5; 'inf', 'nan', '1e400', 10**30, '' -> default."""
     if isinstance(value, dict):
         value = value.get("_content")
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
-        return value
+        return value if -NUM_LIMIT <= value <= NUM_LIMIT else default
     try:
-        return int(float(str(value).strip()))
+        number = float(str(value).strip()[:400])
     except (TypeError, ValueError):
         return default
+    if not math.isfinite(number) or abs(number) > NUM_LIMIT:
+        return default
+    return int(number)
 
 
 def real(value, default: float | None = None) -> float | None:
+    """A finite float, else default ('inf', 'nan', '1e400' and 10**400 included)."""
+    if isinstance(value, dict):
+        value = value.get("_content")
+    if isinstance(value, str):
+        value = value.strip()[:400]
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         return default
+    return number if math.isfinite(number) else default
 
 
 def as_list(value) -> list:
@@ -122,9 +140,10 @@ class Listed:
     def from_dict(cls, d: dict) -> "Listed":
         lat, lon = real(d.get("latitude")), real(d.get("longitude"))
         geotagged = bool(lat or lon) or bool(num(d.get("accuracy"), 0))
+        item_id = ids.checked(d.get("id"), ids.is_photo_id, "the item id")
         largest = _largest(d)
         return cls(
-            id=str(d["id"]),
+            id=item_id,
             media="video" if text(d.get("media")) == "video" else "photo",
             title=text(d.get("title")),
             description=text(d.get("description")),
@@ -140,7 +159,8 @@ class Listed:
             latitude=lat if geotagged else None,
             longitude=lon if geotagged else None,
             accuracy=num(d.get("accuracy")) if geotagged else None,
-            original_format=(text(d.get("originalformat")) or None),
+            # As Flickr said it (bounded): the download refuses what ids.photo_format does not keep.
+            original_format=(text(d.get("originalformat"))[:64] or None),
             original_secret=(text(d.get("originalsecret")) or None),
             secret=text(d.get("secret")),
             server=text(d.get("server")),
@@ -208,10 +228,12 @@ def comments(data: dict) -> list[dict]:
 
 
 def album(d: dict) -> dict:
-    """A photosets.getList entry."""
+    """A photosets.getList entry; Malformed when its id is not an album's."""
+    album_id = ids.checked(d.get("id"), ids.is_album_id, "the album id")
     photos, videos = num(d.get("photos"), 0) or 0, num(d.get("videos"), 0) or 0
-    return {"id": str(d["id"]), "title": text(d.get("title")), "description": text(d.get("description")),
-            "primary_id": text(d.get("primary")) or None, "count_photos": photos,
+    primary = text(d.get("primary"))
+    return {"id": album_id, "title": text(d.get("title")), "description": text(d.get("description")),
+            "primary_id": primary if ids.is_photo_id(primary) else None, "count_photos": photos,
             "count_videos": videos, "count_comments": num(d.get("count_comments")),
             "date_create": num(d.get("date_create")), "date_update": num(d.get("date_update")),
             "count_views": num(d.get("count_views"))}
@@ -228,15 +250,29 @@ class CollectionNode:
     raw: dict
 
 
-def collection_tree(data: dict) -> list[CollectionNode]:
-    """collections.getTree, flattened parents first; nesting is any depth."""
+def collection_tree(data: dict, skipped: list[str] | None = None) -> list[CollectionNode]:
+    """collections.getTree, flattened parents first; nesting is any depth. A node whose id
+    is not a collection's is left out with everything under it, an album id that is not
+    an album's is left out of its node; each is named in `skipped`."""
     out: list[CollectionNode] = []
+    skipped = [] if skipped is None else skipped
 
     def walk(nodes, parent):
         for position, node in enumerate(as_list(nodes)):
             if not isinstance(node, dict) or not node.get("id"):
                 continue
-            sets = [str(s["id"]) for s in as_list(node.get("set")) if isinstance(s, dict) and s.get("id")]
+            if not ids.is_collection_id(node["id"]):
+                skipped.append(f"collection {ids.shown(node['id'])}: not one of Flickr's collection ids; "
+                               "left out with everything in it")
+                continue
+            sets = []
+            for s in as_list(node.get("set")):
+                if isinstance(s, dict) and s.get("id"):
+                    if ids.is_album_id(s["id"]):
+                        sets.append(str(s["id"]))
+                    else:
+                        skipped.append(f"collection {node['id']}: album id {ids.shown(s['id'])} is not "
+                                       "one of Flickr's; left out")
             shallow = {k: v for k, v in node.items() if k not in ("collection", "set")}
             out.append(CollectionNode(str(node["id"]), parent, position, text(node.get("title")),
                                       text(node.get("description")), sets,

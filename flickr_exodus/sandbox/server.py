@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from . import cdn, render, wire
+from . import cdn, hostile, render, wire
 from .config import SandboxConfig
 from .export import MEDIA_PER_ZIP, write_export
 from .faults import Faults
@@ -51,6 +51,7 @@ class SandboxState:
         self.owner_token = self.oauth.issue(self.account.owner.nsid, "delete")
         self.faults = Faults(config)
         self.base = ""  # set once the port is known
+        self.hostile: list[dict] = []  # raw overrides of served answers (hostile.py)
         self.reset_stats()
 
     def reset_stats(self) -> None:
@@ -104,6 +105,7 @@ async def rest(state: SandboxState, request: web.Request) -> web.StreamResponse:
                             headers={"Content-Type": wire.OAUTH_TEXT})
     if fmt == "unknown":
         payload, error, fmt = None, ApiError(111, f'Format "{params.get("format")}" not found'), "xml"
+    payload = hostile.apply(state.hostile, name, payload)
     body, content_type = wire.render(payload, error, fmt, callback)
     if fault in ("reset", "short_body"):
         response = web.StreamResponse(headers={"Content-Type": content_type})
@@ -352,6 +354,14 @@ async def control(state: SandboxState, request: web.Request) -> web.Response:
         except ValueError as error:
             raise web.HTTPBadRequest(text=str(error)) from None
         return _json(written)
+    if action == "hostile":
+        if data.get("clear"):
+            state.hostile.clear()
+        try:
+            state.hostile += [hostile.check(rule) for rule in data.get("rules", [])]
+        except ValueError as error:
+            raise web.HTTPBadRequest(text=str(error)) from None
+        return _json({"rules": len(state.hostile)})
     if action == "reset-stats":
         state.reset_stats()
         return _json({"ok": True})

@@ -102,7 +102,10 @@ async def _reconcile_albums(api: Api, cat: Catalog, report: RemoteReport) -> Non
         page = parse.page(await api.call("flickr.photosets.getList", page=page_no, per_page=PER_PAGE),
                           "photosets", "photoset")
         for raw in page.rows:
-            album = parse.album(raw)
+            try:
+                album = parse.album(raw)
+            except parse.Malformed:
+                continue  # an id that is not Flickr's: the backup left that album out too
             report.albums += 1
             mine = ours.pop(album["id"], None)
             version = f"{album['date_update']}:{album['count_photos']}:{album['count_videos']}"
