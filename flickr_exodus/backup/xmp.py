@@ -24,10 +24,6 @@ LICENSES = {  # Flickr license id -> its URL (flickr.photos.licenses.getInfo)
 }
 
 
-def path_for(dest: Path, relative: str) -> Path:
-    return dest / (relative + ".xmp")
-
-
 def _text(value) -> str:
     return escape(_NOT_XML.sub("", str(value)))
 
