@@ -5,7 +5,6 @@ namespaces that photo programs read (Dublin Core, EXIF, Photoshop, XMP rights)."
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 # Characters XML 1.0 cannot carry at all (a title may hold anything).
