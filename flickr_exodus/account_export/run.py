@@ -201,7 +201,7 @@ class Import:
         target.parent.mkdir(parents=True, exist_ok=True)
         digest, written, head = hashlib.sha256(), 0, b""
         try:
-            with container.open(name) as source, open(part, "wb") as out:
+            with container.open(name, room=self.dest) as source, open(part, "wb") as out:
                 while block := source.read(CHUNK):
                     if not head:
                         head = block[:magic.HEAD]
