@@ -69,7 +69,7 @@ async def _fetch(session: aiohttp.ClientSession, url: str, target: Path) -> None
                     raise _Retry(f"HTTP {response.status}")
                 if response.status != 200:
                     raise ValueError(f"HTTP {response.status}")
-                body = await limits.read(response, photo_max_bytes(), "a favorite")
+                body = bytes(await limits.read(response, photo_max_bytes(), "a favorite"))
             if response.content_length is not None and len(body) != response.content_length:
                 raise _Retry("short body")
     if not magic.matches(magic.sniff(body[:magic.HEAD]), "photo", None):

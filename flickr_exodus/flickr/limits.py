@@ -77,9 +77,10 @@ async def chunks(response: aiohttp.ClientResponse, cap: int, what: str = "the an
         yield block
 
 
-async def read(response: aiohttp.ClientResponse, cap: int, what: str = "the answer") -> bytes:
-    """The whole body, within the same bounds as `chunks`."""
+async def read(response: aiohttp.ClientResponse, cap: int, what: str = "the answer") -> bytearray:
+    """The whole body, within the same bounds as `chunks` (not copied into bytes: json and
+    magic read a bytearray as well, and a large answer is not held twice)."""
     body = bytearray()
     async for block in chunks(response, cap, what):
         body += block
-    return bytes(body)
+    return body
