@@ -1,7 +1,8 @@
 """Settings read from the environment by several layers, kept free of heavy imports so
 that any command can use them: EXODUS_BACKOFF (the first retry pause), EXODUS_DIE_AT
 (where the tests put a kill -9) and EXODUS_TRACE_SQL (a file that receives every SQL
-statement the catalog runs, for checking the indexes: benchmarks/scale.py)."""
+statement the catalog runs, for checking the indexes: benchmarks/scale.py), and the
+bounds on every answer from the wire (how slow is a stall, how big is too big)."""
 
 from __future__ import annotations
 
@@ -34,3 +35,46 @@ crash_point.seen = {}
 
 def sql_trace_file() -> str | None:
     return os.environ.get("EXODUS_TRACE_SQL") or None
+
+
+def _number(name: str, default: float, minimum: float) -> float:
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return max(minimum, value) if value == value and value != float("inf") else default
+
+
+# --- bounds on the wire: a slow or endless answer never holds a run ---------------------
+
+def stall_seconds() -> float:
+    """EXODUS_STALL_SECONDS: the window of the minimum speed, and the longest wait for an
+    answer's headers or for any byte."""
+    return _number("EXODUS_STALL_SECONDS", 120, 0.05)
+
+
+def stall_bytes() -> int:
+    """EXODUS_STALL_BYTES: fewer bytes than this within one window is a stall (the default,
+    128 KiB in 120 s, is about 1 KiB/s)."""
+    return int(_number("EXODUS_STALL_BYTES", 128 * 1024, 1))
+
+
+def api_deadline() -> float:
+    """EXODUS_API_DEADLINE: the longest one API request may take, body included."""
+    return _number("EXODUS_API_DEADLINE", 600, 0.1)
+
+
+def api_max_bytes() -> int:
+    """EXODUS_API_MAX_BYTES: the largest API answer read (a listing page of 500 items with
+    long descriptions is a few MB)."""
+    return int(_number("EXODUS_API_MAX_BYTES", 64 << 20, 1024))
+
+
+def photo_max_bytes() -> int:
+    """EXODUS_PHOTO_MAX_BYTES: no photo file is larger (Flickr takes photos up to 200 MB)."""
+    return int(_number("EXODUS_PHOTO_MAX_BYTES", 256 << 20, 1024))
+
+
+def video_max_bytes() -> int:
+    """EXODUS_VIDEO_MAX_BYTES: no video file is larger (Flickr takes videos up to 1 GB)."""
+    return int(_number("EXODUS_VIDEO_MAX_BYTES", 4 << 30, 1024))

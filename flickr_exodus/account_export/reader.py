@@ -1,7 +1,12 @@
 """Reading Flickr's account export (reference §9) where it lies: zip files or folders
 they were unpacked into, in any order. Nothing is unpacked to disk; media entries are
 streamed. The metadata JSON is the authority; a media file belongs to the item whose id
-is the number right before `_o` in its name (titles may be digits too)."""
+is the number right before `_o` in its name (titles may be digits too).
+
+An entry is opened only if it is plausible: not a zip bomb (expanding more than MAX_RATIO
+times, beyond RATIO_FLOOR bytes) and, when it is to be written, small enough for the free
+space at DEST. zipfile never expands an entry past its declared size, so the declared
+size is what these checks bound."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import calendar
 import json
 import os
 import re
+import shutil
 import time
 import zipfile
 from dataclasses import dataclass
@@ -35,10 +41,21 @@ LICENSE_IDS = {
 PRIVACY = {"public": (1, 0, 0), "private": (0, 0, 0), "friends": (0, 1, 0), "family": (0, 0, 1),
            "friends & family": (0, 1, 1), "friends and family": (0, 1, 1)}
 SAFETY = {"safe": 0, "moderate": 1, "restricted": 2}
+# Photos and videos barely compress, JSON some 5 to 20 times: an entry that expands more
+# than MAX_RATIO times, to more than RATIO_FLOOR bytes, is a zip bomb.
+MAX_RATIO = 100
+RATIO_FLOOR = 16 << 20
+ROOM_MARGIN = 64 << 20  # left free at DEST after an entry is written
+JSON_MAX_BYTES = 256 << 20  # one metadata file, parsed in memory
 
 
 class ExportProblem(Exception):
     """A path that is not a readable export part: one line for the user."""
+
+
+class EntryRefused(zipfile.BadZipFile):
+    """One entry that is not expanded (a zip bomb, no room for it): reported for that entry
+    while the rest of the export goes on."""
 
 
 class Container:
@@ -67,10 +84,28 @@ class Container:
                 full = Path(folder) / name
                 yield full.relative_to(self.path).as_posix(), full.stat().st_size
 
-    def open(self, name: str) -> IO[bytes]:
+    def open(self, name: str, room: Path | None = None) -> IO[bytes]:
+        """An entry to read; `room`: where its bytes are to be written, which must have
+        space for them. EntryRefused when it must not be expanded."""
+        size = self.size(name)
+        if self.zip is not None:
+            packed = self.zip.getinfo(name).compress_size
+            if size > RATIO_FLOOR and size > MAX_RATIO * max(1, packed):
+                raise EntryRefused(f"refused as a zip bomb: {size} bytes from {packed} compressed "
+                                   f"(more than {MAX_RATIO} times)")
+        if room is not None:
+            free = shutil.disk_usage(room).free
+            if size + ROOM_MARGIN > free:
+                raise EntryRefused(f"refused: {size} bytes do not fit in the {free} bytes free at {room} "
+                                   f"(with {ROOM_MARGIN >> 20} MB to spare)")
         if self.zip is not None:
             return self.zip.open(name)
         return open(self.path / name, "rb")
+
+    def size(self, name: str) -> int:
+        if self.zip is not None:
+            return self.zip.getinfo(name).file_size
+        return (self.path / name).stat().st_size
 
     def close(self) -> None:
         if self.zip is not None:
@@ -108,7 +143,14 @@ def json_documents(containers: list[Container], pattern: str) -> Iterator[tuple[
     for container in containers:
         for name, _ in container.entries():
             if wanted.fullmatch(basename(name)):
-                with container.open(name) as handle:
+                if container.size(name) > JSON_MAX_BYTES:
+                    raise ExportProblem(f"{container.path}: {name} holds {container.size(name)} bytes, more "
+                                        f"than a metadata file may ({JSON_MAX_BYTES} bytes); not read")
+                try:
+                    handle = container.open(name)
+                except EntryRefused as error:
+                    raise ExportProblem(f"{container.path}: {name} {error}") from None
+                with handle:
                     try:
                         yield name, json.load(handle)
                     except ValueError as error:

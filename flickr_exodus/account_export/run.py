@@ -227,7 +227,7 @@ class Import:
             return
         digest, written, head = hashlib.sha256(), 0, b""
         try:
-            with container.open(name) as source, open(part, "wb") as out:
+            with container.open(name, room=self.dest) as source, open(part, "wb") as out:
                 while block := source.read(CHUNK):
                     if not head:
                         head = block[:magic.HEAD]

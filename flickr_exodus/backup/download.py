@@ -4,6 +4,13 @@ Each file is written to NAME.part beside its target, resumed with a Range reques
 while it streams, checked (length, magic bytes), fsynced, committed to the catalog, then
 renamed into place. A kill at any instant leaves either a .part to resume, or a committed
 .part that the next run renames (see `recover`), or the finished file.
+
+Every body is read within flickr/limits.py's bounds: a stall is retried like a reset, and a
+file larger than its cap (its declared length, else a ceiling from its pixel count or for
+videos) fails the item and loses its .part, so a body without end cannot fill the disk.
+Only a /play/ URL on a host `Endpoints.trusts` gets the OAuth header and the browser
+session, on a request that follows no redirect; the media URLs themselves are fetched
+without credentials, whatever their host.
 """
 
 from __future__ import annotations
@@ -21,11 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+from yarl import URL
 
 from ..catalog.store import Catalog, now_iso
 from ..flickr import Api, FlickrError, Transient, ids
+from ..flickr import limits
 from ..flickr.client import parse_retry_after
-from ..knobs import backoff_base, crash_point
+from ..knobs import backoff_base, crash_point, photo_max_bytes, video_max_bytes
 from . import magic, names, paths
 from .crawl import video_sources
 from ..progress import Progress
@@ -35,6 +44,11 @@ log = logging.getLogger("exodus.backup")
 CHUNK = 1 << 20
 ATTEMPTS = 8  # per file, 429s not counted
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+# A photo with no declared length may hold at most this much per pixel of its original
+# (16-bit RGBA uncompressed is 8; layered TIFFs more), plus room for metadata.
+BYTES_PER_PIXEL_CAP = 32
+CAP_HEADROOM = 64 << 20
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class DiskFull(Exception):
@@ -330,20 +344,23 @@ class Downloader:
 
     async def _resolve_video(self, source: str) -> str:
         """/play/... answers with a redirect to a short-lived signed URL; asked afresh for
-        every attempt, OAuth-signed as the owner and with the browser session if given."""
-        headers = self.api.sign("GET", source)
-        if self.cookies:
-            headers["Cookie"] = self.cookies
-        async with self.session.get(source, headers=headers, allow_redirects=False) as response:
-            await response.read()
-            if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
-                return self.api.endpoints.rebase(response.headers["Location"])
-            self._raise_for(response.status, response.headers, video=True)
+        every attempt, OAuth-signed as the owner and with the browser session if given (and
+        if its host is Flickr's: `Api.credentials` decides). The redirect is read here, not
+        followed, so the credentials never travel on to where it points."""
+        headers = self.api.credentials("GET", source, cookies=self.cookies)
+        async with limits.answer(self.session.get(source, headers=headers, allow_redirects=False)) as response:
+            if response.status in REDIRECTS and response.headers.get("Location"):
+                try:
+                    target = response.url.join(URL(response.headers["Location"]))
+                except ValueError:
+                    raise Transient("the video's page redirected to an unusable address") from None
+                return self.api.endpoints.rebase(str(target))
+            self._raise_for(response.status, response.headers, video=True, source=source)
             if response.status == 200:
-                return source
+                return source  # the body is fetched afresh, without credentials, by _attempt
         raise Transient(f"HTTP {response.status} from the video's page")
 
-    def _raise_for(self, status: int, headers, video: bool) -> None:
+    def _raise_for(self, status: int, headers, video: bool, source: str = "") -> None:
         if status == 429:
             raise _CdnThrottled(parse_retry_after(headers.get("Retry-After")))
         if status >= 500:
@@ -351,6 +368,9 @@ class Downloader:
         if video and status in (401, 403, 404, 410):
             how = ("the cookies file did not open it (signed out, or the session expired?)" if self.cookies
                    else "it needs the owner's browser session (--cookies FILE)")
+            if source and not self.api.endpoints.trusts(source):
+                how = (f"Flickr named it on {URL(source).host}, a host that is not Flickr's and gets no "
+                       "credentials from exodus")
             raise Refused("needs_manual", f"Flickr refused the video original (HTTP {status}): {how}, "
                                           "or use Flickr's account export")
         if status in (404, 410):
@@ -393,7 +413,7 @@ class Downloader:
             headers["Range"] = f"bytes={state.have}-"
             if row["etag"]:
                 headers["If-Range"] = row["etag"]
-        async with self.session.get(url, headers=headers) as response:
+        async with limits.answer(self.session.get(url, headers=headers)) as response:
             if video and response.status == 403:
                 raise Transient("the signed video URL was refused (expired?)")
             self._raise_for(response.status, response.headers, video=False)
@@ -412,21 +432,33 @@ class Downloader:
                 state.restart()  # the server ignored or refused our Range: from byte 0
                 if start != 0:
                     raise Transient("unexpected Content-Range")
+            cap = size_cap(row, video)
+            if total is not None and total > cap:
+                state.restart()
+                raise Refused("failed", f"Flickr declares {total} bytes, more than this file may hold "
+                                        f"({cap} bytes; {cap_knob(video)})")
             etag = response.headers.get("ETag")
             if etag != row["etag"] or total != row["expected_size"]:
                 self.cat.update(row["id"], etag=etag, expected_size=total)
                 row["etag"], row["expected_size"] = etag, total
-            await self._stream(response, state)
+            try:
+                await self._stream(response, state, (total if total is not None else cap) - state.have)
+            except limits.TooLarge:
+                state.restart()
+                limit = (f"{total} bytes, its declared length" if total is not None
+                         else f"{cap} bytes with no length declared ({cap_knob(video)})")
+                raise Refused("failed", f"the body went past {limit}; the partial file was removed") from None
         if row["expected_size"] is not None and state.have < row["expected_size"]:
             raise Transient(f"short body ({state.have} of {row['expected_size']} bytes)")
         if row["expected_size"] is not None and state.have > row["expected_size"]:
             state.restart()
             raise Transient("longer than Content-Length")
 
-    async def _stream(self, response: aiohttp.ClientResponse, state: "_PartState") -> None:
+    async def _stream(self, response: aiohttp.ClientResponse, state: "_PartState", room: int) -> None:
+        """The body onto the .part: at most `room` more bytes, at the minimum speed."""
         state.path.parent.mkdir(parents=True, exist_ok=True)
         with open(state.part, "ab") as out:
-            async for block in response.content.iter_chunked(CHUNK):
+            async for block in limits.chunks(response, max(0, room), "the file"):
                 out.write(block)
                 state.digest.update(block)
                 state.have += len(block)
@@ -468,6 +500,23 @@ class Downloader:
         _fsync_dir(state.path.parent)
         crash_point("after-rename")
         self.stats.downloaded += 1
+
+
+def size_cap(row: dict, video: bool) -> int:
+    """The most bytes this file may hold when its answer declares no length: a ceiling for
+    videos; for photos a generous multiple of the original's pixels, under a ceiling."""
+    if video:
+        return video_max_bytes()
+    ceiling = photo_max_bytes()
+    try:
+        pixels = int(row.get("o_width") or 0) * int(row.get("o_height") or 0)
+    except (TypeError, ValueError, OverflowError):
+        pixels = 0
+    return min(ceiling, pixels * BYTES_PER_PIXEL_CAP + CAP_HEADROOM) if pixels > 0 else ceiling
+
+
+def cap_knob(video: bool) -> str:
+    return "EXODUS_VIDEO_MAX_BYTES" if video else "EXODUS_PHOTO_MAX_BYTES or the pixel count"
 
 
 def kept_ext(row: dict, ext: str) -> str:

@@ -12,8 +12,8 @@ import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from ..catalog.store import Catalog
-from ..knobs import backoff_base
-from ..flickr import ids
+from ..flickr import ids, limits
+from ..knobs import backoff_base, photo_max_bytes
 from . import magic, names, paths
 from ..progress import Progress
 
@@ -50,7 +50,7 @@ async def download_faves(cat: Catalog, dest: Path, session: aiohttp.ClientSessio
             try:
                 await _fetch(session, rebase(row["url"]), target)
                 stats["saved"] += 1
-            except (_Retry, aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            except (_Retry, aiohttp.ClientError, asyncio.TimeoutError, ValueError, limits.Stalled, limits.TooLarge):
                 stats["failed"] += 1
             bar.update(1)
 
@@ -80,14 +80,15 @@ async def _fetch(session: aiohttp.ClientSession, url: str, target: Path) -> None
     async for attempt in AsyncRetrying(stop=stop_after_attempt(5), reraise=True,
                                        wait=wait_random_exponential(multiplier=backoff_base(), max=30),
                                        retry=retry_if_exception_type((_Retry, aiohttp.ClientError,
-                                                                      asyncio.TimeoutError))):
+                                                                      asyncio.TimeoutError, limits.Stalled))):
         with attempt:
-            async with session.get(url) as response:
+            # No credentials: a favorite is someone else's public photo. Bounded like any answer.
+            async with limits.answer(session.get(url)) as response:
                 if response.status == 429 or response.status >= 500:
                     raise _Retry(f"HTTP {response.status}")
                 if response.status != 200:
                     raise ValueError(f"HTTP {response.status}")
-                body = await response.read()
+                body = bytes(await limits.read(response, photo_max_bytes(), "a favorite"))
             if response.content_length is not None and len(body) != response.content_length:
                 raise _Retry("short body")
     if not magic.matches(magic.sniff(body[:magic.HEAD]), "photo", None):

@@ -2,8 +2,13 @@
 counted against the quota, retried by one policy, answered as a parsed dict.
 
 Retry policy (reference §3): 429 -> wait (Retry-After when sent) and go on, without limit;
-5xx, connection errors, codes 105/106/201 and unparseable bodies -> exponential backoff
-with jitter, a bounded number of times; every other {"stat":"fail"} is final.
+5xx, connection errors, stalls, codes 105/106/201 and unparseable bodies -> exponential
+backoff with jitter, a bounded number of times; every other {"stat":"fail"} is final, and
+so is an answer over EXODUS_API_MAX_BYTES.
+
+Credentials (the OAuth header, the browser session) go only where `Endpoints.trusts` says,
+and only on requests that follow no redirect: a redirect is answered, never followed with
+them (see `Api.credentials`).
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ import aiohttp
 from flickrapi.auth import FlickrAccessToken, OAuthFlickrInterface
 from flickrapi.tokencache import SimpleTokenCache
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
+from yarl import URL
 
 from .credentials import Credentials
-from ..knobs import backoff_base
+from ..knobs import api_deadline, api_max_bytes, backoff_base
+from . import limits
 from .errors import RETRYABLE_CODES, FlickrError, Throttled, Transient
 from .quota import Quota
 
@@ -29,6 +36,10 @@ log = logging.getLogger("exodus.flickr")
 
 FLICKR_BASE = "https://www.flickr.com"
 FLICKR_HOSTS = ("flickr.com", "staticflickr.com")
+# Hosts that may receive the OAuth header and the flickr.com session: Flickr's own pages,
+# API and /play/ URLs. The CDN (*.staticflickr.com) serves signed URLs that need neither,
+# and a browser would not send it flickr.com's cookies either.
+CREDENTIAL_DOMAIN = "flickr.com"
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,24 @@ class Endpoints:
         base = urlsplit(self.base)
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, parts.fragment))
 
+    def trusts(self, url: str) -> bool:
+        """May a request to `url` carry Flickr's credentials? With --api-base only its own
+        origin (scheme, host and port); else https on flickr.com and its subdomains. Judged
+        on the URL as aiohttp will parse it, so that no parser can disagree."""
+        try:
+            target = URL(url)
+            if not target.absolute or target.user is not None or target.password is not None:
+                return False
+            origin = (target.scheme.lower(), (target.host or "").lower(), target.port)
+        except (ValueError, TypeError):
+            return False
+        if self.custom:
+            base = URL(self.base)
+            return origin == (base.scheme.lower(), (base.host or "").lower(), base.port)
+        scheme, host, port = origin
+        return scheme == "https" and port == 443 and (host == CREDENTIAL_DOMAIN
+                                                      or host.endswith("." + CREDENTIAL_DOMAIN))
+
 
 def oauth_interface(creds: Credentials, endpoints: Endpoints) -> OAuthFlickrInterface:
     cache = SimpleTokenCache()
@@ -86,7 +115,19 @@ class Api:
         # a cut body, a 5xx): a method that changes something may have been carried out.
         self.unanswered = 0
 
-    def sign(self, method: str, url: str, body: str | None = None) -> dict[str, str]:
+    def credentials(self, method: str, url: str, body: str | None = None,
+                    cookies: str | None = None) -> dict[str, str]:
+        """The one place that decides who gets a secret: the OAuth header (and the browser
+        session, when given) for a request to a host `Endpoints.trusts`; nothing for any
+        other host. The request they go on must not follow redirects."""
+        if not self.endpoints.trusts(url):
+            return {"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {}
+        headers = self._sign(method, url, body)
+        if cookies:
+            headers["Cookie"] = cookies
+        return headers
+
+    def _sign(self, method: str, url: str, body: str | None = None) -> dict[str, str]:
         """OAuth 1.0a headers for one request (a fresh nonce each time)."""
         headers = {"Content-Type": "application/x-www-form-urlencoded"} if body is not None else {}
         _, signed, _ = self._signer.sign(url, http_method=method, body=body, headers=headers)
@@ -126,14 +167,27 @@ class Api:
         body = urlencode(fields)
         async with self.quota.slot():
             self.calls += 1
-            headers = self.sign("POST", self.endpoints.rest, body)
+            headers = self.credentials("POST", self.endpoints.rest, body)
+            deadline, cap = api_deadline(), api_max_bytes()
+            timer = asyncio.timeout(deadline)
             try:
-                async with self.session.post(self.endpoints.rest, data=body.encode(), headers=headers) as response:
-                    raw = await response.read()
-                    status = response.status
-                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                async with timer:
+                    async with limits.answer(self.session.post(self.endpoints.rest, data=body.encode(),
+                                                               headers=headers, allow_redirects=False)) as response:
+                        raw = await limits.read(response, cap, f"the answer to {fields['method']}")
+                        status = response.status
+                        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                        location = response.headers.get("Location")
+            except limits.TooLarge as error:
+                raise FlickrError(None, f"{error} (EXODUS_API_MAX_BYTES); not read further") from None
             except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as error:
+                if timer.expired():
+                    raise Transient(f"no complete answer within {deadline:g} s (EXODUS_API_DEADLINE)") from None
                 raise Transient(f"connection: {type(error).__name__}") from None
+        if 300 <= status < 400:
+            # Never followed: the request carries the OAuth header.
+            raise FlickrError(None, f"HTTP {status}: the API redirected to {location or 'nowhere'}; "
+                                    "exodus does not follow it")
         return interpret(status, raw, retry_after)
 
 

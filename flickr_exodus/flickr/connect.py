@@ -10,6 +10,7 @@ import aiohttp
 
 from .client import Api, Endpoints
 from .credentials import Credentials, state_dir
+from ..knobs import stall_seconds
 from .quota import Quota
 
 
@@ -26,7 +27,9 @@ async def connect(creds: Credentials, api_base: str | None, rate: tuple[int, flo
             note(f"API quota: pacing calls to {calls} per {seconds:g} s (waits of {delay:.1f} s between calls).")
 
     quota = Quota(creds.api_key, rate, state_dir(), on_wait=waiting)
-    timeout = aiohttp.ClientTimeout(total=None, connect=30, sock_read=120)
+    # No overall timeout (a large video may take hours); flickr/limits.py judges each answer
+    # by its speed, so the socket's own read timeout is only a backstop behind it.
+    timeout = aiohttp.ClientTimeout(total=None, connect=30, sock_read=max(120.0, 2 * stall_seconds() + 1))
     connector = aiohttp.TCPConnector(limit=connections)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector,
                                      headers={"User-Agent": "flickr-exodus"}) as session:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -70,6 +71,11 @@ async def serve_blob(state: "SandboxState", request: web.Request, blob: media.Bl
     fault = state.faults.roll(cdn=True)
     if fault == "http_5xx":
         return web.Response(status=503, body=wire.UNAVAILABLE, content_type="text/html")
+    if state.config.endless_cdn and request.method != "HEAD":
+        return await endless(state, request, blob, headers)
+    if state.config.trickle and "cdn" in state.config.trickle_on and request.method != "HEAD":
+        return await trickle(state, request, b"".join(blob.read(start, end, chunk=media.CHUNK)), headers,
+                             status)
     response = web.StreamResponse(status=status, headers=headers)
     response.content_length = end - start
     await response.prepare(request)
@@ -89,6 +95,47 @@ async def serve_blob(state: "SandboxState", request: web.Request, blob: media.Bl
         return response
     await response.write_eof()
     return response
+
+
+async def trickle(state: "SandboxState", request: web.Request, body: bytes, headers: dict,
+                  status: int = 200) -> web.StreamResponse:
+    """The whole body, declared, one byte every `trickle` seconds: never silent long enough
+    for a read timeout, never done."""
+    state.stats["trickled"] += 1
+    response = web.StreamResponse(status=status, headers=headers)
+    response.content_length = len(body)
+    await response.prepare(request)
+    try:
+        for i in range(len(body)):
+            await response.write(body[i:i + 1])
+            await asyncio.sleep(state.config.trickle)
+        await response.write_eof()
+    except (ConnectionError, RuntimeError):
+        pass  # the client gave up: what it should do
+    return response
+
+
+async def endless(state: "SandboxState", request: web.Request, blob: media.Blob,
+                  headers: dict) -> web.StreamResponse:
+    """Chunked, no length: the blob's bytes (a real file's start), then zeros until the
+    client hangs up."""
+    state.stats["endless"] += 1
+    headers = {k: v for k, v in headers.items() if k not in ("Content-Range", "Accept-Ranges")}
+    response = web.StreamResponse(status=200, headers=headers)
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    bandwidth = state.faults.bandwidth
+    zeros = bytes(64 * 1024)
+    chunks = blob.read(0, blob.size, chunk=64 * 1024)
+    try:
+        while True:
+            chunk = next(chunks, zeros)
+            if bandwidth:
+                await bandwidth.take(len(chunk))
+            await response.write(chunk)
+            state.stats["bytes_served"] += len(chunk)
+    except (ConnectionError, RuntimeError):
+        return response  # the client gave up: what it should do
 
 
 def break_connection(request: web.Request, *, reset: bool) -> None:
@@ -203,7 +250,8 @@ async def play(state: "SandboxState", request: web.Request) -> web.StreamRespons
     expires = int(time.time() + state.config.video_url_ttl)
     secret = item.originalsecret if label == "orig" else item.secret
     token = video_token(state.signing_key, item, label, expires)
-    location = f"{state.base}/video/{item.id}/{secret}/{label}.mp4?s={token}"
+    base = (state.config.foreign_redirect_base or state.base).rstrip("/")  # another host: a Flickr gone wrong
+    location = f"{base}/video/{item.id}/{secret}/{label}.mp4?s={token}"
     return web.Response(status=302, headers={"Location": location, "Content-Type": "text/html; charset=UTF-8"})
 
 

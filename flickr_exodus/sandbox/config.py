@@ -85,6 +85,18 @@ class SandboxConfig:
     cdn_rate_limit: tuple[int, float] | None = None
     retry_after: bool = False  # send Retry-After with 429s (never seen on real Flickr)
 
+    # --- a Flickr gone wrong: what exodus's bounds and credential scoping are tested on ---
+    # Bodies sent one byte every `trickle` seconds, for what `trickle_on` names: "cdn"
+    # (every CDN body), "api" (every API answer) or API method names.
+    trickle: float = 0.0
+    trickle_on: tuple[str, ...] = ()
+    # CDN bodies without a length that never end (the blob's bytes, then zeros).
+    endless_cdn: bool = False
+    # getSizes names each Video Original at this base URL (another host) instead of the
+    # sandbox's own; /play/ redirects to this base instead of the sandbox's /video/.
+    foreign_video_base: str | None = None
+    foreign_redirect_base: str | None = None
+
     # --- server ------------------------------------------------------------------
     port: int = 0
     verbose: bool = False
@@ -104,6 +116,9 @@ class SandboxConfig:
         for name in ("fault_rate", "page_drop_rate", "comment_share"):
             if getattr(self, name) is not None and not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
+        if not 0.0 <= self.trickle <= 60.0:
+            raise ValueError("trickle must be between 0 and 60 seconds")
+        self.trickle_on = tuple(self.trickle_on)
         unknown = set(self.fault_kinds) - set(FAULT_KINDS)
         if unknown:
             raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {FAULT_KINDS}")

@@ -237,7 +237,12 @@ def photos_get_info(call: Call) -> dict:
 
 @method("flickr.photos.getSizes")
 def photos_get_sizes(call: Call) -> dict:
-    return render.sizes(call.account, call.viewer, call.photo("Photo not found"))
+    answer = render.sizes(call.account, call.viewer, call.photo("Photo not found"))
+    if call.config.foreign_video_base:  # a Flickr gone wrong: the original on another host
+        for size in answer["sizes"]["size"]:
+            if size["label"] == "Video Original":
+                size["source"] = call.config.foreign_video_base.rstrip("/") + size["source"][len(call.viewer.base):]
+    return answer
 
 
 @method("flickr.photos.getExif")

@@ -74,7 +74,8 @@ class SandboxState:
                 "bytes_served": self.stats["bytes_served"], "cdn_requests": self.stats["cdn_requests"],
                 "rate_limited": self.stats["rate_limited"], "faults": faults,
                 "deleted": self.stats["deleted"], "writes": self.stats["writes"],
-                "video_refused": self.stats["video_refused"], "account": self.account.summary()}
+                "video_refused": self.stats["video_refused"], "trickled": self.stats["trickled"],
+                "endless": self.stats["endless"], "account": self.account.summary()}
 
 
 # --- REST ------------------------------------------------------------------------------
@@ -107,6 +108,8 @@ async def rest(state: SandboxState, request: web.Request) -> web.StreamResponse:
         payload, error, fmt = None, ApiError(111, f'Format "{params.get("format")}" not found'), "xml"
     payload = hostile.apply(state.hostile, name, payload)
     body, content_type = wire.render(payload, error, fmt, callback)
+    if state.config.trickle and ({"api", name} & set(state.config.trickle_on)):
+        return await cdn.trickle(state, request, body, {"Content-Type": content_type})
     if fault in ("reset", "short_body"):
         response = web.StreamResponse(headers={"Content-Type": content_type})
         response.content_length = len(body)
@@ -331,11 +334,12 @@ async def control(state: SandboxState, request: web.Request) -> web.Response:
     if action == "faults":
         allowed = {"fault_rate", "fault_kinds", "page_drop_rate", "latency_ms", "bandwidth",
                    "rate_limit", "cdn_rate_limit", "retry_after", "video_access", "past_end",
-                   "free_account", "poster_as_video"}
+                   "free_account", "poster_as_video", "trickle", "trickle_on", "endless_cdn",
+                   "foreign_video_base", "foreign_redirect_base"}
         unknown = set(data) - allowed
         if unknown:
             raise web.HTTPBadRequest(text=f"unknown knobs {sorted(unknown)}")
-        for key in ("rate_limit", "cdn_rate_limit", "fault_kinds"):
+        for key in ("rate_limit", "cdn_rate_limit", "fault_kinds", "trickle_on"):
             if isinstance(data.get(key), list):
                 data[key] = tuple(data[key])
         try:
