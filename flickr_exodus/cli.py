@@ -250,7 +250,11 @@ def _report(run, options, as_json: bool, render) -> None:
 
 def _dest(value: str):
     from pathlib import Path
-    return Path(value).expanduser()
+    _dest.seen = Path(value).expanduser()
+    return _dest.seen
+
+
+_dest.seen = None  # the DEST of this command, for an error that reaches main()
 
 
 @cli.command()
@@ -314,6 +318,8 @@ def backup(dest: str, concurrency: int, no_deep: bool, cookies: str | None, xmp:
             say(f"note: {note}", err=True)
     if code == EXIT_INTERRUPTED:
         say(f"exodus: interrupted; run 'exodus backup {dest}' again to resume", err=True)
+    elif quiet and not as_json and summary.get("problem"):  # what stopped the run, even when quiet
+        say(f"exodus: {summary['problem']}", err=True)
     sys.exit(code)
 
 
@@ -533,9 +539,10 @@ def fail(message: str, code: int) -> None:
 def system_error(error: OSError | sqlite3.DatabaseError) -> tuple[str, int]:
     """What the disk or the catalog refused, wherever it happened: one line and what to do.
     Every step commits as it goes, so the same command, run again, goes on."""
-    from .backup.download import is_disk_full
+    from .jobs import disk_full
 
-    if is_disk_full(error):
+    where = _dest.seen if _dest.seen is not None and _dest.seen.exists() else None
+    if disk_full(error, where):
         return ("the disk is full; what was done so far is kept. Free some space and run the same "
                 "command again", EXIT_PROBLEMS)
     if isinstance(error, sqlite3.DatabaseError):

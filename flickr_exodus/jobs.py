@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
+import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
@@ -46,6 +48,25 @@ class DestLock:
     def __exit__(self, *exc):
         fcntl.flock(self.handle, fcntl.LOCK_UN)
         self.handle.close()
+
+
+# Less free space than this, and an I/O error is taken for a full disk: SQLite says
+# "disk I/O error", not "full", when the shared memory beside the catalog cannot grow.
+NEARLY_FULL = 1 << 20
+
+
+def disk_full(error: BaseException, where: Path | None = None) -> bool:
+    """ENOSPC, EFBIG, SQLITE_FULL, or an I/O error on a disk with hardly any space left."""
+    from .backup.download import is_disk_full
+
+    if is_disk_full(error):
+        return True
+    if where is None or not isinstance(error, (OSError, sqlite3.OperationalError)):
+        return False
+    try:
+        return shutil.disk_usage(where).free < NEARLY_FULL
+    except OSError:
+        return False
 
 
 # Commands that only read DEST: they run on a read-only disk too (a mounted archive, a snapshot).

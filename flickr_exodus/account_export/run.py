@@ -307,6 +307,7 @@ def run_import(options: ImportOptions) -> tuple[int, dict]:
                 except ExportProblem as error:
                     raise UsageProblem(str(error)) from None
                 missing = job.missing()
+                crash_point("import-finish")
                 write_sidecars(cat, options.dest, xmp_too=bool(cat.get("xmp", False)))
                 build_views(cat, options.dest)
                 write_links(cat, options.dest, cat.get("account") or {})

@@ -21,12 +21,13 @@ from ..flickr import Api, Credentials, FlickrError, MissingCredentials, Transien
 from ..flickr.connect import connect
 from ..flickr.cookies import CookieProblem, flickr_cookie_header
 from ..flickr.quota import DEFAULT_RATE
+from ..knobs import crash_point
 from ..jobs import (EXIT_INTERRUPTED, EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, DestLock,
-                    UsageProblem, prepare_dest)
+                    UsageProblem, disk_full, prepare_dest)
 from ..progress import Progress, log_to
 from .crawl import Crawler
 from .deep import deep_pass
-from .download import DiskFull, Downloader, is_disk_full, keep_replaced, recover
+from .download import DiskFull, Downloader, keep_replaced, recover
 from .faves import download_faves
 from .tree import build_views, write_links, write_sidecars
 
@@ -93,7 +94,7 @@ def _run(options: BackupOptions, creds: Credentials, cat: Catalog, progress: Pro
     except KeyboardInterrupt:
         progress.note(f"Interrupted. Run 'exodus backup {dest}' again to resume.")
     except (DiskFull, OSError, sqlite3.OperationalError) as error:
-        if not isinstance(error, DiskFull) and not is_disk_full(error):
+        if not isinstance(error, DiskFull) and not disk_full(error, dest):
             raise
         code, status = EXIT_PROBLEMS, "disk_full"
         job.problem = disk_full_note(dest, "partial files are kept")
@@ -111,12 +112,13 @@ def _run(options: BackupOptions, creds: Credentials, cat: Catalog, progress: Pro
         close_run(cat, run_id, "refused", job.api.calls if job.api else 0, 0, {"problem": str(error)})
         raise
     summary = job.summary(status)
+    crash_point("backup-finish")
     if not close_run(cat, run_id, status, job.api.calls if job.api else 0, job.bytes(), summary):
         # The work is done and committed; only this run's record is missing.
         if status != "disk_full":
             job.problem = disk_full_note(dest, "everything fetched is kept, only this run's record is not")
             progress.note(job.problem)
-            code, summary = EXIT_PROBLEMS, {**summary, "ok": False, "status": "disk_full",
+            code, summary = EXIT_PROBLEMS, {**summary, "ok": False, "status": "disk_full", "problem": job.problem,
                                             "notes": summary["notes"] + [job.problem]}
     return code, summary
 
@@ -134,7 +136,7 @@ def close_run(cat: Catalog, run_id: int, status: str, api_calls: int, nbytes: in
         cat.finish_run(run_id, status, api_calls, nbytes, summary)
         return True
     except (OSError, sqlite3.OperationalError) as error:
-        if not is_disk_full(error):
+        if not disk_full(error, cat.path.parent):
             raise
         return False
 
@@ -205,6 +207,7 @@ class Backup:
                 self.deep = await deep_pass(self.api, self.cat, self.progress)
             if self.options.faves:
                 self.faves = await download_faves(self.cat, dest, session, api.endpoints.rebase, self.progress)
+        crash_point("backup-tree")
         # --xmp once, and later runs keep the XMP sidecars up to date (until --no-xmp).
         xmp = self.options.xmp if self.options.xmp is not None else bool(self.cat.get("xmp", False))
         self.cat.put("xmp", xmp)
@@ -292,4 +295,5 @@ class Backup:
                            for r in needs],
             "notes": (listing.notes if listing else []) + self.notes + self.user_notes(counts)
             + ([self.problem] if self.problem else []),
+            "problem": self.problem,  # what ended the run early, if anything
         }

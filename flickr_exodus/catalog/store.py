@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import time
 import urllib.parse
@@ -91,12 +92,30 @@ def truncated(path: Path) -> None:
         raise sqlite3.DatabaseError(f"truncated: {size} bytes, its header says {pages * page_size}")
 
 
+def _close(conn: sqlite3.Connection | None) -> None:
+    if conn is not None:
+        try:
+            conn.close()
+        except sqlite3.Error:
+            pass
+
+
+def _nearly_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < 1 << 20
+    except OSError:
+        return False
+
+
 def _writable(path: Path) -> bool:
     return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
 def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
-    if _writable(path):
+    # A session that writes nothing uses a normal connection (closing it removes the -wal
+    # and -shm it made) unless a -wal is already there (a killed run's, or a running
+    # one's): closing would checkpoint it into the file, so it reads with mode=ro instead.
+    if _writable(path) and not (read_only and path.with_name(path.name + "-wal").exists()):
         conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
         if not read_only:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -105,8 +124,8 @@ def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=OFF")
         return conn
-    # A read-only disk: mode=ro reads the -wal too where it can; immutable=1 where SQLite
-    # cannot even set up the shared memory beside the file.
+    # mode=ro reads the -wal too where it can; immutable=1 where SQLite cannot even set up
+    # the shared memory beside the file (a read-only disk).
     uri = "file:" + urllib.parse.quote(str(path.resolve()))
     conn = sqlite3.connect(uri + "?mode=ro", uri=True, isolation_level=None)
     try:
@@ -125,6 +144,7 @@ class Catalog:
         closing it leaves no -wal or -shm behind."""
         self.path = path
         self.read_only = read_only
+        conn = None
         try:
             truncated(path)
             conn = _connect(path, read_only)
@@ -148,10 +168,12 @@ class Catalog:
             if read_only:
                 conn.execute("PRAGMA query_only=ON")
         except sqlite3.OperationalError as error:
-            if "full" in str(error):
+            _close(conn)
+            if "full" in str(error) or _nearly_full(path):
                 raise  # the disk, not the catalog: the command says so
             raise CatalogError(f"{path} cannot be opened ({error}); nothing was changed") from None
         except sqlite3.DatabaseError as error:
+            _close(conn)
             raise CatalogError(damaged(path, error)) from None
 
     @classmethod
