@@ -347,3 +347,120 @@ def test_dry_runs_write_nothing_to_the_catalog(make_sandbox, tmp_path):
     assert set(before) == {"catalog.db"} and not (dest / "catalog.db-shm").exists()
     assert exodus(["lockdown", str(dest)], env, stdin=subprocess.DEVNULL).returncode == 0
     assert catalog_files(dest) == before and not (dest / "catalog.db-shm").exists()
+
+
+# --- odd export JSON, CRC errors ---------------------------------------------------------
+
+def rewrite_zip(path: Path, change) -> None:
+    """The zip with each entry's bytes passed through change(name, data) (None: as it was)."""
+    with zipfile.ZipFile(path) as source:
+        entries = [(info, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in entries:
+            changed = change(info.filename, data)
+            target.writestr(info, data if changed is None else changed)
+
+
+ODD = {
+    "a list where an object belongs": ("photo_", lambda doc: []),
+    "a number where a list belongs": ("albums.json", lambda doc: {"albums": [{**doc["albums"][0], "photos": 7}]}),
+    "a string where an object belongs": ("account_profile.json", lambda doc: "me"),
+    "a number for a whole list": ("faves_part", lambda doc: {"faves": 5}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ODD))
+def test_odd_export_json_is_one_line_naming_the_file_and_the_entry(make_sandbox, tmp_path, case):
+    client = make_sandbox(photos=5, videos=0, albums=2, seed=154, media_size=(2_000, 3_000))
+    env = exodus_env(client, tmp_path)
+    written = client.control("export", dir=str(tmp_path / "export"), defects=[])
+    account_zip = tmp_path / "export" / written["account"][0]
+    good = account_zip.read_bytes()
+    prefix, change = ODD[case]
+    hit = []
+
+    def odd(name: str, data: bytes):
+        if name.startswith(prefix) and not hit:
+            hit.append(name)
+            return json.dumps(change(json.loads(data))).encode()
+        return None
+
+    rewrite_zip(account_zip, odd)
+    dest = tmp_path / "dest"
+    parts = [str(p) for p in sorted((tmp_path / "export").iterdir())]
+    done = exodus(["import-export", str(dest), *parts], env)
+    assert done.returncode == 2
+    line = one_line(done)
+    assert str(account_zip) in line and hit[0] in line and "not shaped as Flickr's export" in line
+    account_zip.write_bytes(good)  # the export downloaded again: the same DEST takes it whole
+    rerun = exodus(["import-export", str(dest), *parts, "--json"], env)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    manifest = client.manifest()
+    assert {r["id"]: r["sha256"] for r in catalog_rows(dest)} == {i: m["sha256"] for i, m in manifest.items()}
+
+
+def test_a_crc_error_in_export_json_is_one_line_and_keeps_the_backup(account, tmp_path):
+    client, env, dest = private_copy(account, tmp_path)
+    written = client.control("export", dir=str(tmp_path / "export"), defects=[])
+    account_zip = tmp_path / "export" / written["account"][0]
+    with zipfile.ZipFile(account_zip) as archive:
+        info = next(i for i in archive.infolist() if i.filename.startswith("photo_"))
+    data = bytearray(account_zip.read_bytes())
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start + info.compress_size // 2] ^= 0xFF  # the entry's own bytes: its CRC no longer matches
+    account_zip.write_bytes(bytes(data))
+    files, rows = tree(dest), catalog_rows(dest)
+    done = exodus(["import-export", str(dest), *map(str, sorted((tmp_path / "export").iterdir()))], env)
+    assert done.returncode == 2
+    line = one_line(done)
+    assert str(account_zip) in line and "cannot be read whole" in line
+    assert tree(dest).keys() == files.keys()
+    assert all(tree(dest)[name] == digest for name, digest in files.items() if name != "catalog.db")
+    assert catalog_rows(dest) == rows  # every item as it was
+
+
+# --- terminal escapes ----------------------------------------------------------------------
+
+ESCAPES = "\x1b]0;owned\x07\x1b[2J\x9b31m\u202eevil"
+
+
+def test_flickrs_words_reach_the_terminal_inert(tmp_path):
+    """A Flickr that answers with escape sequences in its error message."""
+    async def rest(request: web.Request) -> web.Response:
+        return web.json_response({"stat": "fail", "code": 98, "message": f"Invalid token {ESCAPES}"})
+
+    app = web.Application()
+    app.router.add_route("*", "/services/rest/", rest)
+    server = ThreadedApp(app, "hostile Flickr")
+    url = server.start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("FLICKR_", "EXODUS_"))}
+        env.update(FLICKR_API_KEY="k", FLICKR_API_SECRET="s", FLICKR_OAUTH_TOKEN="t", FLICKR_OAUTH_TOKEN_SECRET="u",
+                   EXODUS_API_BASE=f"http://{url}", EXODUS_BACKOFF="0.01", XDG_STATE_HOME=str(tmp_path / "state"),
+                   XDG_CONFIG_HOME=str(tmp_path / "config"))
+        done = exodus(["backup", str(tmp_path / "dest"), "--quiet"], env)
+    finally:
+        server.stop()
+    assert done.returncode == 2
+    line = one_line(done)
+    assert "Invalid token" in line and "\\x1b]0;owned\\x07" in line and "\\u202eevil" in line
+    assert not any(c in line for c in "\x1b\x07\x9b\u202e")
+
+
+def test_zip_member_names_reach_the_terminal_inert_and_json_stays_exact(make_sandbox, tmp_path):
+    client = make_sandbox(photos=3, videos=0, albums=1, seed=155, media_size=(2_000, 3_000))
+    env = exodus_env(client, tmp_path)
+    client.control("export", dir=str(tmp_path / "export"), defects=[])
+    stray = f"{ESCAPES}_99999999999_o.jpg"
+    with zipfile.ZipFile(tmp_path / "export" / "data-download-9.zip", "w") as extra:
+        extra.writestr(stray, b"\xff\xd8\xff\xe0 not an item")
+    parts = [str(p) for p in sorted((tmp_path / "export").iterdir())]
+    dest = tmp_path / "dest"
+    text = exodus(["import-export", str(dest), *parts], env)
+    assert text.returncode == 1, text.stderr
+    assert "99999999999" in text.stdout and "\\x1b]0;owned\\x07" in text.stdout
+    assert not any(c in text.stdout + text.stderr for c in "\x1b\x07\x9b\u202e")
+    as_json = exodus(["import-export", str(dest), *parts, "--json"], env)
+    assert not any(c in as_json.stdout for c in "\x1b\x07\x9b\u202e")
+    problems = json.loads(as_json.stdout)["problems"]
+    assert any(p["detail"].startswith(stray + ":") for p in problems)  # the same name, exactly
