@@ -17,7 +17,7 @@ from .catalog import Catalog
 from .flickr import Api, Credentials, MissingCredentials, Transient
 from .flickr import parse
 from .jobs import UsageProblem, open_backup
-from .progress import Progress
+from .progress import Progress, clean
 
 LEVELS = ("none", "read", "write", "delete")  # Flickr's OAuth permissions, each above the last
 
@@ -37,20 +37,27 @@ def confirmed(username: str, what: str, yes: bool) -> bool:
         return True
     if not sys.stdin.isatty():
         return False
-    answer = click.prompt(f"{what}\nType the account's username ({username}) to go ahead, or anything "
-                          "else to stop", default="", show_default=False, err=True)
+    answer = click.prompt(clean(f"{what}\nType the account's username ({username}) to go ahead, or anything "
+                                "else to stop"), default="", show_default=False, err=True)
     return answer.strip() == username
 
 
+def certain_dry_run(yes: bool) -> bool:
+    """Without --yes and without a terminal to confirm on, nothing can be changed: the
+    session is opened so that it writes nothing either."""
+    return not yes and not sys.stdin.isatty()
+
+
 @contextmanager
-def change_session(dest: Path, creds: Credentials | None, quiet: bool,
-                   command: str) -> Iterator[tuple[Catalog, Credentials, Progress]]:
-    """Credentials, DEST's lock, its catalog (which must exist) and a log for one command."""
+def change_session(dest: Path, creds: Credentials | None, quiet: bool, command: str,
+                   dry_run: bool = False) -> Iterator[tuple[Catalog, Credentials, Progress]]:
+    """Credentials, DEST's lock, its catalog (which must exist, pass quick_check, and in a
+    dry run cannot be written) and a log for one command."""
     try:
         creds = creds or Credentials.load()
     except MissingCredentials as error:
         raise UsageProblem(str(error)) from None
-    with open_backup(dest, quiet, command) as (cat, progress):
+    with open_backup(dest, quiet, command, changes=True, dry_run=dry_run) as (cat, progress):
         yield cat, creds, progress
 
 

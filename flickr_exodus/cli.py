@@ -10,12 +10,26 @@ import asyncio
 import json
 import os
 import signal
+import sqlite3
 import sys
 
 import click
 
 from . import __version__
-from .jobs import EXIT_INTERRUPTED, EXIT_USAGE
+from .jobs import EXIT_INTERRUPTED, EXIT_PROBLEMS, EXIT_USAGE
+
+
+def say(text: str, err: bool = False) -> None:
+    """Every line exodus prints for a person: text from Flickr or a zip (titles, usernames,
+    reasons, error messages) reaches the terminal with its control sequences shown, not obeyed."""
+    from .progress import clean
+    click.echo(clean(text), err=err)
+
+
+def say_json(document) -> None:
+    """--json: one document on stdout, exact for any JSON parser, inert on a terminal."""
+    from .progress import json_text
+    click.echo(json_text(json.dumps(document, ensure_ascii=False)))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -216,8 +230,7 @@ def auth(perms: str, api_base: str | None, api_rate) -> None:
         raise click.ClickException(f"Flickr refused the sign-in: {error}") from None
     path = Credentials(creds.api_key, creds.api_secret, token.token, token.token_secret, perms,
                        token.username).save()
-    click.echo(f"Signed in as {token.username} with {perms} permission; token stored in {path} (mode 0600).",
-               err=True)
+    say(f"Signed in as {token.username} with {perms} permission; token stored in {path} (mode 0600).", err=True)
 
 
 def _report(run, options, as_json: bool, render) -> None:
@@ -228,13 +241,20 @@ def _report(run, options, as_json: bool, render) -> None:
         code, document = run(options)
     except UsageProblem as error:
         raise click.UsageError(str(error)) from None
-    click.echo(json.dumps(document, ensure_ascii=False) if as_json else render(document))
+    if as_json:
+        say_json(document)
+    else:
+        say(render(document))
     sys.exit(code)
 
 
 def _dest(value: str):
     from pathlib import Path
-    return Path(value).expanduser()
+    _dest.seen = Path(value).expanduser()
+    return _dest.seen
+
+
+_dest.seen = None  # the DEST of this command, for an error that reaches main()
 
 
 @cli.command()
@@ -287,17 +307,19 @@ def backup(dest: str, concurrency: int, no_deep: bool, cookies: str | None, xmp:
     except UsageProblem as error:
         raise click.UsageError(str(error)) from None
     if as_json:
-        click.echo(json.dumps(summary, ensure_ascii=False))
+        say_json(summary)
     elif not quiet:
         run = summary["this_run"]
-        click.echo(f"This run: {run['downloaded']} files, {run['bytes'] / 1e6:.1f} MB, "
-                   f"{run['api_calls']} API calls, {run['retries']} retries, {run['seconds']:.1f} s.", err=True)
+        say(f"This run: {run['downloaded']} files, {run['bytes'] / 1e6:.1f} MB, "
+            f"{run['api_calls']} API calls, {run['retries']} retries, {run['seconds']:.1f} s.", err=True)
         if summary["status"] == "done":
-            click.echo(render(status(options.dest)), err=True)
+            say(render(status(options.dest)), err=True)
         for note in summary["notes"]:
-            click.echo(f"note: {note}", err=True)
+            say(f"note: {note}", err=True)
     if code == EXIT_INTERRUPTED:
-        click.echo(f"exodus: interrupted; run 'exodus backup {dest}' again to resume", err=True)
+        say(f"exodus: interrupted; run 'exodus backup {dest}' again to resume", err=True)
+    elif quiet and not as_json and summary.get("problem"):  # what stopped the run, even when quiet
+        say(f"exodus: {summary['problem']}", err=True)
     sys.exit(code)
 
 
@@ -472,7 +494,11 @@ def status_command(dest: str, as_json: bool) -> None:
         report = status(_dest(dest))
     except StatusError as error:
         raise click.UsageError(str(error)) from None
-    click.echo(to_json(report) if as_json else render(report))
+    if as_json:
+        from .progress import json_text
+        click.echo(json_text(to_json(report)))
+    else:
+        say(render(report))
     counts = report["counts"]
     sys.exit(1 if counts["failed"] else 3 if counts["needs_manual"] or counts["original_unavailable"] else 0)
 
@@ -495,12 +521,33 @@ def main(argv: list[str] | None = None) -> None:
         code = cli.main(args=argv, prog_name="exodus", standalone_mode=False)
     except click.UsageError as error:
         hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
-        click.echo(f"exodus: {error.format_message()}{hint}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(f"{error.format_message()}{hint}", EXIT_USAGE)
     except click.ClickException as error:
-        click.echo(f"exodus: {error.format_message()}", err=True)
-        sys.exit(error.exit_code)
+        fail(error.format_message(), error.exit_code)
     except (click.Abort, KeyboardInterrupt):
-        click.echo("exodus: interrupted; run the same command again to resume", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        fail("interrupted; run the same command again to resume", EXIT_INTERRUPTED)
+    except (OSError, sqlite3.DatabaseError) as error:
+        fail(*system_error(error))
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def fail(message: str, code: int) -> None:
+    say(f"exodus: {' '.join(message.split())}", err=True)
+    sys.exit(code)
+
+
+def system_error(error: OSError | sqlite3.DatabaseError) -> tuple[str, int]:
+    """What the disk or the catalog refused, wherever it happened: one line and what to do.
+    Every step commits as it goes, so the same command, run again, goes on."""
+    from .jobs import disk_full
+
+    where = _dest.seen if _dest.seen is not None and _dest.seen.exists() else None
+    if disk_full(error, where):
+        return ("the disk is full; what was done so far is kept. Free some space and run the same "
+                "command again", EXIT_PROBLEMS)
+    if isinstance(error, sqlite3.DatabaseError):
+        return (f"the catalog (catalog.db) cannot be read or written ({error}); nothing more was changed. "
+                "If it is damaged, restore it from a copy (each 'exodus push' to a file store keeps one)",
+                EXIT_USAGE)
+    where = f": {error.filename}" if error.filename else ""
+    return f"{error.strerror or error}{where}; nothing more was changed", EXIT_PROBLEMS

@@ -24,7 +24,7 @@ from pathlib import Path
 from .knobs import crash_point
 from .catalog import Catalog
 from .catalog.store import dumps, now_iso
-from .changes import carry_out, change_session, confirmed, prepare, token_allows
+from .changes import carry_out, certain_dry_run, change_session, confirmed, prepare, token_allows
 from .flickr import Api, Credentials, FlickrError
 from .flickr import parse
 from .flickr.connect import connect
@@ -168,7 +168,8 @@ async def _prepare(cat: Catalog, options: DeleteOptions, creds: Credentials, pro
         if options.yes:
             await token_allows(api, "delete")
         settled: Counter = Counter()
-        await settle_open_intents(api, cat, settled)
+        if not cat.read_only:  # a dry run writes nothing; the next real run settles them
+            await settle_open_intents(api, cat, settled)
         bar = progress.bar("listing Flickr", unit="page")
         try:
             listing = await list_account(api, bar)
@@ -247,7 +248,8 @@ async def _delete(cat: Catalog, plan: Plan, options: DeleteOptions, creds: Crede
 
 
 def run_delete(options: DeleteOptions) -> tuple[int, dict]:
-    with change_session(options.dest, options.creds, options.quiet, "delete-remote") as (cat, creds, progress):
+    with change_session(options.dest, options.creds, options.quiet, "delete-remote",
+                        dry_run=certain_dry_run(options.yes)) as (cat, creds, progress):
         plan = prepare(_prepare(cat, options, creds, progress), "deleted")
         bytes_eligible = sum(i["size"] or 0 for i in plan.eligible)
         what = (f"{len(plan.eligible)} items ({bytes_eligible / 1e9:.2f} GB) would be deleted on Flickr; "

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
+import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
@@ -48,15 +50,51 @@ class DestLock:
         self.handle.close()
 
 
-def prepare_dest(dest: Path) -> None:
+# Less free space than this, and an I/O error is taken for a full disk: SQLite says
+# "disk I/O error", not "full", when the shared memory beside the catalog cannot grow.
+NEARLY_FULL = 1 << 20
+
+
+def disk_full(error: BaseException, where: Path | None = None) -> bool:
+    """ENOSPC, EFBIG, SQLITE_FULL, or an I/O error on a disk with hardly any space left."""
+    from .backup.download import is_disk_full
+
+    if is_disk_full(error):
+        return True
+    if where is None or not isinstance(error, (OSError, sqlite3.OperationalError)):
+        return False
+    try:
+        return shutil.disk_usage(where).free < NEARLY_FULL
+    except OSError:
+        return False
+
+
+# Commands that only read DEST: they run on a read-only disk too (a mounted archive, a snapshot).
+READING = ("verify", "status")
+
+
+def writable(dest: Path) -> bool:
+    return os.access(dest, os.W_OK | os.X_OK)
+
+
+def not_writable(dest: Path, command: str) -> UsageProblem:
+    try:
+        why = "is on a read-only disk" if os.statvfs(dest).f_flag & os.ST_RDONLY else "is not writable by this user"
+    except OSError:
+        why = "is not writable"
+    return UsageProblem(f"{dest} {why}, and '{command}' must record what it does in it: copy the backup to a "
+                        "writable disk (or make it writable) first; nothing was changed")
+
+
+def prepare_dest(dest: Path, command: str = "backup") -> None:
     if dest.exists() and not dest.is_dir():
         raise UsageProblem(f"{dest} is a file; DEST must be a folder (new or an earlier backup)")
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UsageProblem(f"cannot create {dest}: {error.strerror}") from None
-    if not os.access(dest, os.W_OK | os.X_OK):
-        raise UsageProblem(f"{dest} is not writable")
+    if not writable(dest):
+        raise not_writable(dest, command)
 
 
 def check_same_account(cat: "Catalog", login: dict) -> None:
@@ -69,20 +107,51 @@ def check_same_account(cat: "Catalog", login: dict) -> None:
 
 
 @contextmanager
-def open_backup(dest: Path, quiet: bool, command: str) -> Iterator[tuple["Catalog", "Progress"]]:
-    """An existing backup for one command: DEST's lock, its catalog, a log, progress."""
-    from .catalog import Catalog, CatalogError
+def open_backup(dest: Path, quiet: bool, command: str, changes: bool | None = None,
+                dry_run: bool = False) -> Iterator[tuple["Catalog", "Progress"]]:
+    """An existing backup for one command: DEST's lock, its catalog, a log, progress.
+
+    changes: the command changes the catalog's findings, the tree, Flickr or a target
+    (every command but those in READING, and verify --repair): it needs a writable DEST
+    and a catalog that passes PRAGMA quick_check. One that only reads runs on a read-only
+    DEST too, with no lock (nobody can change it there), no log, and nothing recorded.
+    dry_run: the catalog is opened so that nothing can be written to it."""
     from .progress import Progress, log_to
 
     if not dest.is_dir():
         raise UsageProblem(f"{dest} is not a folder with an exodus backup")
-    with DestLock(dest):
+    changes = command not in READING if changes is None else changes
+    if not writable(dest):
+        if changes:
+            raise not_writable(dest, command)
+        progress = Progress(quiet)
+        cat = _open_catalog(dest, read_only=True, check=False)
+        progress.note(f"{dest} is read-only: '{command}' checks it and records nothing there")
         try:
-            cat = Catalog.open(dest, must_exist=True)
-        except CatalogError as error:
-            raise UsageProblem(str(error)) from None
+            yield cat, progress
+        finally:
+            cat.close()
+        return
+    with DestLock(dest):
+        cat = _open_catalog(dest, read_only=dry_run, check=changes)
         try:
             log_to(dest / "logs", command)
             yield cat, Progress(quiet)
         finally:
             cat.close()
+
+
+def _open_catalog(dest: Path, read_only: bool, check: bool) -> "Catalog":
+    from .catalog import Catalog, CatalogError
+
+    try:
+        cat = Catalog.open(dest, must_exist=True, read_only=read_only)
+    except CatalogError as error:
+        raise UsageProblem(str(error)) from None
+    if check:
+        try:
+            cat.check()
+        except CatalogError as error:
+            cat.close()
+            raise UsageProblem(str(error)) from None
+    return cat

@@ -1,8 +1,9 @@
 """Settings read from the environment by several layers, kept free of heavy imports so
-that any command can use them: EXODUS_BACKOFF (the first retry pause), EXODUS_DIE_AT
-(where the tests put a kill -9) and EXODUS_TRACE_SQL (a file that receives every SQL
-statement the catalog runs, for checking the indexes: benchmarks/scale.py), and the
-bounds on every answer from the wire (how slow is a stall, how big is too big)."""
+that any command can use them: EXODUS_BACKOFF (the first retry pause), EXODUS_DIE_AT and
+EXODUS_PAUSE_AT (where the tests put a kill -9, or a stop while they fill the disk),
+EXODUS_TRACE_SQL (a file that receives every SQL statement the catalog runs, for checking
+the indexes: benchmarks/scale.py), and the bounds on every answer from the wire (how slow
+is a stall, how big is too big)."""
 
 from __future__ import annotations
 
@@ -20,14 +21,17 @@ def backoff_base() -> float:
 
 def crash_point(name: str) -> None:
     """EXODUS_DIE_AT=NAME:N kills this process at the Nth time it passes NAME: how the
-    tests put a kill -9 at an exact instant (between commit and rename, between items)."""
-    wanted = os.environ.get("EXODUS_DIE_AT", "")
-    if not wanted.startswith(name + ":"):
-        return
+    tests put a kill -9 at an exact instant (between commit and rename, between items).
+    EXODUS_PAUSE_AT=NAME:N stops it there instead (SIGSTOP), once, for a test to change
+    the world (fill the disk) before it lets the process go on (SIGCONT)."""
     count = crash_point.seen.get(name, 0) + 1
     crash_point.seen[name] = count
-    if count >= int(wanted.split(":", 1)[1]):
-        os.kill(os.getpid(), signal.SIGKILL)
+    for variable, sig in (("EXODUS_DIE_AT", signal.SIGKILL), ("EXODUS_PAUSE_AT", signal.SIGSTOP)):
+        wanted = os.environ.get(variable, "")
+        if wanted.startswith(name + ":"):
+            at = int(wanted.split(":", 1)[1])
+            if count >= at and (sig == signal.SIGKILL or count == at):
+                os.kill(os.getpid(), sig)
 
 
 crash_point.seen = {}

@@ -17,7 +17,7 @@ from pathlib import Path
 from .knobs import crash_point
 from .catalog import Catalog
 from .catalog.store import dumps, has_file, now_iso
-from .changes import carry_out, change_session, confirmed, prepare, token_allows
+from .changes import carry_out, certain_dry_run, change_session, confirmed, prepare, token_allows
 from .flickr import Credentials, FlickrError
 from .flickr import parse
 from .flickr.connect import connect
@@ -163,7 +163,8 @@ async def _apply(cat: Catalog, plan: Plan, options: LockdownOptions, creds: Cred
 
 def run_lockdown(options: LockdownOptions) -> tuple[int, dict]:
     command = "lockdown-undo" if options.undo else "lockdown"
-    with change_session(options.dest, options.creds, options.quiet, command) as (cat, creds, progress):
+    with change_session(options.dest, options.creds, options.quiet, command,
+                        dry_run=certain_dry_run(options.yes)) as (cat, creds, progress):
         plan = prepare(_prepare(cat, options, creds, progress), "changed")
         verb = "restored to what they were" if options.undo else "made private and All Rights Reserved"
         dry_run = not plan.steps or not confirmed(plan.username, f"{len(plan.steps)} items would be {verb}.",

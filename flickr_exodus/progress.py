@@ -4,6 +4,7 @@ log file that keeps both. --quiet keeps the log and silences the terminal."""
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from pathlib import Path
@@ -11,6 +12,25 @@ from pathlib import Path
 from tqdm import tqdm
 
 log = logging.getLogger("exodus")
+
+# What a terminal would act on rather than show: C0 controls but newline and tab (ESC
+# among them), DEL, C1 controls (0x9b is a CSI on its own), and the bidi overrides and
+# isolates that reorder what follows. Text from Flickr or a zip passes through here.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# In JSON, the characters json.dumps leaves as they are (C0 are escaped already).
+_JSON_RAW = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: str) -> str:
+    """Text for a terminal: every control or bidi character shown as its code, never obeyed."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                         else f"\\u{ord(m.group()):04x}", str(text))
+
+
+def json_text(text: str) -> str:
+    """A JSON document (json.dumps with ensure_ascii=False) with the controls it left raw
+    written as \\uXXXX escapes: the same document for any parser, inert on a terminal."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class _Silent:
@@ -47,16 +67,25 @@ class Progress:
                     disable=not self.interactive)
 
     def note(self, message: str) -> None:
+        message = clean(message)
         log.info(message)
         if not self.quiet:
             tqdm.write(message, file=sys.stderr)
+
+
+class _QuietFileHandler(logging.FileHandler):
+    """A log that cannot be written (a full disk) is given up, without the traceback
+    logging would print on stderr: the run itself says what went wrong."""
+
+    def handleError(self, record) -> None:
+        logging.getLogger("exodus").removeHandler(self)
 
 
 def log_to(directory: Path, command: str) -> Path:
     """Send everything logged to DEST/logs/COMMAND-YYYYmmdd-HHMMSS.log."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{command}-{time.strftime('%Y%m%d-%H%M%S')}.log"
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = _QuietFileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("exodus")
     for old in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:

@@ -29,7 +29,7 @@ def photo_page(account: dict, item_id: str) -> str:
 
 def status(dest: Path) -> dict:
     try:
-        cat = Catalog.open(dest, must_exist=True)
+        cat = Catalog.open(dest, must_exist=True, read_only=True)
     except CatalogError as error:
         raise StatusError(str(error)) from None
     try:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sqlite3
 import unicodedata
 import zipfile
 import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from ..backup import magic, names, paths
 from ..flickr import ids
@@ -33,6 +35,9 @@ from .reader import (Container, ExportedItem, ExportProblem, epoch, exported_ite
                      media_entries, open_all)
 
 CHUNK = 1 << 20
+# What reading an export document of an unexpected shape raises, wherever in it.
+SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError, ValueError, OverflowError,
+                sqlite3.InterfaceError, sqlite3.ProgrammingError)  # a value SQLite cannot store
 FILLABLE = ("pending", "failed", "needs_manual", "original_unavailable")
 SHOWN = 1000
 _MACHINE_TAG = re.compile(r"^[A-Za-z_][\w]*:[\w]+=.+$")
@@ -62,6 +67,23 @@ class Import:
         self.counts: Counter = Counter()
         self.problems: list[dict] = []
         self.described: set[str] = set()
+        self.reading: str | None = None  # the JSON file being read
+
+    def documents(self, containers: list[Container], pattern: str) -> Iterator[tuple[str, dict]]:
+        """The export's JSON files of one kind, (name, parsed); which one is being read is
+        kept for the line that a surprise in it becomes (reading_failed)."""
+        for container in containers:
+            try:
+                for name, doc in json_documents([container], pattern):
+                    self.reading = f"{container.path}: {name}"
+                    yield name, doc
+            except (zipfile.BadZipFile, zlib.error, EOFError) as error:  # a CRC error names its entry
+                raise ExportProblem(f"{container.path}: a metadata file cannot be read whole ({error}); what "
+                                    "came before it is kept. Download that part of the export again") from None
+
+    def reading_failed(self, error: Exception) -> ExportProblem:
+        return ExportProblem(f"{self.reading or 'the export'} is not shaped as Flickr's export is "
+                             f"({type(error).__name__}: {error}); what came before it is kept")
 
     def problem(self, item_id: str, kind: str, detail: str) -> None:
         self.counts[f"problem:{kind}"] += 1
@@ -70,7 +92,7 @@ class Import:
 
     # --- metadata ----------------------------------------------------------------------
     def metadata(self, containers: list[Container]) -> None:
-        for name, doc in json_documents(containers, r"photo_\d+\.json"):
+        for name, doc in self.documents(containers, r"photo_\d+\.json"):
             try:
                 item = exported_item(doc)
             except ids.Malformed as error:
@@ -124,7 +146,7 @@ class Import:
         self.counts["added_from_metadata"] += 1
 
     def _albums(self, containers: list[Container]) -> None:
-        for name, doc in json_documents(containers, r"albums(_part\d+)?\.json"):
+        for name, doc in self.documents(containers, r"albums(_part\d+)?\.json"):
             for album in _listed(doc, "albums"):
                 if not isinstance(album, dict) or not album.get("id"):
                     continue
@@ -143,7 +165,7 @@ class Import:
                                          "count_views": _int(album.get("view_count")), "raw": dumps(album)}])
                 self.cat.set_album_photos(album_id, photos, f"export:{album.get('last_updated')}")
                 self.counts["albums"] += 1
-        for name, doc in json_documents(containers, r"faves(_part\d+)?\.json"):
+        for name, doc in self.documents(containers, r"faves(_part\d+)?\.json"):
             faves = [f for f in _listed(doc, "faves") if isinstance(f, dict) and f.get("photo_id")]
             for fave in faves:
                 if not ids.is_photo_id(fave["photo_id"]):
@@ -154,7 +176,7 @@ class Import:
                 conn.executemany("INSERT OR IGNORE INTO favorites (id, url, raw) VALUES (?, ?, ?)",
                                  [(str(f["photo_id"]), f.get("url"), dumps(f)) for f in faves])
             self.counts["favorites"] += len(faves)
-        for _, doc in json_documents(containers, r"sets_comments(_part\d+)?\.json"):
+        for _, doc in self.documents(containers, r"sets_comments(_part\d+)?\.json"):
             rows = [c for c in _listed(doc, "comments") if isinstance(c, dict) and c.get("id")
                     and ids.is_album_id(c.get("photoset_id"))]
             with self.cat.tx() as conn:
@@ -296,7 +318,7 @@ def run_import(options: ImportOptions) -> tuple[int, dict]:
     except ExportProblem as error:
         raise UsageProblem(str(error)) from None
     try:
-        prepare_dest(options.dest)
+        prepare_dest(options.dest, "import-export")
         fresh = not (options.dest / "catalog.db").is_file()
         progress = Progress(options.quiet)
         with DestLock(options.dest):
@@ -310,13 +332,17 @@ def run_import(options: ImportOptions) -> tuple[int, dict]:
                 recover(cat, options.dest)  # renames a kill interrupted
                 job = Import(cat, options, progress, fresh or not cat.get("listing"))
                 try:
-                    job.metadata(containers)
-                    if job.fresh:
-                        _account_from_export(cat, containers)
+                    try:
+                        job.metadata(containers)
+                        if job.fresh:
+                            _account_from_export(job, containers)
+                    except SHAPE_ERRORS as error:  # a list where an object belongs, a string for a number
+                        raise job.reading_failed(error) from None
                     job.media(containers)
                 except ExportProblem as error:
                     raise UsageProblem(str(error)) from None
                 missing = job.missing()
+                crash_point("import-finish")
                 write_sidecars(cat, options.dest, xmp_too=bool(cat.get("xmp", False)))
                 build_views(cat, options.dest)
                 write_links(cat, options.dest, cat.get("account") or {})
@@ -342,10 +368,11 @@ def run_import(options: ImportOptions) -> tuple[int, dict]:
             container.close()
 
 
-def _account_from_export(cat: Catalog, containers: list[Container]) -> None:
+def _account_from_export(job: Import, containers: list[Container]) -> None:
     """Without an API backup the export's profile names the account, and the export is the
     account's complete listing."""
-    for _, doc in json_documents(containers, r"account_profile\.json"):
+    cat = job.cat
+    for _, doc in job.documents(containers, r"account_profile\.json"):
         if not isinstance(doc, dict):
             continue
         cat.put("account", {"nsid": doc.get("nsid"), "username": doc.get("screen_name"),

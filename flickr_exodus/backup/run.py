@@ -21,12 +21,13 @@ from ..flickr import Api, Credentials, FlickrError, MissingCredentials, Transien
 from ..flickr.connect import connect
 from ..flickr.cookies import CookieProblem, flickr_cookie_header
 from ..flickr.quota import DEFAULT_RATE
+from ..knobs import crash_point
 from ..jobs import (EXIT_INTERRUPTED, EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, DestLock,
-                    UsageProblem, prepare_dest)
+                    UsageProblem, disk_full, prepare_dest)
 from ..progress import Progress, log_to
 from .crawl import Crawler
 from .deep import deep_pass
-from .download import DiskFull, Downloader, is_disk_full, keep_replaced, recover
+from .download import DiskFull, Downloader, keep_replaced, recover
 from .faves import download_faves
 from .tree import build_views, write_links, write_sidecars
 
@@ -73,41 +74,71 @@ def run_backup(options: BackupOptions) -> tuple[int, dict]:
             cat = Catalog.open(dest)
         except CatalogError as error:
             raise UsageProblem(str(error)) from None
-        log_to(dest / "logs", "backup")
-        run_id = cat.start_run("backup")
-        job = Backup(options, creds, cat, progress, cookies)
-        code, status = EXIT_INTERRUPTED, "interrupted"
         try:
-            asyncio.run(job.run())
-            code = job.exit_code()
-            status = "done"
-        except KeyboardInterrupt:
-            progress.note(f"Interrupted. Run 'exodus backup {dest}' again to resume.")
-        except (DiskFull, OSError, sqlite3.OperationalError) as error:
-            if not isinstance(error, DiskFull) and not is_disk_full(error):
-                raise
-            code, status = EXIT_PROBLEMS, "disk_full"
-            free = shutil.disk_usage(dest).free
-            job.problem = (f"the disk is full ({free / 1e6:.0f} MB free at {dest}); partial files are "
-                           f"kept. Free some space and run 'exodus backup {dest}' again.")
-            progress.note(job.problem)
-        except Transient as error:
-            code, status = EXIT_PROBLEMS, "unreachable"
-            job.problem = (f"Flickr did not answer properly ({error.reason}) after several tries; "
-                           f"run 'exodus backup {dest}' again to resume")
-            progress.note(job.problem)
-        except FlickrError as error:
-            code, status = EXIT_USAGE if error.code in (96, 97, 98, 99, 100) or error.code is None else EXIT_PROBLEMS, "refused"
-            job.problem = f"Flickr refused: {error.message or error}"
-            progress.note(job.problem)
-        except UsageProblem as error:
-            cat.finish_run(run_id, "refused", job.api.calls if job.api else 0, 0, {"problem": str(error)})
+            return _run(options, creds, cat, progress, cookies)
+        finally:
             cat.close()
+
+
+def _run(options: BackupOptions, creds: Credentials, cat: Catalog, progress: Progress,
+         cookies: str | None) -> tuple[int, dict]:
+    dest = options.dest
+    log_to(dest / "logs", "backup")
+    run_id = cat.start_run("backup")
+    job = Backup(options, creds, cat, progress, cookies)
+    code, status = EXIT_INTERRUPTED, "interrupted"
+    try:
+        asyncio.run(job.run())
+        code = job.exit_code()
+        status = "done"
+    except KeyboardInterrupt:
+        progress.note(f"Interrupted. Run 'exodus backup {dest}' again to resume.")
+    except (DiskFull, OSError, sqlite3.OperationalError) as error:
+        if not isinstance(error, DiskFull) and not disk_full(error, dest):
             raise
-        summary = job.summary(status)
-        cat.finish_run(run_id, status, job.api.calls if job.api else 0, job.bytes(), summary)
-        cat.close()
-        return code, summary
+        code, status = EXIT_PROBLEMS, "disk_full"
+        job.problem = disk_full_note(dest, "partial files are kept")
+        progress.note(job.problem)
+    except Transient as error:
+        code, status = EXIT_PROBLEMS, "unreachable"
+        job.problem = (f"Flickr did not answer properly ({error.reason}) after several tries; "
+                       f"run 'exodus backup {dest}' again to resume")
+        progress.note(job.problem)
+    except FlickrError as error:
+        code, status = EXIT_USAGE if error.code in (96, 97, 98, 99, 100) or error.code is None else EXIT_PROBLEMS, "refused"
+        job.problem = f"Flickr refused: {error.message or error}"
+        progress.note(job.problem)
+    except UsageProblem as error:
+        close_run(cat, run_id, "refused", job.api.calls if job.api else 0, 0, {"problem": str(error)})
+        raise
+    summary = job.summary(status)
+    crash_point("backup-finish")
+    if not close_run(cat, run_id, status, job.api.calls if job.api else 0, job.bytes(), summary):
+        # The work is done and committed; only this run's record is missing.
+        if status != "disk_full":
+            job.problem = disk_full_note(dest, "everything fetched is kept, only this run's record is not")
+            progress.note(job.problem)
+            code, summary = EXIT_PROBLEMS, {**summary, "ok": False, "status": "disk_full", "problem": job.problem,
+                                            "notes": summary["notes"] + [job.problem]}
+    return code, summary
+
+
+def disk_full_note(dest: Path, kept: str) -> str:
+    free = shutil.disk_usage(dest).free
+    return (f"the disk is full ({free / 1e6:.0f} MB free at {dest}); {kept}. Free some space and run "
+            f"'exodus backup {dest}' again.")
+
+
+def close_run(cat: Catalog, run_id: int, status: str, api_calls: int, nbytes: int, summary: dict) -> bool:
+    """The run's closing record; False when the disk is too full to take it (the rerun
+    does not need it: every step before it committed on its own)."""
+    try:
+        cat.finish_run(run_id, status, api_calls, nbytes, summary)
+        return True
+    except (OSError, sqlite3.OperationalError) as error:
+        if not disk_full(error, cat.path.parent):
+            raise
+        return False
 
 
 class Backup:
@@ -177,6 +208,7 @@ class Backup:
                 self.deep = await deep_pass(self.api, self.cat, self.progress)
             if self.options.faves:
                 self.faves = await download_faves(self.cat, dest, session, api.endpoints.rebase, self.progress)
+        crash_point("backup-tree")
         # --xmp once, and later runs keep the XMP sidecars up to date (until --no-xmp).
         xmp = self.options.xmp if self.options.xmp is not None else bool(self.cat.get("xmp", False))
         self.cat.put("xmp", xmp)
@@ -269,4 +301,5 @@ class Backup:
                            for r in needs],
             "notes": (listing.notes if listing else []) + self.notes + self.user_notes(counts)
             + ([self.problem] if self.problem else []),
+            "problem": self.problem,  # what ended the run early, if anything
         }

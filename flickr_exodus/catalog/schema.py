@@ -127,6 +127,18 @@ def version_of(db: sqlite_utils.Database) -> int | None:
     return int(row[0]) if row else 1
 
 
+def needs_update(db: sqlite_utils.Database) -> bool:
+    """Anything create() would add: opening a current catalog writes nothing (a dry run stays dry)."""
+    if version_of(db) != SCHEMA_VERSION:
+        return True
+    tables = set(db.table_names())
+    for name, (columns, _) in TABLES.items():
+        if name not in tables or set(columns) - set(db[name].columns_dict):
+            return True
+    indexed = {(name, tuple(i.columns)) for name in {n for n, _ in INDEXES} for i in db[name].indexes}
+    return any((name, tuple(columns)) not in indexed for name, columns in INDEXES)
+
+
 def create(db: sqlite_utils.Database) -> None:
     for name, (columns, options) in TABLES.items():
         table = db[name]

@@ -4,8 +4,11 @@ returns, so a crash (even kill -9) loses at most the step in flight."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
 import time
+import urllib.parse
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -51,16 +54,100 @@ def dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-class Catalog:
-    def __init__(self, path: Path):
-        self.path = path
+# What a backup's tree holds besides its catalog: seen in DEST, a lost catalog is not a new backup.
+TREE_MARKS = ("photos", "albums", "collections", "faves", "links.csv")
+
+
+def holds_tree(dest: Path) -> bool:
+    return any((dest / mark).exists() for mark in TREE_MARKS)
+
+
+def damaged(path: Path, detail) -> str:
+    return (f"{path} is damaged ({detail}); nothing was changed. Restore catalog.db from a copy (each "
+            f"'exodus push' to a file store keeps one)")
+
+
+def truncated(path: Path) -> None:
+    """A catalog cut short (an interrupted copy) reads well until a query reaches the pages
+    it lacks: its header says how long it should be. Not while a -wal holds pages: a
+    checkpoint that a kill interrupted may leave the file short, and the -wal whole."""
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+            size = os.fstat(handle.fileno()).st_size
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise sqlite3.DatabaseError(error.strerror or str(error)) from None
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\0"):
+        return  # SQLite itself says "file is not a database"
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    counted = header[24:28] == header[92:96] and pages > 0
+    if size % page_size or (counted and pages * page_size > size):
+        raise sqlite3.DatabaseError(f"truncated: {size} bytes, its header says {pages * page_size}")
+
+
+def _close(conn: sqlite3.Connection | None) -> None:
+    if conn is not None:
         try:
-            conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+            conn.close()
+        except sqlite3.Error:
+            pass
+
+
+def _nearly_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < 1 << 20
+    except OSError:
+        return False
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
+def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
+    # A session that writes nothing uses a normal connection (closing it removes the -wal
+    # and -shm it made) unless a -wal is already there (a killed run's, or a running
+    # one's): closing would checkpoint it into the file, so it reads with mode=ro instead.
+    if _writable(path) and not (read_only and path.with_name(path.name + "-wal").exists()):
+        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        if not read_only:
             conn.execute("PRAGMA journal_mode=WAL")
-            # NORMAL is durable against a killed process (not a power cut), at a fraction
-            # of the fsyncs; the files themselves are fsynced before they count.
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=OFF")
+        # NORMAL is durable against a killed process (not a power cut), at a fraction
+        # of the fsyncs; the files themselves are fsynced before they count.
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=OFF")
+        return conn
+    # mode=ro reads the -wal too where it can; immutable=1 where SQLite cannot even set up
+    # the shared memory beside the file (a read-only disk).
+    uri = "file:" + urllib.parse.quote(str(path.resolve()))
+    conn = sqlite3.connect(uri + "?mode=ro", uri=True, isolation_level=None)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+    return sqlite3.connect(uri + "?immutable=1", uri=True, isolation_level=None)
+
+
+class Catalog:
+    def __init__(self, path: Path, read_only: bool = False):
+        """read_only: this session writes nothing (a dry run, a read-only command). On a disk
+        that cannot be written (a mounted archive, a snapshot) SQLite opens the file with
+        mode=ro, else immutable=1; elsewhere a normal connection with query_only, so that
+        closing it leaves no -wal or -shm behind."""
+        self.path = path
+        self.read_only = read_only
+        conn = None
+        try:
+            truncated(path)
+            conn = _connect(path, read_only)
             trace = sql_trace_file()
             if trace:
                 sink = open(trace, "a", encoding="utf-8", buffering=1)
@@ -71,18 +158,52 @@ class Catalog:
                 conn.close()
                 raise CatalogError(f"{path} was written by a newer exodus (catalog version {found}; this one "
                                    f"knows up to {schema.SCHEMA_VERSION}): upgrade exodus; nothing was changed")
-            with self.tx():
-                schema.create(self.db)
+            if schema.needs_update(self.db):
+                if not _writable(path):
+                    conn.close()
+                    raise CatalogError(f"{path} was written by an older exodus and cannot be brought up to date "
+                                       "on a disk that is read-only: copy the backup to a writable disk first")
+                with self.tx():
+                    schema.create(self.db)
+            if read_only:
+                conn.execute("PRAGMA query_only=ON")
+        except sqlite3.OperationalError as error:
+            _close(conn)
+            if "full" in str(error) or _nearly_full(path):
+                raise  # the disk, not the catalog: the command says so
+            raise CatalogError(f"{path} cannot be opened ({error}); nothing was changed") from None
         except sqlite3.DatabaseError as error:
-            raise CatalogError(f"{path}: not a usable exodus catalog ({error})") from None
+            _close(conn)
+            raise CatalogError(damaged(path, error)) from None
 
     @classmethod
-    def open(cls, dest: Path, must_exist: bool = False) -> "Catalog":
-        """DEST's catalog; created when missing unless must_exist (then a CatalogError)."""
+    def open(cls, dest: Path, must_exist: bool = False, read_only: bool = False) -> "Catalog":
+        """DEST's catalog; created when missing unless must_exist (then a CatalogError). A
+        missing or empty catalog next to a backup's files is never taken for a new backup."""
         path = dest / "catalog.db"
-        if must_exist and not path.is_file():
-            raise CatalogError(f"{dest} holds no exodus backup (no catalog.db); run 'exodus backup {dest}' first")
-        return cls(path)
+        present = path.is_file() and path.stat().st_size > 0
+        if not present:
+            what = "is empty (0 bytes)" if path.is_file() else "is missing"
+            if holds_tree(dest):
+                raise CatalogError(
+                    f"{dest} holds a backup's files but its catalog.db {what}, so it is not taken for a new "
+                    f"backup and nothing was changed: restore catalog.db from a copy (each 'exodus push' to a "
+                    f"file store keeps one); 'exodus backup --adopt', which rebuilds it from the files, is not "
+                    f"in this version yet")
+            if must_exist:
+                raise CatalogError(f"{dest} holds no exodus backup (its catalog.db {what}); "
+                                   f"run 'exodus backup {dest}' first")
+        return cls(path, read_only)
+
+    def check(self) -> None:
+        """PRAGMA quick_check: run before any command that changes Flickr or a target, so
+        that a damaged catalog never decides what to delete, change or send."""
+        try:
+            found = [row[0] for row in self.db.execute("PRAGMA quick_check(1)")]
+        except sqlite3.DatabaseError as error:
+            raise CatalogError(damaged(self.path, error)) from None
+        if found != ["ok"]:
+            raise CatalogError(damaged(self.path, "; ".join(found)))
 
     def close(self) -> None:
         self.db.conn.close()

@@ -96,12 +96,12 @@ class Verification:
             self.flush()
 
     def flush(self) -> None:
-        if self.pending_writes or self.fast_writes:
+        if (self.pending_writes or self.fast_writes) and not self.cat.read_only:  # a read-only DEST records nothing
             with self.cat.tx() as conn:
                 conn.executemany("UPDATE photos SET verified_at = ?, verified = ?, verified_sha256 = ?, "
                                  "verified_size = ?, verified_facts = ? WHERE id = ?", self.pending_writes)
                 conn.executemany("UPDATE photos SET verified = ? WHERE id = ?", self.fast_writes)
-            self.pending_writes, self.fast_writes = [], []
+        self.pending_writes, self.fast_writes = [], []
 
     def catalog_states(self) -> None:
         """Items without a finished file, by state."""
@@ -134,6 +134,8 @@ class Verification:
         for finding in report.findings:
             self.counts[f"remote:{finding.kind}"] += 1
             self.problem(finding.id, finding.kind, finding.detail)
+        if self.cat.read_only:
+            return
         if report.stale_ids:
             # A copy of an item Flickr changed since is not proof of what Flickr has.
             with self.cat.tx() as conn:
@@ -193,7 +195,7 @@ def run_verify(options: VerifyOptions) -> tuple[int, dict]:
             creds = options.creds or Credentials.load()
         except MissingCredentials as error:
             raise UsageProblem(str(error)) from None
-    with open_backup(options.dest, options.quiet, "verify") as (cat, progress):
+    with open_backup(options.dest, options.quiet, "verify", changes=options.repair) as (cat, progress):
         dest = options.dest
         job = Verification(cat, options)
         total = cat.one(f"SELECT coalesce(sum(size), 0) FROM photos WHERE {has_file()}")
