@@ -282,3 +282,17 @@ def test_hostile_bytes_give_a_verdict_never_a_crash(prefix, data):
     blob = prefix + data
     flaw = verdict(blob, block=97)
     assert flaw is None or (flaw.kind in (complete.TRUNCATED, complete.MALFORMED) and flaw.detail.isprintable())
+
+
+def test_a_file_of_tiny_segments_is_refused_not_walked_for_hours():
+    """2-byte markers (TEM) back to back: a Python step each. The walk gives up, as malformed."""
+    data = _saved(_noise(16, 16, 13), "JPEG")
+    hostile = data[:2] + b"\xff\x01" * 3_000_000 + data[2:]
+    flaw = verdict(hostile)
+    assert flaw is not None and flaw.kind == complete.MALFORMED and "segments" in flaw.detail
+
+
+def test_unrecognised_bytes_are_not_whole(tmp_path):
+    path = tmp_path / "x.part"
+    path.write_bytes(b"<html>not an image</html>")
+    assert complete.whole(path) == "not a format exodus recognises"

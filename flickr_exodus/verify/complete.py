@@ -34,6 +34,7 @@ What "whole" means, per format:
 
 from __future__ import annotations
 
+import operator
 import os
 import re
 import stat
@@ -51,6 +52,9 @@ MAX_BOXES = 1_000_000     # top-level boxes or RIFF chunks; real files have a ha
 MAX_IFDS = 10_000
 MAX_ARRAY = 1 << 22       # strips or tiles read per IFD (4M entries, at most 32 MB)
 MAX_ILOC = 16 << 20       # a real HEIC's item locations take a few KB
+# Steps of a streamed walk (segments, chunks, GIF sub-blocks): real files take one per
+# 255 bytes at most (GIF); a file made of 2-byte markers would keep Python busy for hours.
+STEPS_FREE, BYTES_PER_STEP = 1_000_000, 64
 
 
 class Flaw(NamedTuple):
@@ -79,6 +83,7 @@ class Walk:
         self._skip = 0
         self._fed = 0        # bytes fed before the current block
         self._base = 0       # absolute offset of data[0] during a feed
+        self.steps = 0
         self.state = "start"
 
     def feed(self, block: bytes) -> None:
@@ -93,6 +98,10 @@ class Walk:
         self._fed += len(block)
         i, self._skip, self._carry = self._skip, 0, b""
         while i < len(data) and not self.over:
+            self.steps += 1
+            if self.steps > STEPS_FREE + self._fed // BYTES_PER_STEP:
+                self._fail(i, MALFORMED, f"more than {self.steps - 1} segments in {self._fed} bytes")
+                return
             after = self._step(data, i)
             if after is None:
                 self._carry = data[i:]
@@ -270,6 +279,7 @@ class GifWalk(Walk):
     def _sub_blocks(self, data: bytes, i: int) -> int:
         end = len(data)
         while i < end:
+            self.steps += 1
             size = data[i]
             if not size:
                 self.state = "block"
@@ -490,17 +500,20 @@ def _tiff(read: _Reader, kind: str) -> Flaw | None:
     layout = (8, 20, "Q", 8) if big else (2, 12, "I", 4)   # count size, entry size, offset type, inline
     ifd = struct.unpack_from(order + ("Q" if big else "I"), head, 8 if big else 4)[0]
     seen: set[int] = set()
+    budget = [MAX_ARRAY]    # strip or tile entries left to read over the whole chain
     while ifd:
-        if ifd in seen or len(seen) >= MAX_IFDS:
+        if ifd in seen:
             return Flaw(MALFORMED, f"TIFF: the IFD chain loops back to byte {ifd}")
+        if len(seen) >= MAX_IFDS:
+            return Flaw(MALFORMED, f"TIFF: more than {MAX_IFDS} IFDs")
         seen.add(ifd)
-        flaw, ifd = _tiff_ifd(read, order, layout, ifd)
+        flaw, ifd = _tiff_ifd(read, order, layout, ifd, budget)
         if flaw:
             return flaw
     return None
 
 
-def _tiff_ifd(read: _Reader, order: str, layout: tuple, ifd: int) -> tuple[Flaw | None, int]:
+def _tiff_ifd(read: _Reader, order: str, layout: tuple, ifd: int, budget: list[int]) -> tuple[Flaw | None, int]:
     count_size, entry_size, offset_type, inline = layout
     raw_count = read.at(ifd, count_size)
     if raw_count is None:
@@ -524,12 +537,15 @@ def _tiff_ifd(read: _Reader, order: str, layout: tuple, ifd: int) -> tuple[Flaw 
                                        f"run past the end ({read.size} bytes)"), 0
     for offsets_tag, counts_tag in _EXTENTS:
         if offsets_tag in values and counts_tag in values:
+            pieces = min(values[offsets_tag][1], values[counts_tag][1])
+            if pieces > budget[0]:
+                return Flaw(MALFORMED, f"TIFF: more than {MAX_ARRAY} strips or tiles"), 0
+            budget[0] -= pieces
             starts = _tiff_array(read, order, inline, offset_type, values[offsets_tag])
             lengths = _tiff_array(read, order, inline, offset_type, values[counts_tag])
-            for start, length in zip(starts, lengths):
-                if start + length > read.size:
-                    return Flaw(TRUNCATED, f"TIFF: image data at byte {start} needs {length} bytes, "
-                                           f"the file ends {start + length - read.size} bytes short"), 0
+            end = max(map(operator.add, starts, lengths), default=0)
+            if end > read.size:
+                return Flaw(TRUNCATED, f"TIFF: image data runs to byte {end}, the file ends at {read.size}"), 0
     (next_ifd,) = struct.unpack_from(order + offset_type, table, entries * entry_size)
     return None, next_ifd
 
@@ -539,7 +555,6 @@ def _tiff_array(read: _Reader, order: str, inline: int, offset_type: str, value:
     code = {3: "H", 4: "I", 16: "Q"}.get(typ)
     if code is None:
         return ()
-    count = min(count, MAX_ARRAY)
     size = count * struct.calcsize(code)
     if size <= inline:
         data = field[:size]
@@ -573,7 +588,8 @@ def checked(kind: str | None) -> bool:
 def whole(path: str | os.PathLike, kind: str | None = None) -> str | None:
     """None if the regular file at `path` (not followed if a link) is whole by its format's
     structure, or its kind is not checked (MKV, MPEG); else a one-line reason. `kind` is a
-    sniffed kind (backup/magic.py); None sniffs it here. One sequential read at most."""
+    sniffed kind (backup/magic.py); None sniffs it here (unrecognised bytes are a reason).
+    One sequential read at most."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as error:
@@ -585,6 +601,8 @@ def whole(path: str | os.PathLike, kind: str | None = None) -> str | None:
     with os.fdopen(fd, "rb") as handle:
         if kind is None:
             kind = magic.sniff(handle.read(magic.HEAD))
+            if kind is None:
+                return "not a format exodus recognises"
         flaw = check_handle(handle, kind, info.st_size)
     return flaw.detail if flaw else None
 
