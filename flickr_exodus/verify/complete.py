@@ -81,7 +81,7 @@ class Walk:
         self.flaw: Flaw | None = None
         self._carry = b""
         self._skip = 0
-        self._fed = 0        # bytes fed before the current block
+        self._fed = 0        # bytes fed so far
         self._base = 0       # absolute offset of data[0] during a feed
         self.steps = 0
         self.state = "start"
