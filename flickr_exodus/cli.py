@@ -328,8 +328,8 @@ def backup(dest: str, concurrency: int, no_deep: bool, cookies: str | None, xmp:
 @click.option("--remote", is_flag=True,
               help="Also list the account on Flickr again (one call per 500 items) and reconcile: new, "
                    "changed and deleted items, albums, collections, totals.")
-@click.option("--fast", is_flag=True, help="Check sizes and formats only; no hashing (proves less: "
-                                          "records no verified_at).")
+@click.option("--fast", is_flag=True, help="Check sizes, formats and what the structure shows by seeks; no "
+                                          "hashing (proves less: makes no proof delete-remote could use).")
 @click.option("--jobs", type=click.IntRange(1, 64), default=os.cpu_count() or 2, show_default=True,
               help="Files hashed at once.")
 @click.option("--repair", is_flag=True,

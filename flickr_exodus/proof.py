@@ -9,13 +9,13 @@ on the strength of bytes that are not in the backup.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 CHUNK = 1 << 20
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -34,11 +34,11 @@ class Bytes:
     size: int
 
 
-@contextmanager
-def open_regular(dest: Path, relative: str) -> Iterator[BinaryIO]:
+def open_regular(dest: Path, relative: str) -> BinaryIO:
     """The file at DEST/relative, opened one component at a time without following links
     (O_NOFOLLOW on every folder and on the file), and proved a regular file by fstat on
-    the handle that will be read. Raises NotProvable (or FileNotFoundError) otherwise."""
+    the handle that will be read. Raises NotProvable (or FileNotFoundError, or another
+    OSError) otherwise; the caller closes the handle."""
     parts = Path(relative).parts
     if not parts or Path(relative).is_absolute() or any(p in ("..", ".", "") for p in parts):
         raise NotProvable(f"{relative!r} is not a plain path inside the backup")
@@ -48,7 +48,7 @@ def open_regular(dest: Path, relative: str) -> Iterator[BinaryIO]:
             try:
                 inner = os.open(name, _DIR_FLAGS, dir_fd=folder)
             except OSError as error:
-                if error.errno in (getattr(os, "ELOOP", 40), getattr(os, "ENOTDIR", 20)):
+                if error.errno in (errno.ELOOP, errno.ENOTDIR):
                     raise NotProvable(f"{relative}: {name} is a link or not a folder") from None
                 raise
             os.close(folder)
@@ -56,19 +56,16 @@ def open_regular(dest: Path, relative: str) -> Iterator[BinaryIO]:
         try:
             fd = os.open(parts[-1], _FILE_FLAGS, dir_fd=folder)
         except OSError as error:
-            if error.errno == getattr(os, "ELOOP", 40):
-                raise NotProvable(f"{relative} is a link, not the file") from None
+            if error.errno == errno.ELOOP:
+                raise NotProvable(f"{relative} is a link") from None
             raise
     finally:
         os.close(folder)
-    handle = os.fdopen(fd, "rb", buffering=0)
-    try:
-        mode = os.fstat(handle.fileno()).st_mode
-        if not stat.S_ISREG(mode):
-            raise NotProvable(f"{relative} is {'a folder' if stat.S_ISDIR(mode) else 'not a regular file'}")
-        yield handle
-    finally:
-        handle.close()
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise NotProvable(f"{relative} is {'a folder' if stat.S_ISDIR(mode) else 'not a regular file'}")
+    return os.fdopen(fd, "rb")
 
 
 def read_proof(dest: Path, relative: str) -> Bytes:

@@ -4,15 +4,20 @@ comes back clean; bad input gets one line and changes nothing."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import math
 import os
 import sqlite3
 
 import pytest
+from PIL import Image
 
 from conftest import backed_up, catalog_rows, exodus, exodus_env, private_copy, sha256_file
-from flickr_exodus.sandbox import SandboxConfig
+from flickr_exodus.sandbox import SandboxConfig, media
+from flickr_exodus.verify import facts
+from flickr_exodus.verify.local import check_item
 
 
 @pytest.fixture(scope="module")
@@ -212,3 +217,77 @@ def test_remote_check_finds_what_changed_on_flickr(make_sandbox, tmp_path):
     code, report, done = verify(dest, env, "--remote")
     assert code == 0, done.stdout
     assert catalog_rows(dest, "SELECT state FROM photos WHERE id = ?", [deleted])[0]["state"] == "remote_gone"
+
+
+def test_a_truncated_file_whose_hash_the_catalog_trusts_is_still_not_whole(copy):
+    """An export-imported file cut short: its size and sha256 went into the catalog as they
+    were, and its header still states Flickr's pixel size. Only its structure tells."""
+    _, env, dest = copy
+    photo = catalog_rows(dest, "SELECT * FROM photos WHERE media = 'photo' ORDER BY id LIMIT 1")[0]
+    path = dest / photo["path"]
+    data = path.read_bytes()
+    cut = data[:data.rindex(b"\xff\xda") + 12]  # the frame header and a little of the scan
+    path.write_bytes(cut)
+    width, height = facts.pixel_size(io.BytesIO(cut))
+    conn = sqlite3.connect(dest / "catalog.db")
+    conn.execute("UPDATE photos SET size = ?, sha256 = ?, expected_size = ?, o_width = ?, o_height = ? "
+                 "WHERE id = ?", [len(cut), hashlib.sha256(cut).hexdigest(), len(cut), width, height, photo["id"]])
+    conn.commit()
+    conn.close()
+
+    code, report, done = verify(dest, env)
+    assert code == 1 and not report["ok"], done.stdout
+    assert kinds(report) == {"truncated": {photo["id"]}}
+    detail = next(p["detail"] for p in report["problems"] if p["kind"] == "truncated")
+    assert detail.startswith("JPEG:") and "FFD9" in detail
+    assert catalog_rows(dest, "SELECT verified_at FROM photos WHERE id = ?", [photo["id"]])[0]["verified_at"] is None
+    text = exodus(["verify", str(dest)], env)
+    assert text.returncode == 1 and f"{photo['id']} truncated" in text.stdout
+
+
+def _row(dest, name: str, data: bytes, media: str = "photo") -> dict:
+    """A catalog row for a file written here, with its sidecar, as file_items gives it."""
+    (dest / name).write_bytes(data)
+    (dest / (name + ".json")).write_text(json.dumps({"id": "7"}))
+    return {"id": "7", "media": media, "state": "downloaded", "path": name, "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(), "expected_size": len(data), "o_width": None,
+            "o_height": None, "kept_size": None, "duration": None, "source": None}
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_check_item_records_the_hash_and_size_it_read(tmp_path):
+    data = _jpeg()
+    row = _row(tmp_path, "a.jpg", data)
+    seen = []
+    result = check_item(tmp_path, row, False, seen.append)
+    assert result.whole and result.hashed and result.structure == "whole"
+    assert result.sha256 == row["sha256"] and result.size == len(data) and sum(seen) == len(data)
+    fast = check_item(tmp_path, row, True, seen.append)
+    assert fast.whole and fast.sha256 is None and fast.size == len(data)
+    assert fast.structure == "not_checked_fast"  # a JPEG's end is found only by reading it all
+
+    video = media.video("mp4", 20_000, 2, 64, 48, seed=1, base=2).bytes()
+    row = _row(tmp_path, "b.mp4", video[:-1], "video")
+    fast = check_item(tmp_path, row, True, seen.append)  # the box sum needs only seeks
+    assert fast.sha256 is None and [k for k, _ in fast.problems] == ["truncated"]
+
+
+def test_check_item_never_reads_through_a_link_or_a_fifo(tmp_path):
+    data = _jpeg()
+    row = _row(tmp_path, "a.jpg", data)
+    elsewhere = tmp_path / "elsewhere.jpg"
+    elsewhere.write_bytes(data)
+    (tmp_path / "a.jpg").unlink()
+    os.symlink(elsewhere, tmp_path / "a.jpg")  # the very bytes the catalog expects, behind a link
+    result = check_item(tmp_path, row, False, lambda n: None)
+    assert [k for k, _ in result.problems] == ["not_a_file"] and "link" in result.problems[0][1]
+    assert result.sha256 is None and result.size is None
+    (tmp_path / "a.jpg").unlink()
+    os.mkfifo(tmp_path / "a.jpg")  # opening it for reading would wait for a writer forever
+    result = check_item(tmp_path, row, False, lambda n: None)
+    assert [k for k, _ in result.problems] == ["not_a_file"]

@@ -14,15 +14,15 @@ import hashlib
 import json
 import os
 import re
-import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .. import proof
 from ..backup import magic
 from ..catalog.store import TO_FETCH, Catalog, has_file
-from . import facts
+from . import complete, facts
 
 CHUNK = 1 << 20
 DURATION_TOLERANCE_S = 1.5  # Flickr rounds durations to whole seconds
@@ -38,8 +38,9 @@ class ItemResult:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, detail)
     confirmed_by: list[str] = field(default_factory=list)
     hashed: bool = False
-    sha256: str | None = None  # the digest of the bytes read (None with --fast)
-    size: int | None = None    # the size of the file read
+    sha256: str | None = None   # the hex digest of the bytes read here (None with --fast)
+    size: int | None = None     # the size of the file read here (fstat of the same handle)
+    structure: str | None = None  # whole | not_checked | not_checked_fast (see verify/complete.py)
 
     @property
     def whole(self) -> bool:
@@ -63,57 +64,91 @@ def file_items(cat: Catalog, batch: int = 500) -> Iterator[dict]:
 def check_item(dest: Path, row: dict, fast: bool, progress: Callable[[int], None]) -> ItemResult:
     """All checks of one item's file; runs in a worker thread and only reads."""
     result = ItemResult(row["id"])
-    path = dest / row["path"]
+    handle = _open_regular(dest, row, result)
+    if handle is None:
+        return result
     try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        result.problems.append(("missing", f"{row['path']} is not there"))
-        return result
-    except OSError as error:
-        result.problems.append(("unreadable", f"{row['path']}: {error.strerror or error}"))
-        return result
-    if not stat.S_ISREG(info.st_mode):
-        what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-        result.problems.append(("not_a_file", f"{row['path']} is {what}"))
-        return result
-    if info.st_size != row["size"]:
-        result.problems.append(("size_mismatch", f"{info.st_size} bytes on disk, {row['size']} in the catalog"))
-    try:
-        with open(path, "rb") as handle:
-            _check_content(handle, row, result)
+        with handle:
+            result.size = os.fstat(handle.fileno()).st_size
+            if result.size != row["size"]:
+                result.problems.append(("size_mismatch", f"{result.size} bytes on disk, {row['size']} in the catalog"))
+            kind = _check_content(handle, row, result)
+            flaw = complete.seek_check(handle, kind, result.size) if kind else None
+            walk = complete.walker(kind) if kind and not fast and not flaw else None
             handle.seek(0)
             if not fast:
-                digest = hashlib.sha256()
-                pending = 0
-                while block := handle.read(CHUNK):
-                    digest.update(block)
-                    pending += len(block)
-                    if pending >= 8 * CHUNK:
-                        progress(pending)
-                        pending = 0
-                progress(pending)
-                result.hashed = True
-                result.sha256, result.size = digest.hexdigest(), info.st_size
-                if digest.hexdigest() != row["sha256"]:
+                _hash(handle, walk, result, progress)
+                if result.sha256 != row["sha256"]:
                     result.problems.append(("hash_mismatch", "the bytes differ from those downloaded"))
+                flaw = flaw or (walk.finish() if walk else None)
             else:
-                progress(info.st_size)
+                progress(result.size)
     except OSError as error:
         result.problems.append(("unreadable", f"{row['path']}: {error.strerror or error}"))
         return result
+    if kind:
+        _judge_structure(kind, fast, flaw, result)
     _check_sidecar(dest, row, result)
     return result
 
 
-def _check_content(handle, row: dict, result: ItemResult) -> None:
-    """Magic bytes, then the independent facts."""
+def _open_regular(dest: Path, row: dict, result: ItemResult):
+    """The item's file opened for reading, link-free on every folder and the file itself
+    (proof.open_regular): the file checked is the file read. None (and a problem) when it
+    is missing, reached through a link, or not a regular file."""
+    try:
+        return proof.open_regular(dest, row["path"])
+    except FileNotFoundError:
+        result.problems.append(("missing", f"{row['path']} is not there"))
+    except proof.NotProvable as error:
+        result.problems.append(("not_a_file", str(error)))
+    except OSError as error:
+        result.problems.append(("unreadable", f"{row['path']}: {error.strerror or error}"))
+    return None
+
+
+def _hash(handle, walk: complete.Walk | None, result: ItemResult, progress: Callable[[int], None]) -> None:
+    """sha256 of the whole file, the structure walk fed the same blocks (one read)."""
+    digest = hashlib.sha256()
+    pending = read = 0
+    while block := handle.read(CHUNK):
+        digest.update(block)
+        if walk is not None:
+            walk.feed(block)
+        pending += len(block)
+        if pending >= 8 * CHUNK:
+            progress(pending)
+            read += pending
+            pending = 0
+    progress(pending)
+    read += pending
+    result.hashed = True
+    result.sha256 = digest.hexdigest()
+    if read != result.size:
+        result.problems.append(("changed_while_read", f"{read} bytes read, {result.size} when opened"))
+
+
+def _judge_structure(kind: str, fast: bool, flaw: complete.Flaw | None, result: ItemResult) -> None:
+    if flaw is not None:
+        result.problems.append((flaw.kind, flaw.detail))
+        result.structure = flaw.kind
+    elif not complete.checked(kind):
+        result.structure = "not_checked"
+    elif fast and kind not in complete.SEEKS:
+        result.structure = "not_checked_fast"
+    else:
+        result.structure = "whole"
+
+
+def _check_content(handle, row: dict, result: ItemResult) -> str | None:
+    """Magic bytes, then the independent facts. The sniffed kind, or None if it is wrong."""
     head = handle.read(magic.HEAD)
     kind = magic.sniff(head)
     ext = row["path"].rsplit(".", 1)[-1].lower() if "." in row["path"].rsplit("/", 1)[-1] else ""
     if not magic.matches(kind, row["media"], ext):
         result.problems.append(("wrong_format", f"{kind or 'unrecognised bytes'} in a .{ext} "
                                                 f"{'video' if row['media'] == 'video' else 'photo'}"))
-        return
+        return None
     size = os.fstat(handle.fileno()).st_size
     if row["expected_size"] is not None:
         if size == row["expected_size"]:
@@ -130,7 +165,7 @@ def _check_content(handle, row: dict, result: ItemResult) -> None:
             else:
                 result.problems.append(("pixel_size_mismatch", f"{got[0]}x{got[1]} px, Flickr says "
                                                                f"{want[0]}x{want[1]}"))
-        elif got and (rendition := facts.largest_rendition(row["listed"])):
+        elif got and (rendition := facts.largest_rendition(row.get("listed"))):
             # No original size from Flickr (a free account's, filled from the export): the
             # shape of the largest size Flickr listed is still Flickr's word, not the file's.
             if facts.same_shape(got, rendition):
@@ -145,6 +180,7 @@ def _check_content(handle, row: dict, result: ItemResult) -> None:
                 result.confirmed_by.append("duration")
             else:
                 result.problems.append(("duration_mismatch", f"{seconds:.1f} s, Flickr says {row['duration']} s"))
+    return kind
 
 
 def _expected_dims(row: dict) -> tuple[int, int] | None:

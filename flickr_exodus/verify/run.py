@@ -67,6 +67,8 @@ class Verification:
     def item_done(self, row: dict, result: ItemResult) -> None:
         self.counts["checked"] += 1
         self.counts[f"source:{row['source'] or 'api'}"] += 1
+        if result.structure in ("not_checked", "not_checked_fast"):
+            self.counts["structure_not_checked"] += 1
         self.counts["bytes"] += row["size"] or 0
         for kind, detail in result.problems:
             self.problem(row["id"], kind, detail)
@@ -86,7 +88,7 @@ class Verification:
                 self.needs_user.append({"id": row["id"], "state": "unconfirmed",
                                         "reason": "nothing Flickr stated could be checked against the file"})
             record = {"at": self.stamp, "sha256": result.hashed, "confirmed_by": result.confirmed_by,
-                      "remote": False}
+                      "structure": result.structure, "remote": False}
             if result.hashed:  # the proof: exactly these bytes, and the facts that agreed
                 self.pending_writes.append((self.stamp, dumps(record), result.sha256, result.size,
                                             dumps(result.confirmed_by), row["id"]))
@@ -237,7 +239,8 @@ def report(job: Verification, options: VerifyOptions, remote: RemoteReport | Non
     document = {
         "ok": code == EXIT_OK,
         "dest": str(options.dest),
-        "checked": {"local": "sizes only (--fast)" if options.fast else "sha256, format, Flickr's facts, sidecars",
+        "checked": {"local": "sizes, formats and the structure readable by seeks (--fast)" if options.fast
+                    else "sha256, format, structure, Flickr's facts, sidecars",
                     "remote": remote is not None, "jobs": options.jobs},
         "counts": {
             "items_with_files": counts["checked"], "whole": counts["whole"], "damaged": counts["damaged"],
@@ -246,6 +249,7 @@ def report(job: Verification, options: VerifyOptions, remote: RemoteReport | Non
             "stray_files": counts["stray"], "leftovers": counts["part_leftover"],
             "broken_links": counts["broken_link"], "resumable_parts": counts["resumable_parts"],
             "bytes_checked": counts["bytes"], "problems": problems,
+            "structure_not_checked": counts["structure_not_checked"],
             "by_source": {k.split(":", 1)[1]: n for k, n in sorted(counts.items()) if k.startswith("source:")},
             **({"remote_listed": counts["remote_listed"], "remote_albums": counts["remote_albums"]}
                if remote else {}),
