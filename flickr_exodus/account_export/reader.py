@@ -11,6 +11,7 @@ size is what these checks bound."""
 from __future__ import annotations
 
 import calendar
+import errno
 import json
 import os
 import re
@@ -45,7 +46,7 @@ SAFETY = {"safe": 0, "moderate": 1, "restricted": 2}
 # than MAX_RATIO times, to more than RATIO_FLOOR bytes, is a zip bomb.
 MAX_RATIO = 100
 RATIO_FLOOR = 16 << 20
-ROOM_MARGIN = 64 << 20  # left free at DEST after an entry is written
+ROOM_MARGIN = 1 << 20  # left free at DEST after an entry is written (the catalog's next pages)
 JSON_MAX_BYTES = 256 << 20  # one metadata file, parsed in memory
 
 
@@ -94,10 +95,12 @@ class Container:
                 raise EntryRefused(f"refused as a zip bomb: {size} bytes from {packed} compressed "
                                    f"(more than {MAX_RATIO} times)")
         if room is not None:
+            # No room is a full disk, not a bad entry: the run stops with one line, and the
+            # rerun, once space is freed, goes on from here.
             free = shutil.disk_usage(room).free
             if size + ROOM_MARGIN > free:
-                raise EntryRefused(f"refused: {size} bytes do not fit in the {free} bytes free at {room} "
-                                   f"(with {ROOM_MARGIN >> 20} MB to spare)")
+                raise OSError(errno.ENOSPC, f"{name} needs {size} bytes and {room} has {free} free "
+                                            f"({ROOM_MARGIN >> 20} MiB kept spare)")
         if self.zip is not None:
             return self.zip.open(name)
         return open(self.path / name, "rb")

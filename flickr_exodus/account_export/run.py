@@ -85,6 +85,19 @@ class Import:
         return ExportProblem(f"{self.reading or 'the export'} is not shaped as Flickr's export is "
                              f"({type(error).__name__}: {error}); what came before it is kept")
 
+    def listed(self, doc, key: str) -> list:
+        """doc[key], a list; any other shape is named (file and entry) and read as empty:
+        the rest of the export still comes in, and a corrected export fills the gap."""
+        value = doc.get(key) if isinstance(doc, dict) else None
+        if isinstance(value, list):
+            return value
+        if isinstance(doc, dict) and value is None and key not in doc:
+            return []
+        found = type(value if isinstance(doc, dict) else doc).__name__
+        self.problem("export", "bad_shape", f"{self.reading}: a {found} where Flickr's export has a list of "
+                                            f"{key}; read as none")
+        return []
+
     def problem(self, item_id: str, kind: str, detail: str) -> None:
         self.counts[f"problem:{kind}"] += 1
         if len(self.problems) < SHOWN:
@@ -97,7 +110,7 @@ class Import:
                 item = exported_item(doc)
             except ids.Malformed as error:
                 self.problem(ids.shown(doc.get("id") if isinstance(doc, dict) else None), "bad_record",
-                             f"{name}: {error}; left out")
+                             f"{self.reading}: {error}; left out")
                 continue
             for detail in item.problems:
                 self.problem(item.row["id"], "bad_field", f"{name}: {detail}")
@@ -147,7 +160,7 @@ class Import:
 
     def _albums(self, containers: list[Container]) -> None:
         for name, doc in self.documents(containers, r"albums(_part\d+)?\.json"):
-            for album in _listed(doc, "albums"):
+            for album in self.listed(doc, "albums"):
                 if not isinstance(album, dict) or not album.get("id"):
                     continue
                 if not ids.is_album_id(album["id"]):
@@ -155,8 +168,9 @@ class Import:
                                                                       "Flickr's; the album is left out")
                     continue
                 album_id = str(album["id"])
-                photos = [str(p) for p in parse_list(album.get("photos")) if ids.is_photo_id(p)]
-                if len(photos) != len(parse_list(album.get("photos"))):
+                members = self.listed(album, "photos")
+                photos = [str(p) for p in members if ids.is_photo_id(p)]
+                if len(photos) != len(members):
                     self.problem(album_id, "bad_album", f"{name}: item ids that are not Flickr's left out")
                 self.cat.upsert_albums([{"id": album_id, "title": album.get("title") or "",
                                          "description": album.get("description") or "",
@@ -166,7 +180,7 @@ class Import:
                 self.cat.set_album_photos(album_id, photos, f"export:{album.get('last_updated')}")
                 self.counts["albums"] += 1
         for name, doc in self.documents(containers, r"faves(_part\d+)?\.json"):
-            faves = [f for f in _listed(doc, "faves") if isinstance(f, dict) and f.get("photo_id")]
+            faves = [f for f in self.listed(doc, "faves") if isinstance(f, dict) and f.get("photo_id")]
             for fave in faves:
                 if not ids.is_photo_id(fave["photo_id"]):
                     self.problem(ids.shown(fave["photo_id"]), "bad_favorite", f"{name}: not one of Flickr's "
@@ -177,7 +191,7 @@ class Import:
                                  [(str(f["photo_id"]), f.get("url"), dumps(f)) for f in faves])
             self.counts["favorites"] += len(faves)
         for _, doc in self.documents(containers, r"sets_comments(_part\d+)?\.json"):
-            rows = [c for c in _listed(doc, "comments") if isinstance(c, dict) and c.get("id")
+            rows = [c for c in self.listed(doc, "comments") if isinstance(c, dict) and c.get("id")
                     and ids.is_album_id(c.get("photoset_id"))]
             with self.cat.tx() as conn:
                 conn.executemany("INSERT OR REPLACE INTO comments (id, album_id, date_create, text, raw) "
@@ -300,16 +314,6 @@ def _int(value) -> int | None:
     return parse.num(value)
 
 
-def _listed(doc, key: str) -> list:
-    """doc[key] when doc is an object and that is a list; [] for any other shape."""
-    value = doc.get(key) if isinstance(doc, dict) else None
-    return value if isinstance(value, list) else []
-
-
-def parse_list(value) -> list:
-    return value if isinstance(value, list) else []
-
-
 def run_import(options: ImportOptions) -> tuple[int, dict]:
     if not options.paths:
         raise UsageProblem("give the export's zip files or folders: exodus import-export DEST PATH...")
@@ -374,6 +378,8 @@ def _account_from_export(job: Import, containers: list[Container]) -> None:
     cat = job.cat
     for _, doc in job.documents(containers, r"account_profile\.json"):
         if not isinstance(doc, dict):
+            job.problem("export", "bad_shape", f"{job.reading}: a {type(doc).__name__} where Flickr's export "
+                                               "has the account's profile; the account stays unnamed")
             continue
         cat.put("account", {"nsid": doc.get("nsid"), "username": doc.get("screen_name"),
                             "realname": doc.get("real_name"), "count": cat.one("SELECT count(*) FROM photos")})

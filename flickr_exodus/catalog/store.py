@@ -55,11 +55,18 @@ def dumps(value) -> str:
 
 
 # What a backup's tree holds besides its catalog: seen in DEST, a lost catalog is not a new backup.
-TREE_MARKS = ("photos", "albums", "collections", "faves", "links.csv")
+TREE_MARKS = ("photos", "albums", "collections", "faves")
 
 
 def holds_tree(dest: Path) -> bool:
-    return any((dest / mark).exists() for mark in TREE_MARKS)
+    """Files of a backup in DEST (the first one found ends the look; empty folders are not)."""
+    if (dest / "links.csv").is_file():
+        return True
+    for mark in TREE_MARKS:
+        for _, _, files in os.walk(dest / mark):
+            if files:
+                return True
+    return False
 
 
 def damaged(path: Path, detail) -> str:
