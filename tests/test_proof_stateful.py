@@ -91,7 +91,8 @@ class DeleteOnlyWhatIsProved(RuleBasedStateMachine):
 
     def file_of(self, index: int) -> Path | None:
         """The index-th of the items' files present now (so that damage always lands)."""
-        present = [self.dest / r["path"] for _, r in sorted(self.rows().items()) if r["path"]]
+        present = [self.dest / r["path"] for _, r in sorted(self.rows().items())
+                   if r["path"] and r["state"] == "downloaded"]
         present = [p for p in present if p.is_file() and not p.is_symlink()]
         return present[index % len(present)] if present else None
 
@@ -123,30 +124,39 @@ class DeleteOnlyWhatIsProved(RuleBasedStateMachine):
         if item not in self.deleted:
             self.client.control("edit", id=item, title=f"edited {index}")
 
-    @rule(index=st.integers(0, 4), where=st.floats(0, 1))
-    def flip_a_byte(self, index, where):
-        if path := self.file_of(index):
+    @rule(kind=st.sampled_from(["flip a byte", "truncate", "link", "folder"]), index=st.integers(0, 4),
+          where=st.floats(0, 0.99))
+    def damage_a_file(self, kind, index, where):
+        """A byte flipped, the file cut short, or swapped for a link to a copy outside DEST
+        (the same bytes: only the link gives it away) or for a folder."""
+        path = self.file_of(index)
+        if path is None:
+            return
+        if kind == "flip a byte":
             data = bytearray(path.read_bytes())
             if data:
-                data[min(len(data) - 1, int(where * len(data)))] ^= 0x40
+                data[int(where * len(data))] ^= 0x40
                 path.write_bytes(bytes(data))
-
-    @rule(index=st.integers(0, 4), keep=st.floats(0, 0.99))
-    def truncate(self, index, keep):
-        if path := self.file_of(index):
-            os.truncate(path, int(path.stat().st_size * keep))
-
-    @rule(index=st.integers(0, 4), folder=st.booleans())
-    def swap_for_a_link_or_a_folder(self, index, folder):
-        if path := self.file_of(index):
+        elif kind == "truncate":
+            os.truncate(path, int(path.stat().st_size * where))
+        else:
             outside = self.home / "outside" / path.name
             outside.parent.mkdir(exist_ok=True)
             shutil.copyfile(path, outside)
             path.unlink()
-            if folder:
+            if kind == "folder":
                 path.mkdir()
             else:
                 path.symlink_to(outside)
+
+    @precondition(lambda self: (self.dest / "catalog.db").exists())
+    @rule(kind=st.sampled_from(["flip a byte", "truncate", "link", "folder"]), index=st.integers(0, 4),
+          where=st.floats(0, 0.99))
+    def damage_between_proof_and_deletion(self, kind, index, where):
+        """Verify, damage, delete-remote: what the last look before each call must catch."""
+        self.verify()
+        self.damage_a_file(kind, index, where)
+        self.delete_remote()
 
     @precondition(lambda self: (self.dest / "catalog.db").exists())
     @rule(skew=st.sampled_from(SKEWS))
