@@ -16,6 +16,7 @@ import sys
 import click
 
 from . import __version__
+from .backup.paths import OutsideDest
 from .jobs import EXIT_INTERRUPTED, EXIT_PROBLEMS, EXIT_USAGE
 
 
@@ -528,6 +529,8 @@ def main(argv: list[str] | None = None) -> None:
         fail("interrupted; run the same command again to resume", EXIT_INTERRUPTED)
     except (OSError, sqlite3.DatabaseError) as error:
         fail(*system_error(error))
+    except OutsideDest as error:  # DEST's own logs/ or lock planted as a link elsewhere
+        fail(f"{error}; nothing was written there", EXIT_USAGE)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -168,7 +168,11 @@ async def _prepare(cat: Catalog, options: DeleteOptions, creds: Credentials, pro
         if options.yes:
             await token_allows(api, "delete")
         settled: Counter = Counter()
-        if not cat.read_only:  # a dry run writes nothing; the next real run settles them
+        # Settling writes the journal: only in a run that is sure to be real (--yes); one
+        # that asks on the terminal settles once confirmed (_delete), a dry run never.
+        # Unsettled intents cannot mislead the plan: an item Flickr already lost is not in
+        # the fresh listing, so it is not eligible.
+        if options.yes and not cat.read_only:
             await settle_open_intents(api, cat, settled)
         bar = progress.bar("listing Flickr", unit="page")
         try:
@@ -204,6 +208,8 @@ async def _delete(cat: Catalog, plan: Plan, options: DeleteOptions, creds: Crede
     try:
         async with connect(creds, options.api_base, options.api_rate, progress.note) as api:
             await token_allows(api, "delete")
+            if not options.yes:  # confirmed on the terminal just now
+                await settle_open_intents(api, cat, plan.settled)
             for item in plan.eligible:
                 # The last look at the local copy, right before Flickr's goes.
                 if not (_catalog_still_proves(cat, item)

@@ -26,7 +26,12 @@ class DestLock:
     """One exodus per DEST at a time (flock: released by the kernel even after kill -9)."""
 
     def __init__(self, dest: Path):
-        self.path = dest / ".exodus.lock"
+        from .backup.paths import OutsideDest, inside
+
+        try:  # a link planted in its place would have exodus write elsewhere
+            self.path = inside(dest, ".exodus.lock", mkdir=False)
+        except OutsideDest as error:
+            raise UsageProblem(str(error)) from None
         self.handle = None
 
     def __enter__(self):
@@ -134,11 +139,33 @@ def open_backup(dest: Path, quiet: bool, command: str, changes: bool | None = No
         return
     with DestLock(dest):
         cat = _open_catalog(dest, read_only=dry_run, check=changes)
+        if cat.read_only and not dry_run and changes:  # catalog.db itself cannot be written
+            cat.close()
+            raise catalog_read_only(cat, command)
         try:
-            log_to(dest / "logs", command)
+            log_to(dest, command)
             yield cat, Progress(quiet)
         finally:
             cat.close()
+
+
+def catalog_read_only(cat: "Catalog", command: str) -> UsageProblem:
+    return UsageProblem(f"{cat.path} is read-only, and '{command}' must record what it does in it: make it "
+                        "writable (a copy from read-only media keeps that mode) first; nothing was changed")
+
+
+def open_for_writing(dest: Path, command: str) -> "Catalog":
+    """DEST's catalog (made when new) for a command that records what it does."""
+    from .catalog import Catalog, CatalogError
+
+    try:
+        cat = Catalog.open(dest)
+    except CatalogError as error:
+        raise UsageProblem(str(error)) from None
+    if cat.read_only:
+        cat.close()
+        raise catalog_read_only(cat, command)
+    return cat
 
 
 def _open_catalog(dest: Path, read_only: bool, check: bool) -> "Catalog":

@@ -81,10 +81,12 @@ class _QuietFileHandler(logging.FileHandler):
         logging.getLogger("exodus").removeHandler(self)
 
 
-def log_to(directory: Path, command: str) -> Path:
-    """Send everything logged to DEST/logs/COMMAND-YYYYmmdd-HHMMSS.log."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{command}-{time.strftime('%Y%m%d-%H%M%S')}.log"
+def log_to(dest: Path, command: str) -> Path:
+    """Send everything logged to DEST/logs/COMMAND-YYYYmmdd-HHMMSS.log (a logs/ that
+    leads out of DEST is refused like any other path: paths.inside)."""
+    from .backup.paths import inside
+
+    path = inside(dest, f"logs/{command}-{time.strftime('%Y%m%d-%H%M%S')}.log")
     handler = _QuietFileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("exodus")

@@ -12,6 +12,7 @@ sequences fit in `make test`; EXODUS_STATEFUL_EXAMPLES raises the count (`make c
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 import os
 import shutil
 import sqlite3
@@ -22,7 +23,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, precondition, rule,
+                                 run_state_machine_as_test)
 
 from flickr_exodus.account_export.run import ImportOptions, run_import
 from flickr_exodus.backup.run import BackupOptions, run_backup
@@ -35,8 +37,10 @@ from flickr_exodus.verify.run import VerifyOptions, run_verify
 from conftest import Client
 
 EXAMPLES = int(os.environ.get("EXODUS_STATEFUL_EXAMPLES", "50"))
+SEEN: Counter = Counter()  # what the sequences did, over all of them
 RATE = (100_000, 1.0)
 # An earlier or later clock, as the catalog's stamps of a run under it would show.
+DAMAGE = ["flip a byte", "truncate", "link", "folder", "folder link"]
 SKEWS = [-86_400 * 400, -3_600, -1, 0, 1, 3_600, 86_400 * 400]
 
 
@@ -51,6 +55,7 @@ class DeleteOnlyWhatIsProved(RuleBasedStateMachine):
         self.dest = self.home / "dest"
         self.sandbox = None
         self.deleted: set[str] = set()
+        (self.home / "outside").mkdir()
         # The quota ledger and the backoff, as a user's environment would set them.
         self.saved_env = {k: os.environ.get(k) for k in ("XDG_STATE_HOME", "EXODUS_BACKOFF")}
         os.environ.update(XDG_STATE_HOME=str(self.home / "state"), EXODUS_BACKOFF="0.01")
@@ -59,8 +64,8 @@ class DeleteOnlyWhatIsProved(RuleBasedStateMachine):
     def start(self, seed, free):
         # A free account's originals come only from the export (but Creative Commons ones),
         # so both sources' proofs are exercised.
-        self.sandbox = Sandbox(SandboxConfig(photos=4, videos=0, albums=1, seed=seed, free_account=free,
-                                             media_size=(2_500, 6_000))).__enter__()
+        self.sandbox = Sandbox(SandboxConfig(photos=4, videos=1, albums=1, seed=seed, free_account=free,
+                                             media_size=(2_500, 6_000), video_size=(20_000, 40_000))).__enter__()
         self.client = Client(self.sandbox)
         info = self.sandbox.info
         self.creds = Credentials(info["api_key"], info["api_secret"], info["oauth_token"],
@@ -93,7 +98,9 @@ class DeleteOnlyWhatIsProved(RuleBasedStateMachine):
         """The index-th of the items' files present now (so that damage always lands)."""
         present = [self.dest / r["path"] for _, r in sorted(self.rows().items())
                    if r["path"] and r["state"] == "downloaded"]
-        present = [p for p in present if p.is_file() and not p.is_symlink()]
+        real = os.path.realpath(self.dest)
+        present = [p for p in present if p.is_file()  # and reached with no link on the way
+                   and os.path.realpath(p) == os.path.join(real, os.path.relpath(p, self.dest))]
         return present[index % len(present)] if present else None
 
     def common(self) -> dict:
@@ -124,15 +131,21 @@ class DeleteOnlyWhatIsProved(RuleBasedStateMachine):
         if item not in self.deleted:
             self.client.control("edit", id=item, title=f"edited {index}")
 
-    @rule(kind=st.sampled_from(["flip a byte", "truncate", "link", "folder"]), index=st.integers(0, 4),
+    @rule(kind=st.sampled_from(DAMAGE), index=st.integers(0, 4),
           where=st.floats(0, 0.99))
     def damage_a_file(self, kind, index, where):
         """A byte flipped, the file cut short, or swapped for a link to a copy outside DEST
-        (the same bytes: only the link gives it away) or for a folder."""
+        (the same bytes: only the link gives it away) or for a folder; or its folder swapped
+        for a link to a copy of that folder outside DEST."""
         path = self.file_of(index)
         if path is None:
             return
-        if kind == "flip a byte":
+        if kind == "folder link":
+            copy = self.home / "outside" / f"folder-{len(os.listdir(self.home))}-{path.parent.name}"
+            shutil.copytree(path.parent, copy, symlinks=True)
+            shutil.rmtree(path.parent)
+            path.parent.symlink_to(copy)
+        elif kind == "flip a byte":
             data = bytearray(path.read_bytes())
             if data:
                 data[int(where * len(data))] ^= 0x40
@@ -141,7 +154,6 @@ class DeleteOnlyWhatIsProved(RuleBasedStateMachine):
             os.truncate(path, int(path.stat().st_size * where))
         else:
             outside = self.home / "outside" / path.name
-            outside.parent.mkdir(exist_ok=True)
             shutil.copyfile(path, outside)
             path.unlink()
             if kind == "folder":
@@ -150,7 +162,7 @@ class DeleteOnlyWhatIsProved(RuleBasedStateMachine):
                 path.symlink_to(outside)
 
     @precondition(lambda self: (self.dest / "catalog.db").exists())
-    @rule(kind=st.sampled_from(["flip a byte", "truncate", "link", "folder"]), index=st.integers(0, 4),
+    @rule(kind=st.sampled_from(DAMAGE), index=st.integers(0, 4),
           where=st.floats(0, 0.99))
     def damage_between_proof_and_deletion(self, kind, index, where):
         """Verify, damage, delete-remote: what the last look before each call must catch."""
@@ -196,7 +208,8 @@ class DeleteOnlyWhatIsProved(RuleBasedStateMachine):
         try:
             run_delete(DeleteOptions(dest=self.dest, yes=True, **self.common()))
         except UsageProblem:
-            pass
+            SEEN["refused"] += 1
+        SEEN["delete-remote runs"] += 1
         manifest = self.client.manifest()
         newly = {i for i, m in manifest.items() if m["deleted"]} - self.deleted
         conn = sqlite3.connect(self.dest / "catalog.db")
@@ -213,6 +226,9 @@ class DeleteOnlyWhatIsProved(RuleBasedStateMachine):
             assert sha256_of(path) == row["verified_sha256"] == before[item]["sha256"] == manifest[item]["sha256"], item
             assert item in journaled, item
         self.deleted |= newly
+        SEEN["deleted"] += len(newly)
+        SEEN["deleted from the export"] += sum(1 for i in newly if after[i]["source"] == "export")
+        SEEN["deleted videos"] += sum(1 for i in newly if after[i]["media"] == "video")
         event(f"delete-remote deleted {min(len(newly), 2)}+ items" if newly else "delete-remote deleted nothing")
         if any(after[i]["source"] == "export" for i in newly):
             event("deleted an item proved from the export")
@@ -238,8 +254,14 @@ def cut_one_entry(zip_path: Path, item_id: str, keep: float) -> None:
     rebuilt.replace(zip_path)
 
 
-DeleteOnlyWhatIsProved.TestCase.settings = settings(
-    max_examples=EXAMPLES, stateful_step_count=12, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+def test_delete_only_what_is_proved():
+    SEEN.clear()
+    run_state_machine_as_test(DeleteOnlyWhatIsProved, settings=settings(
+        max_examples=EXAMPLES, stateful_step_count=12, deadline=None, database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+    # A delete-remote that never deleted (or always refused) would pass every sequence.
+    assert SEEN["deleted"] > 0 and SEEN["refused"] < SEEN["delete-remote runs"] / 2, dict(SEEN)
+
+
 # Many sequences in one test: more than the suite's per-test ceiling of 120 s.
-test_delete_only_what_is_proved = pytest.mark.timeout(900)(DeleteOnlyWhatIsProved.TestCase)
+test_delete_only_what_is_proved = pytest.mark.timeout(900)(test_delete_only_what_is_proved)

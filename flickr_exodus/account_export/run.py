@@ -26,9 +26,9 @@ from ..flickr import ids
 from ..backup.download import recover
 from ..knobs import crash_point
 from ..backup.tree import build_views, write_links, write_sidecars
-from ..catalog import Catalog, CatalogError
+from ..catalog import Catalog
 from ..catalog.store import dumps, now_iso
-from ..jobs import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, DestLock, UsageProblem, prepare_dest
+from ..jobs import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, DestLock, UsageProblem, open_for_writing, prepare_dest
 from ..flickr import parse
 from ..progress import Progress, log_to
 from .reader import (Container, ExportedItem, ExportProblem, epoch, exported_item, json_documents,
@@ -326,12 +326,9 @@ def run_import(options: ImportOptions) -> tuple[int, dict]:
         fresh = not (options.dest / "catalog.db").is_file()
         progress = Progress(options.quiet)
         with DestLock(options.dest):
+            cat = open_for_writing(options.dest, "import-export")
             try:
-                cat = Catalog.open(options.dest)
-            except CatalogError as error:
-                raise UsageProblem(str(error)) from None
-            try:
-                log_to(options.dest / "logs", "import-export")
+                log_to(options.dest, "import-export")
                 run_id = cat.start_run("import-export")
                 recover(cat, options.dest)  # renames a kill interrupted
                 job = Import(cat, options, progress, fresh or not cat.get("listing"))

@@ -16,13 +16,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..catalog import Catalog, CatalogError
+from ..catalog import Catalog
 from ..flickr import Api, Credentials, FlickrError, MissingCredentials, Transient
 from ..flickr.connect import connect
 from ..flickr.cookies import CookieProblem, flickr_cookie_header
 from ..flickr.quota import DEFAULT_RATE
 from ..knobs import crash_point
-from ..jobs import (EXIT_INTERRUPTED, EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, DestLock,
+from ..jobs import (EXIT_INTERRUPTED, EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, DestLock, open_for_writing,
                     UsageProblem, disk_full, prepare_dest)
 from ..progress import Progress, log_to
 from .crawl import Crawler
@@ -70,10 +70,7 @@ def run_backup(options: BackupOptions) -> tuple[int, dict]:
     prepare_dest(dest)
     progress = Progress(options.quiet)
     with DestLock(dest):
-        try:
-            cat = Catalog.open(dest)
-        except CatalogError as error:
-            raise UsageProblem(str(error)) from None
+        cat = open_for_writing(dest, "backup")
         try:
             return _run(options, creds, cat, progress, cookies)
         finally:
@@ -83,7 +80,7 @@ def run_backup(options: BackupOptions) -> tuple[int, dict]:
 def _run(options: BackupOptions, creds: Credentials, cat: Catalog, progress: Progress,
          cookies: str | None) -> tuple[int, dict]:
     dest = options.dest
-    log_to(dest / "logs", "backup")
+    log_to(dest, "backup")
     run_id = cat.start_run("backup")
     job = Backup(options, creds, cat, progress, cookies)
     code, status = EXIT_INTERRUPTED, "interrupted"

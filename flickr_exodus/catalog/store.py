@@ -118,7 +118,7 @@ def _writable(path: Path) -> bool:
     return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
-def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
+def _connect(path: Path, read_only: bool) -> tuple[sqlite3.Connection, bool]:
     # A session that writes nothing uses a normal connection (closing it removes the -wal
     # and -shm it made) unless a -wal is already there (a killed run's, or a running
     # one's): closing would checkpoint it into the file, so it reads with mode=ro instead.
@@ -130,17 +130,27 @@ def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
         # of the fsyncs; the files themselves are fsynced before they count.
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=OFF")
-        return conn
+        return conn, False
     # mode=ro reads the -wal too where it can; immutable=1 where SQLite cannot even set up
-    # the shared memory beside the file (a read-only disk).
+    # the shared memory beside the file (a read-only disk). Either way nothing can be
+    # written: the caller learns so (True), whatever it asked for.
     uri = "file:" + urllib.parse.quote(str(path.resolve()))
     conn = sqlite3.connect(uri + "?mode=ro", uri=True, isolation_level=None)
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return conn
+        return conn, True
     except sqlite3.OperationalError:
         conn.close()
-    return sqlite3.connect(uri + "?immutable=1", uri=True, isolation_level=None)
+    return sqlite3.connect(uri + "?immutable=1", uri=True, isolation_level=None), True
+
+
+def _in_memory(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """A copy of the catalog in memory, for a session that writes nothing to the file but
+    must bring an older catalog's tables up to date to read it."""
+    copy = sqlite3.connect(":memory:", isolation_level=None)
+    conn.backup(copy)
+    conn.close()
+    return copy
 
 
 class Catalog:
@@ -154,11 +164,8 @@ class Catalog:
         conn = None
         try:
             truncated(path)
-            conn = _connect(path, read_only)
-            trace = sql_trace_file()
-            if trace:
-                sink = open(trace, "a", encoding="utf-8", buffering=1)
-                conn.set_trace_callback(lambda statement: sink.write(" ".join(statement.split()) + "\n"))
+            conn, cannot_write = _connect(path, read_only)
+            self.read_only = read_only or cannot_write
             self.db = sqlite_utils.Database(conn)
             found = schema.version_of(self.db)
             if found is not None and found > schema.SCHEMA_VERSION:
@@ -166,13 +173,16 @@ class Catalog:
                 raise CatalogError(f"{path} was written by a newer exodus (catalog version {found}; this one "
                                    f"knows up to {schema.SCHEMA_VERSION}): upgrade exodus; nothing was changed")
             if schema.needs_update(self.db):
-                if not _writable(path):
-                    conn.close()
-                    raise CatalogError(f"{path} was written by an older exodus and cannot be brought up to date "
-                                       "on a disk that is read-only: copy the backup to a writable disk first")
+                if self.read_only:  # brought up to date in memory: the file stays as it is
+                    conn = _in_memory(conn)
+                    self.db = sqlite_utils.Database(conn)
                 with self.tx():
                     schema.create(self.db)
-            if read_only:
+            trace = sql_trace_file()
+            if trace:
+                sink = open(trace, "a", encoding="utf-8", buffering=1)
+                conn.set_trace_callback(lambda statement: sink.write(" ".join(statement.split()) + "\n"))
+            if self.read_only:
                 conn.execute("PRAGMA query_only=ON")
         except sqlite3.OperationalError as error:
             _close(conn)

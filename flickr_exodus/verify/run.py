@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..backup import paths
 from ..catalog import Catalog
 from ..catalog.store import dumps, has_file, now_iso
 from ..flickr import Credentials, FlickrError, MissingCredentials, Transient
@@ -83,15 +84,15 @@ class Verification:
             self.pending_writes.append((None, dumps(record), None, None, None, row["id"]))
         else:
             self.counts["whole"] += 1
-            if not result.confirmed_by:
+            facts, why_not = proving_facts(result)
+            if not facts:
                 self.counts["unconfirmed"] += 1
-                self.needs_user.append({"id": row["id"], "state": "unconfirmed",
-                                        "reason": "nothing Flickr stated could be checked against the file"})
+                self.needs_user.append({"id": row["id"], "state": "unconfirmed", "reason": why_not})
             record = {"at": self.stamp, "sha256": result.hashed, "confirmed_by": result.confirmed_by,
                       "structure": result.structure, "remote": False}
-            if result.hashed:  # the proof: exactly these bytes, and the facts that agreed
+            if result.hashed:  # the proof: exactly these bytes, and the facts that prove them whole
                 self.pending_writes.append((self.stamp, dumps(record), result.sha256, result.size,
-                                            dumps(result.confirmed_by), row["id"]))
+                                            dumps(facts), row["id"]))
             else:  # --fast proves sizes only: an earlier full proof stands, none is made
                 self.fast_writes.append((dumps(record), row["id"]))
         if len(self.pending_writes) + len(self.fast_writes) >= 500:
@@ -164,16 +165,17 @@ class Verification:
                 conn.execute("UPDATE photos SET sidecar_dirty = 1 WHERE id = ?", (item_id,))
                 done["sidecars_rewrite"] += 1
         for finding in self.findings:
-            path = dest / finding.path.split(":", 1)[0]
+            path = dest / finding.path
             if finding.kind == "stray":
-                target = dest / UNKNOWN_FILES / finding.path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.move(path, target)
-                done["strays_moved"] += 1
+                try:
+                    shutil.move(path, _aside(dest, finding.path))
+                    done["strays_moved"] += 1
+                except paths.OutsideDest:  # unknown-files/ leads out of DEST: leave the file be
+                    done["strays_left"] += 1
             elif finding.kind == "part_leftover":
                 path.unlink(missing_ok=True)
                 done["leftovers_removed"] += 1
-            elif finding.kind == "broken_link" and path.is_symlink():
+            elif finding.kind == "broken_link" and path.is_symlink():  # a manifest's line is no link
                 path.unlink()
                 done["links_removed"] += 1
         if remote and remote.findings:
@@ -188,6 +190,30 @@ class Verification:
                         conn.execute("UPDATE photos SET deep_done = 0 WHERE id = ?", (finding.id,))
             done["relist"] = 1
         return dict(done)
+
+
+def proving_facts(result: ItemResult) -> tuple[list[str], str]:
+    """The facts Flickr stated that prove this file whole (what delete-remote relies on), or
+    none and why. Flickr's length proves it whole by itself; a pixel size, a shape or a
+    duration sit in a file's first bytes and agree with a copy cut short too, so they
+    count only where the file's own structure was walked to its end."""
+    if not result.confirmed_by:
+        return [], "nothing Flickr stated could be checked against the file"
+    if "content_length" in result.confirmed_by or result.structure == "whole":
+        return result.confirmed_by, ""
+    return [], ("its structure could not be checked to its end, and Flickr stated no length for it "
+                "(a file cut short would agree with what was checked)")
+
+
+def _aside(dest: Path, relative: str) -> Path:
+    """Where --repair puts a file the catalog does not know: under unknown-files/, proven
+    inside DEST, never over an earlier one of the same name."""
+    target = paths.inside(dest, f"{UNKNOWN_FILES}/{relative}")
+    n = 1
+    while os.path.lexists(target):
+        target = paths.inside(dest, f"{UNKNOWN_FILES}/{relative}.{n}")
+        n += 1
+    return target
 
 
 def run_verify(options: VerifyOptions) -> tuple[int, dict]:
