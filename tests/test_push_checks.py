@@ -460,3 +460,26 @@ def test_an_immich_that_trickles_its_answers_ends_the_push(copy, calls):
     assert catalog_rows(dest, "SELECT * FROM pushes") == []
     if calls == "getAssetInfo":
         assert immich.uploads_received >= 1  # uploaded, never recorded: its checksum never came whole
+
+
+def test_an_s3_put_answer_that_trickles_ends_the_push(copy, s3):
+    """The store takes each object, but the answer to the signed PUT trickles: one line
+    within the bound, nothing recorded."""
+
+    class TricklingS3(HostileS3):
+        async def handle(self, request: web.Request) -> web.StreamResponse:
+            response = await super().handle(request)
+            if request.method != "PUT" or request.query or response.status != 200:
+                return response
+            return await _trickle(request, b"<?xml version='1.0'?><PutObjectResult/>" * 4, 200,
+                                  {"Content-Type": "application/xml"})
+
+    _, env, dest = copy
+    url, _ = s3
+    with serving(TricklingS3(url, "plain").app(), "trickling S3") as proxy:
+        done = exodus(["push", str(dest), "s3://backup/slow"], {**s3_env(env, f"http://{proxy}"), **BOUNDS},
+                      timeout=BOUND)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "the answer to the PUT of" in done.stderr and "stalls in a row" in done.stderr, done.stderr
+    assert SECRET not in done.stderr and checked(dest, "s3://backup/slow") == {}
