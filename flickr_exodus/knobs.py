@@ -63,6 +63,23 @@ def stall_bytes() -> int:
     return int(_number("EXODUS_STALL_BYTES", 128 * 1024, 1))
 
 
+def min_rate() -> float:
+    """EXODUS_MIN_RATE: the least average speed, in bytes/s since the first byte, of a
+    transfer older than one stall window; 0 turns the floor off. The window rule alone
+    lets a server sending 1.1 KiB/s hold a 4 GiB video some 45 days; under a floor of R
+    no transfer outlives its cap / R. The default, 32 KiB/s (256 kbit/s for one
+    transfer), bounds that video to 36 hours, and is far below any line that could move
+    a Flickr library at all; small files finish within the grace and are never judged."""
+    return _number("EXODUS_MIN_RATE", 32 * 1024, 0)
+
+
+def target_max_bytes() -> int:
+    """EXODUS_TARGET_MAX_BYTES: the largest answer read from a push target (a WebDAV
+    PROPFIND, an Immich JSON answer, an S3 error); a folder of 10,000 files lists in a
+    few MB."""
+    return int(_number("EXODUS_TARGET_MAX_BYTES", 64 << 20, 1024))
+
+
 def api_deadline() -> float:
     """EXODUS_API_DEADLINE: the longest one API request may take, body included."""
     return _number("EXODUS_API_DEADLINE", 600, 0.1)

@@ -41,6 +41,24 @@ def test_a_trickling_cdn_fails_its_items_by_name_and_the_run_ends(make_sandbox, 
     assert client.stats()["trickled"] >= 3
 
 
+def test_a_cdn_steady_under_the_average_floor_fails_its_items_as_stalled(make_sandbox, tmp_path):
+    """About 2 KB/s, steadily: far above the window rule here (50 bytes in half a second),
+    so only the average floor (8,000 bytes/s here) stops it. Without the floor this run
+    downloads every file, at 2 KB/s; a hostile CDN so declaring 4 GiB holds an item weeks."""
+    client = make_sandbox(photos=2, videos=1, albums=1, seed=168, media_size=(20_000, 25_000),
+                          video_size=(20_000, 25_000), video_access="open", trickle=0.0005, trickle_on=["cdn"])
+    dest, done = backup(client, tmp_path, "--no-deep", EXODUS_STALL_SECONDS="0.5", EXODUS_STALL_BYTES="50",
+                        EXODUS_MIN_RATE="8000")
+    assert done.returncode == 1, done.stderr
+    reasons = failed_reasons(done)
+    assert set(reasons) == set(client.manifest()), reasons
+    assert all("stalled" in r and "EXODUS_MIN_RATE" in r for r in reasons.values()), reasons
+    rows = catalog_rows(dest)
+    assert rows and all(r["state"] == "failed" and r["sha256"] is None for r in rows), rows
+    # Each attempt resumed the .part, never past what the CDN declared.
+    assert all(p.stat().st_size < 25_000 for p in dest.rglob("*.part"))
+
+
 def test_a_trickling_api_method_fails_its_item_and_the_run_goes_on(make_sandbox, tmp_path):
     client = make_sandbox(photos=3, videos=1, albums=1, seed=162, media_size=(3_000, 4_000),
                           video_size=(20_000, 30_000), video_access="open",

@@ -14,6 +14,7 @@ that rclone's daemon, which holds a remote's credentials, never outlives exodus.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import signal
@@ -324,3 +325,161 @@ def test_an_unreachable_rclone_remote_is_one_line_within_the_bound(copy):
     assert "did not answer within 3 s" in err and len(err.strip().splitlines()) == 1, err
     assert "Traceback" not in err
     assert not [pid for pid in children if _alive(pid)]
+
+
+# -- bounded answers: a target that trickles or never ends an answer cannot hold a push --
+
+# A stall: under 1000 bytes within half a second; answers over 1 MB are refused.
+BOUNDS = {"EXODUS_STALL_SECONDS": "0.5", "EXODUS_STALL_BYTES": "1000", "EXODUS_TARGET_MAX_BYTES": "1000000",
+          "EXODUS_BACKOFF": "0"}
+BOUND = 60  # seconds: ample with these knobs; a trickled answer per file would take minutes
+
+
+async def _trickle(request: web.Request, body: bytes, status: int = 200, headers=None) -> web.StreamResponse:
+    """`body`, declared, one byte every 20 ms (50 bytes/s): never silent for long."""
+    response = web.StreamResponse(status=status, headers=headers or {"Content-Type": "application/json"})
+    response.content_length = len(body)
+    await response.prepare(request)
+    try:
+        for i in range(len(body)):
+            await response.write(body[i:i + 1])
+            await asyncio.sleep(0.02)
+        await response.write_eof()
+    except (ConnectionError, RuntimeError):
+        pass  # exodus hung up: what it should do
+    return response
+
+
+async def _endless(request: web.Request, start: bytes) -> web.StreamResponse:
+    """`start`, then spaces in 8 KiB blocks every 10 ms (~800 KB/s, well above any floor),
+    chunked, without end."""
+    response = web.StreamResponse(status=207, headers={"Content-Type": "application/xml; charset=utf-8"})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    try:
+        await response.write(start)
+        while True:
+            await response.write(b" " * 8192)
+            await asyncio.sleep(0.01)
+    except (ConnectionError, RuntimeError):
+        return response
+
+
+class HostileDav:
+    """A WebDAV server that takes every folder and file, and answers the PROPFIND of a
+    file (how push reads back what it sent) by trickling ("trickle") or without end
+    ("endless"). The PROPFIND of its root, push's first question, is answered at once."""
+
+    def __init__(self, mode: str, root: str = "/b"):
+        self.mode, self.root = mode, root
+        self.stats: dict[str, int] = {}
+        self.propfinds = 0
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=1 << 30)
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        await request.read()
+        if request.method == "PUT":
+            self.stats[request.path] = int(request.headers.get("Content-Length", 0))
+            return web.Response(status=201)
+        if request.method == "MKCOL":
+            return web.Response(status=201)
+        if request.method != "PROPFIND":
+            return web.Response(status=405)
+        if request.path.rstrip("/") == self.root:
+            return web.Response(status=207, content_type="application/xml",
+                                text='<?xml version="1.0"?><d:multistatus xmlns:d="DAV:"/>')
+        self.propfinds += 1
+        size = self.stats.get(request.path)
+        if size is None:
+            return web.Response(status=404)
+        start = ('<?xml version="1.0"?><d:multistatus xmlns:d="DAV:"><d:response>'
+                 f"<d:href>{request.path}</d:href><d:propstat><d:prop><d:resourcetype/>"
+                 f"<d:getcontentlength>{size}</d:getcontentlength></d:prop>").encode()
+        if self.mode == "endless":
+            return await _endless(request, start)
+        body = start + b"<d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>"
+        return await _trickle(request, body, 207, {"Content-Type": "application/xml; charset=utf-8"})
+
+
+@pytest.mark.parametrize("mode", ["trickle", "endless"])
+def test_a_webdav_answer_that_trickles_or_never_ends_ends_the_push(copy, mode):
+    """Every upload is read back by PROPFIND, whose answer here trickles (50 bytes/s) or
+    never ends: the push ends within the bound, with one line, and records nothing. Before
+    the answers were bounded it read each one to its end, or forever."""
+    _, env, dest = copy
+    dav = HostileDav(mode)
+    with serving(dav.app(), f"WebDAV that answers by {mode}") as address:
+        done = exodus(["push", str(dest), f"webdav://u:p@{address}/b"], {**env, **BOUNDS}, timeout=BOUND)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
+    said = "stalls in a row" if mode == "trickle" else "went past the cap of 1000000 bytes"
+    assert said in done.stderr and "nothing more was recorded" in done.stderr, done.stderr
+    assert dav.stats and dav.propfinds >= 1
+    assert catalog_rows(dest, "SELECT * FROM pushes") == []
+
+
+@pytest.mark.parametrize("calls", ["after-open", "getAssetInfo"])
+def test_an_immich_that_trickles_its_answers_ends_the_push(copy, calls):
+    """A fake Immich that answers at once until the push has opened it, then trickles
+    (50 bytes/s) every JSON answer ("after-open": the bulk-upload check comes first) or
+    only those of getAssetInfo (how push reads back an upload's checksum, retried): the
+    push ends within the bound, with one line, and records nothing."""
+    from immich_fake import FakeImmich
+
+    class TricklingImmich(FakeImmich):
+        OPEN = {"/api/server/ping", "/api/server/version", "/api/users/me"}
+
+        def app(self) -> web.Application:
+            app = super().app()
+            app.middlewares.append(self._trickle)
+            return app
+
+        @web.middleware
+        async def _trickle(self, request: web.Request, handler):
+            response = await handler(request)
+            slow = (request.path not in self.OPEN if calls == "after-open"
+                    else request.method == "GET" and request.path.startswith("/api/assets/"))
+            if not slow or not isinstance(response, web.Response) or response.body is None:
+                return response
+            return await _trickle(request, response.body, response.status)
+
+    _, env, dest = copy
+    immich = TricklingImmich(api_key="immich-test-key").start()
+    try:
+        done = exodus(["push", str(dest), f"immich://{immich.url}"],
+                      {**env, **BOUNDS, "IMMICH_API_KEY": "immich-test-key"}, timeout=BOUND)
+    finally:
+        immich.stop()
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "stalls in a row" in done.stderr and "nothing more was recorded" in done.stderr, done.stderr
+    assert catalog_rows(dest, "SELECT * FROM pushes") == []
+    if calls == "getAssetInfo":
+        assert immich.uploads_received >= 1  # uploaded, never recorded: its checksum never came whole
+
+
+def test_an_s3_put_answer_that_trickles_ends_the_push(copy, s3):
+    """The store takes each object, but the answer to the signed PUT trickles: one line
+    within the bound, nothing recorded."""
+
+    class TricklingS3(HostileS3):
+        async def handle(self, request: web.Request) -> web.StreamResponse:
+            response = await super().handle(request)
+            if request.method != "PUT" or request.query or response.status != 200:
+                return response
+            return await _trickle(request, b"<?xml version='1.0'?><PutObjectResult/>" * 4, 200,
+                                  {"Content-Type": "application/xml"})
+
+    _, env, dest = copy
+    url, _ = s3
+    with serving(TricklingS3(url, "plain").app(), "trickling S3") as proxy:
+        done = exodus(["push", str(dest), "s3://backup/slow"], {**s3_env(env, f"http://{proxy}"), **BOUNDS},
+                      timeout=BOUND)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "the answer to the PUT of" in done.stderr and "stalls in a row" in done.stderr, done.stderr
+    assert SECRET not in done.stderr and checked(dest, "s3://backup/slow") == {}

@@ -2,9 +2,13 @@
 ends its body cannot hold a run or fill a disk.
 
 A stall is fewer than EXODUS_STALL_BYTES bytes within a window of EXODUS_STALL_SECONDS
-(or no answer headers within one window): a `Stalled`, which the callers retry like any
-other transient failure. A body longer than its cap is `TooLarge`: final for that
-request, since asking again brings the same bytes.
+(or no answer headers within one window), or, once a transfer is older than one window,
+an average since its first byte under EXODUS_MIN_RATE bytes/s: a `Stalled`, which the
+callers retry like any other transient failure. The window rule catches a server gone
+silent; the floor bounds the whole transfer (none outlives its cap / EXODUS_MIN_RATE),
+which the window rule alone does not: 1.1 KiB/s passes it, for 45 days of a 4 GiB body.
+A body longer than its cap is `TooLarge`: final for that request, since asking again
+brings the same bytes.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import AsyncIterator
 
 import aiohttp
 
-from ..knobs import stall_bytes, stall_seconds
+from ..knobs import min_rate, stall_bytes, stall_seconds
 from .errors import Transient
 
 CHUNK = 1 << 20
@@ -51,15 +55,19 @@ async def chunks(response: aiohttp.ClientResponse, cap: int, what: str = "the an
     or `TooLarge`. A declared length over the cap is refused before any byte is read."""
     if response.content_length is not None and response.content_length > cap:
         raise TooLarge(f"{what} declares {response.content_length} bytes, over the cap of {cap}")
-    window, least = stall_seconds(), stall_bytes()
+    window, least, floor = stall_seconds(), stall_bytes(), min_rate()
     loop = asyncio.get_running_loop()
-    start, got, total = loop.time(), 0, 0
+    start, got, total, first = loop.time(), 0, 0, None
     while True:
-        left = start + window - loop.time()
+        now = loop.time()
+        left = start + window - now
         if left <= 0:
             if got < least:
                 raise Stalled(f"stalled: {got} bytes in {window:g} s (under {least})")
-            start, got, left = loop.time(), 0, window
+            start, got, left = now, 0, window
+        if first is not None and now - first >= window and total < floor * (now - first):
+            raise Stalled(f"stalled: {total} bytes in {now - first:.0f} s, an average under "
+                          f"{floor:g} bytes/s (EXODUS_MIN_RATE)")
         timer = asyncio.timeout(left)
         try:
             async with timer:
@@ -70,6 +78,8 @@ async def chunks(response: aiohttp.ClientResponse, cap: int, what: str = "the an
             continue  # the window is over: judged at the top of the loop
         if not block:
             return
+        if first is None:
+            first = loop.time()
         got += len(block)
         total += len(block)
         if total > cap:

@@ -145,7 +145,7 @@ class LibraryPush:
         todo = [a for a in todo if a.sha1]
         if not todo:
             return
-        found = await self.target.check({a.key: a.sha1 for a in todo})
+        found = await with_retries(lambda: self.target.check({a.key: a.sha1 for a in todo}), ImmichBusy)
         if self.options.dry_run:
             for asset in todo:
                 if found[asset.key].asset_id is None:

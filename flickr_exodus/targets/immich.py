@@ -6,7 +6,10 @@ then gets its description, date, GPS and favourite; albums and tags follow.
 `SENT` names every call and field we send, by @immich/sdk's names: the contract test
 reads the SDK's typings (npm) of several server versions and fails on any that does not
 exist there. deviceAssetId and deviceId are required up to 2.x and gone in 3.x, whose
-validation strips unknown fields silently, so they are always sent."""
+validation strips unknown fields silently, so they are always sent.
+
+Every answer is read within the bounds of answers.py (speed, average floor, size cap):
+a server that trickles its JSON, or never ends it, cannot hold the push."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 
+from .answers import Answers, TargetStalled
 from .base import LibraryTarget, TargetProblem
 from .scope import scoped
 
@@ -80,6 +84,7 @@ class ImmichTarget(LibraryTarget):
         self.key = key
         self.session: aiohttp.ClientSession | None = None
         self.version = ""
+        self.reads = Answers(self.name)
 
     @classmethod
     def from_url(cls, url: str) -> "ImmichTarget":
@@ -93,11 +98,15 @@ class ImmichTarget(LibraryTarget):
     async def _json(self, call: str, body=None, id: str = "", **kwargs):
         method, path = CALLS[call]
         url = f"{self.base}/api{path.replace('{id}', quote(id, safe=''))}"
-        async with self.session.request(method, url, json=body, **kwargs) as answer:
+        request = self.session.request(method, url, json=body, **kwargs)
+        # An upload's answer comes once its body is sent, which may rightly take longer
+        # than a stall window: only the answers of small requests have their headers timed.
+        what = f"the answer to {call}"
+        async with (request if call == "uploadAsset" else self.reads.answer(request, what)) as answer:
             if answer.status in (401, 403):
                 raise TargetProblem(f"{self.name} refused the API key in IMMICH_API_KEY "
                                     f"({answer.status}; it needs the asset, album and tag permissions)")
-            text = await answer.text()
+            text = (await self.reads.read(answer, what)).decode("utf-8", "replace")
             if answer.status >= 300:
                 busy = answer.status == 429 or answer.status >= 500
                 raise (ImmichBusy if busy else ImmichError)(f"{call}: HTTP {answer.status} {text[:200]}",
@@ -121,6 +130,9 @@ class ImmichTarget(LibraryTarget):
         except TargetProblem:
             await self.close()
             raise
+        except TargetStalled as error:
+            await self.close()
+            raise TargetProblem(str(error)) from None
         except (aiohttp.ClientError, OSError, ImmichError, ValueError, KeyError, TypeError):
             await self.close()
             raise TargetProblem(f"cannot reach an Immich server at {self.base} for {self.name}") from None

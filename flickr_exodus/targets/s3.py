@@ -11,7 +11,10 @@ refuses bytes that differ from the file's.
 An ETag is taken for the object's MD5 only where S3 guarantees it: a single-part PUT
 stored in plain or with SSE-S3. Under SSE-KMS (aws:kms, aws:kms:dsse) or SSE-C it is
 something else, and a multipart ETag is the MD5 of the parts' MD5s with "-N", which is
-checked as such (each part also carries its Content-MD5)."""
+checked as such (each part also carries its Content-MD5).
+
+The answer to a signed PUT is read within the bounds of answers.py (speed, average
+floor, size cap); botocore's own calls keep its read timeout."""
 
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from aiobotocore.session import get_session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
+from .answers import Answers
 from .base import RemoteObject, Target, TargetProblem
 from .sigv4 import Signer
 
@@ -69,6 +73,7 @@ class S3Target(Target):
         self._session = None     # the aiobotocore session: credentials for the signer
         self._signer: Signer | None = None
         self._http: aiohttp.ClientSession | None = None
+        self.reads = Answers(self.name)
 
     @classmethod
     def from_url(cls, url: str) -> "S3Target":
@@ -147,7 +152,7 @@ class S3Target(Target):
             credentials.access_key, credentials.secret_key, credentials.token)
         with (nullcontext(data) if data is not None else open(path, "rb")) as body:
             async with self._http.put(url, data=body, headers=headers, allow_redirects=False) as answer:
-                text = await answer.text()
+                text = (await self.reads.read(answer, f"the answer to the PUT of {key}")).decode("utf-8", "replace")
                 if answer.status == 200:
                     return (answer.headers.get("ETag", "").strip('"') or None,
                             answer.headers.get("x-amz-server-side-encryption"),

@@ -11,7 +11,10 @@ A WebDAV ETag is a version tag, never an MD5 (Nextcloud's are 32 hex digits of
 something else). Each upload asks for the MD5 of the bytes received (`X-Hash: md5`,
 answered in X-Hash-MD5 by Nextcloud 19 and later) and declares the file's MD5
 (`OC-Checksum`, which Nextcloud stores unchecked and reports in oc:checksums); where no
-X-Hash-MD5 comes back, the push reads back the size (and that declared checksum)."""
+X-Hash-MD5 comes back, the push reads back the size (and that declared checksum).
+
+PROPFIND answers are read within the bounds of answers.py: a server that trickles one,
+or never ends it, stalls or overflows a cap instead of holding the push."""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import aiohttp
 
+from .answers import Answers
 from .base import RemoteObject, Target, TargetProblem, basic_auth
 from .scope import scoped
 
@@ -53,6 +57,7 @@ class WebDavTarget(Target):
         self.making = asyncio.Lock()  # one MKCOL at a time: two for one folder race on some servers
         nextcloud = NEXTCLOUD_FILES.match(self.root)
         self.uploads = f"/remote.php/dav/uploads/{nextcloud.group(1)}" if nextcloud else None
+        self.reads = Answers(self.name)
 
     @classmethod
     def from_url(cls, url: str) -> "WebDavTarget":
@@ -167,13 +172,14 @@ class WebDavTarget(Target):
     async def stat(self, key: str) -> RemoteObject | None:
         # PROPFIND, not HEAD: some servers (rclone serve webdav) gzip text files for a
         # client that accepts it and give the compressed length, and a body, to a HEAD.
-        async with self.session.request("PROPFIND", self._url(key), data=PROPS, headers={
-                "Depth": "0", "Content-Type": "application/xml"}) as answer:
+        what = f"the PROPFIND answer for {key}"
+        async with self.reads.answer(self.session.request("PROPFIND", self._url(key), data=PROPS, headers={
+                "Depth": "0", "Content-Type": "application/xml"}), what) as answer:
             if answer.status == 404:
                 return None
             if answer.status >= 400:
                 raise TargetProblem(f"{self.base}: HTTP {answer.status} for {key}")
-            body = await answer.read()
+            body = await self.reads.read(answer, what)
         response = ET.fromstring(body).find(f"{DAV}response")
         return _described(key, response) if response is not None else None
 
@@ -181,10 +187,12 @@ class WebDavTarget(Target):
         pending = [prefix.strip("/")]
         while pending:
             folder = pending.pop()
-            async with self.session.request("PROPFIND", self._url(folder) + "/", headers={"Depth": "1"}) as answer:
+            what = f"the PROPFIND answer for {folder or 'the root'}/"
+            async with self.reads.answer(self.session.request("PROPFIND", self._url(folder) + "/",
+                                                              headers={"Depth": "1"}), what) as answer:
                 if answer.status == 404:
                     continue
-                body = await answer.read()
+                body = await self.reads.read(answer, what)
             for response in ET.fromstring(body).iter(f"{DAV}response"):
                 href = unquote(urlsplit(response.findtext(f"{DAV}href") or "").path)
                 key = href[len(self.root.rstrip("/")) + 1:].strip("/")
