@@ -161,6 +161,7 @@ class JpegWalk(Walk):
         self.images = 1         # the image being walked: 2 and on follow the first
         self.video: BmffWalk | None = None
         self.needs = 0          # the end of the last image an MPF index lists
+        self._trail = 0         # where the last image ended
         self._lead = 0          # where trailer bytes exodus does not know yet begin
 
     def feed(self, block: bytes) -> None:
@@ -178,7 +179,7 @@ class JpegWalk(Walk):
             return self.video.finish()
         if self.over or self.state == "trailer":
             return self.flaw
-        if self.state == "lead" and b"\xff\xd8\xff".startswith(self._carry):
+        if self.state == "lead" and b"\xff\xd8\xff".startswith(self._carry[:3]):
             self.state = "start"        # the start of another image, cut short
         if self.state in ("lead", "search"):
             return self._unknown()
@@ -226,7 +227,7 @@ class JpegWalk(Walk):
         if code == 0xD9:
             if not self.scans:
                 return self._fail(i, MALFORMED, "end-of-image before any image data")
-            self.state = "trailer"
+            self.state, self._trail = "trailer", self._base + i + 2
             return i + 2
         if code in _STANDALONE:
             return i + 2
@@ -268,19 +269,25 @@ class JpegWalk(Walk):
     def _search(self, data: bytes, i: int) -> int | None:
         """A video's ftyp box within TRAILER_SEARCH bytes of the trailer's start (a
         Samsung motion photo puts a marker before it); a box of its own if found."""
-        at = data.find(b"ftyp", i + 4)
+        at = data.find(b"ftyp", i)
         while at >= 0 and self._base + at - 4 - self._lead <= TRAILER_SEARCH:
             if at + 8 > len(data):      # its brand is in the next block
-                return None if at - 4 == i else at - 4
-            if _plausible_ftyp(data, at - 4):
-                self.video = BmffWalk(self._base + at - 4)
-                self.video.feed(data[at - 4:])
-                return len(data)
+                return None
+            box = at - 4
+            # The high bytes of its size may be zeros the padding skip went past.
+            zeros = max(0, i - box)
+            if not zeros or (self._base + i == self._lead and self._base + box >= self._trail):
+                start = bytes(zeros) + data[box + zeros:at + 8]
+                if _plausible_ftyp(start, 0):
+                    self.video = BmffWalk(self._base + box, data[max(0, box - 16):box] == _SAMSUNG)
+                    self.video.feed(bytes(zeros) + data[box + zeros:])
+                    return len(data)
             at = data.find(b"ftyp", at + 1)
         if self._base + len(data) - self._lead > TRAILER_SEARCH:
             self.over, self.flaw = True, self._unknown()
             return i
-        return None if len(data) - i <= 7 else len(data) - 7
+        # Keep enough for a box header and the Samsung marker before it.
+        return None if len(data) - i <= 32 else len(data) - 32
 
     def _unknown(self) -> Flaw:
         return Flaw(UNCHECKED, f"JPEG: structure not checked: {self._fed - self._lead} bytes after its "
@@ -289,9 +296,17 @@ class JpegWalk(Walk):
 
 
 _NONZERO = re.compile(rb"[^\x00]")
+# The name of the Samsung trailer block that holds a motion photo's MP4: a SEF trailer
+# (more blocks, then a directory SEFH ... its size, SEFT) follows the video.
+_SAMSUNG = b"MotionPhoto_Data"
 TRAILER_SEARCH = 64 << 10       # how far into a JPEG's trailer a video's ftyp box is looked for
 MAX_MOOV_HELD = 4 << 20         # a motion photo's movie header takes a few KB
 MAX_MPF_IMAGES = 1000
+
+
+def _box_name(name: bytes) -> bool:
+    """Four printable characters (QuickTime's may start with ©)."""
+    return all(32 <= c < 127 or c == 0xA9 for c in name)
 
 
 def _plausible_ftyp(data: bytes, box: int) -> bool:
@@ -332,9 +347,10 @@ class BmffWalk(Walk):
 
     fmt = "JPEG: the video after the image (MP4)"
 
-    def __init__(self, start: int) -> None:
+    def __init__(self, start: int, samsung: bool = False) -> None:
         super().__init__()
         self.start = start
+        self.samsung = samsung          # a SEF trailer must follow
         self.state = "box"
         self.names: set[bytes] = set()
         self.box = (b"", 0)             # the last box begun: (type, offset)
@@ -365,10 +381,10 @@ class BmffWalk(Walk):
         if len(data) - i < 8:
             return None
         at = self._base + i
-        if data[i:i + 4] == b"SEFH":
-            self.state, self.sef = "sef", at
-            return i
         size, name = struct.unpack_from(">I4s", data, i)
+        if self.samsung and (data[i:i + 4] == b"SEFH" or not _box_name(name)):
+            self.state, self.sef = "sef", at     # the Samsung blocks after the video
+            return i
         head = 8
         if size == 1:
             if len(data) - i < 16:
@@ -398,10 +414,13 @@ class BmffWalk(Walk):
         end = self._fed
         if self.state == "sef":
             tail = self._carry
-            if tail[-4:] != b"SEFT" or int.from_bytes(tail[-8:-4], "little") != end - 8 - self.sef:
-                return Flaw(TRUNCATED, f"{self.fmt}: its Samsung trailer (SEFH at byte {self.start + self.sef}) "
-                                       f"does not end with its size and SEFT")
+            if tail[-4:] != b"SEFT" or int.from_bytes(tail[-8:-4], "little") + 8 > end - self.sef:
+                return Flaw(TRUNCATED, f"{self.fmt}: its Samsung trailer (from byte {self.start + self.sef}) "
+                                       f"does not end with its directory's size and SEFT")
             end = self.sef
+        elif self.samsung and not self._skip and not self._carry and self.state == "box":
+            return Flaw(TRUNCATED, f"{self.fmt}: the file ends at byte {self.start + end}, before the "
+                                   f"Samsung trailer (SEFH ... SEFT) its marker promises")
         elif self.state == "hold" or self._skip or self._carry:
             name, at = self.box
             return Flaw(TRUNCATED, f"{self.fmt}: the file ends inside the box '{_label(name)}' "
