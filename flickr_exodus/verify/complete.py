@@ -16,14 +16,19 @@ walk would mean parsing the whole stream): `NOT_CHECKED`, never a failure.
 
 What "whole" means, per format:
 - JPEG: a walk of the segments from SOI, through the entropy-coded data of every scan,
-  reaches EOI. Bytes after EOI (camera trailers, MPF secondary images) are allowed.
+  reaches EOI. After it: zero padding; further JPEGs (MPF images), walked alike; a motion
+  photo's MP4 (found by its ftyp box), whose boxes must run to the end of the file (or to
+  Samsung's SEF trailer, ending in SEFT). An MPF index's images must all be there. Any
+  other trailer: UNCHECKED.
 - PNG: a chunk walk reaches the end of IEND (its CRC). Bytes after IEND are allowed,
   like a JPEG's trailer: they cannot hide a missing part of the image.
 - GIF: a block walk reaches the trailer (0x3B); bytes after it are allowed.
 - ISO BMFF: the top-level boxes add up exactly to the file size, and the boxes that
   carry the content are there (a cut exactly between two boxes leaves whole boxes):
-  moov and mdat for a video; for HEIC, meta, and every extent its iloc names lies inside
-  the file.
+  moov and mdat for a video, and the file reaches the end of the media its sample tables
+  (stco/co64, stsc, stsz) name; for HEIC, meta, and every extent its iloc names lies
+  inside the file. Where the tables cannot tell, a fragmented movie or one whose mdat
+  runs "to the end of the file" is UNCHECKED.
 - RIFF: the RIFF chunks (one for WEBP; AVI may chain AVIX chunks) add up exactly to the
   file size.
 - BMP: the header's file size (if non-zero) equals the file size, and the pixel array
