@@ -129,6 +129,9 @@ def _hash(handle, walk: complete.Walk | None, result: ItemResult, progress: Call
 
 
 def _judge_structure(kind: str, fast: bool, flaw: complete.Flaw | None, result: ItemResult) -> None:
+    if flaw is not None and flaw.kind == complete.UNCHECKED:  # e.g. a fragmented movie, an odd trailer
+        result.structure = "not_checked"
+        return
     if flaw is not None:
         result.problems.append((flaw.kind, flaw.detail))
         result.structure = flaw.kind
