@@ -518,6 +518,7 @@ def demo(directory: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: click without its tracebacks; one line per error, contract exit codes."""
+    private_files()
     try:
         code = cli.main(args=argv, prog_name="exodus", standalone_mode=False)
     except click.UsageError as error:
@@ -532,6 +533,15 @@ def main(argv: list[str] | None = None) -> None:
     except OutsideDest as error:  # DEST's own logs/ or lock planted as a link elsewhere
         fail(f"{error}; nothing was written there", EXIT_USAGE)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def private_files() -> None:
+    """Everything exodus creates from here on (the tree, catalog.db and its -wal and -shm,
+    logs, .part files, tokens) is for this user only: 0700 folders, 0600 files. A stricter
+    umask stays as it is. Set once for the process, here where exodus owns the process, not
+    in the library, whose callers own theirs (a library call changing it would change every
+    file its host process and threads make)."""
+    os.umask(os.umask(0o077) | 0o077)
 
 
 def fail(message: str, code: int) -> None:

@@ -94,12 +94,26 @@ def not_writable(dest: Path, command: str) -> UsageProblem:
 def prepare_dest(dest: Path, command: str = "backup") -> None:
     if dest.exists() and not dest.is_dir():
         raise UsageProblem(f"{dest} is a file; DEST must be a folder (new or an earlier backup)")
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
+    try:  # a new DEST is the user's alone even for a library caller with a lax umask
+        dest.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as error:
         raise UsageProblem(f"cannot create {dest}: {error.strerror}") from None
     if not writable(dest):
         raise not_writable(dest, command)
+
+
+def open_to_others(dest: Path) -> str | None:
+    """A note when DEST lets other users of this machine in (an older exodus made it 0755,
+    or the user did). Its modes are left as they are: they may be meant (a family share, a
+    group on a NAS), and exodus keeps no record to undo a chmod by. New files are private."""
+    try:
+        mode = dest.stat().st_mode & 0o777
+    except OSError:
+        return None
+    if not mode & 0o055:
+        return None
+    return (f"{dest} is open to other users of this machine (mode {mode:04o}); exodus makes its new files "
+            f"private but leaves existing modes alone: 'chmod -R go= {dest}' makes all of it private")
 
 
 def check_same_account(cat: "Catalog", login: dict) -> None:

@@ -23,7 +23,7 @@ from ..flickr.cookies import CookieProblem, flickr_cookie_header
 from ..flickr.quota import DEFAULT_RATE
 from ..knobs import crash_point
 from ..jobs import (EXIT_INTERRUPTED, EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, DestLock, open_for_writing,
-                    UsageProblem, disk_full, prepare_dest)
+                    UsageProblem, disk_full, open_to_others, prepare_dest)
 from ..progress import Progress, log_to
 from .crawl import Crawler
 from .deep import deep_pass
@@ -81,6 +81,8 @@ def _run(options: BackupOptions, creds: Credentials, cat: Catalog, progress: Pro
          cookies: str | None) -> tuple[int, dict]:
     dest = options.dest
     log_to(dest, "backup")
+    if note := open_to_others(dest):
+        progress.note(note)
     run_id = cat.start_run("backup")
     job = Backup(options, creds, cat, progress, cookies)
     code, status = EXIT_INTERRUPTED, "interrupted"
