@@ -274,11 +274,16 @@ _dest.seen = None  # the DEST of this command, for an error that reaches main()
 @click.option("--faves", is_flag=True,
               help="Also download your favorites (other people's photos, largest allowed size) "
                    "into DEST/faves/.")
+@click.option("--links-with-private-urls", "private_urls", is_flag=True,
+              help="Also list in links.csv the image URLs (live.staticflickr.com/...) of private, friends "
+                   "and family items. Anyone who holds such a URL can open the photo, and links.csv goes "
+                   "wherever 'exodus push' sends the backup, so without this flag those items keep only "
+                   "their page and flic.kr links there (catalog.db keeps every URL). This run only.")
 @click.option("--quiet", is_flag=True, help="No progress bars or notes (the log in DEST/logs/ keeps them).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary on stdout, nothing else there.")
 @flickr_options
 def backup(dest: str, concurrency: int, no_deep: bool, cookies: str | None, xmp: bool | None, faves: bool,
-           quiet: bool, as_json: bool, api_base: str | None, api_rate) -> None:
+           private_urls: bool, quiet: bool, as_json: bool, api_base: str | None, api_rate) -> None:
     """Back up a whole Flickr account into DEST, resumably.
 
     \b
@@ -287,6 +292,7 @@ def backup(dest: str, concurrency: int, no_deep: bool, cookies: str | None, xmp:
     DEST/photos/YYYY/MM/DD/      {id}_{title}.{ext} originals + .json (+ .xmp) sidecars
     DEST/albums/, collections/   views: links to the originals, in album order
     DEST/links.csv               every Flickr URL of each item and album -> local path
+                                 (image URLs of non-public items: --links-with-private-urls)
     DEST/logs/                   what happened, run by run
 
     Listing costs one API call per 500 items; comments, videos and albums a call each only
@@ -302,7 +308,8 @@ def backup(dest: str, concurrency: int, no_deep: bool, cookies: str | None, xmp:
 
     options = BackupOptions(dest=_dest(dest), concurrency=concurrency, api_rate=api_rate,
                             api_base=api_base, quiet=quiet or as_json, deep=not no_deep,
-                            cookies=_dest(cookies) if cookies else None, xmp=xmp, faves=faves)
+                            cookies=_dest(cookies) if cookies else None, xmp=xmp, faves=faves,
+                            private_urls=private_urls)
     try:
         code, summary = run_backup(options)
     except UsageProblem as error:

@@ -5,6 +5,8 @@ keeps the static URLs of non-public items out of links.csv unless asked."""
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import stat
 import time
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import exodus, exodus_env
+from conftest import catalog_rows, exodus, exodus_env
 
 from flickr_exodus.backup.run import BackupOptions, run_backup
 from flickr_exodus.flickr import Credentials
@@ -116,3 +118,54 @@ def test_a_library_caller_gets_a_new_dest_no_one_else_can_enter(make_sandbox, tm
         os.umask(old)
     assert code == 0
     assert stat.S_IMODE(dest.stat().st_mode) == 0o700
+
+
+def links(dest: Path) -> dict[str, list[str]]:
+    """{item id: its URLs in links.csv}."""
+    out: dict[str, list[str]] = {}
+    with open(dest / "links.csv", encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["kind"] == "item":
+                out.setdefault(row["id"], []).append(row["flickr_url"])
+    return out
+
+
+def static(item_id: str, urls: list[str]) -> list[str]:
+    """The URLs that open the image itself: Flickr's CDN shape, {server}/{id}_{secret}..."""
+    return [u for u in urls if "staticflickr" in u or f"/{item_id}_" in u]
+
+
+def test_links_csv_keeps_static_urls_of_non_public_items_out_unless_asked(make_sandbox, tmp_path):
+    client = make_sandbox(seed=165, **SMALL)
+    env = exodus_env(client, tmp_path)
+    dest = tmp_path / "dest"
+    assert exodus(["backup", str(dest), "--json"], env).returncode == 0
+    rows = {r["id"]: r for r in catalog_rows(dest)}
+    public = {i for i, r in rows.items() if r["is_public"] == 1}
+    hidden = set(rows) - public
+    assert public and hidden
+    listed = links(dest)
+    assert set(listed) == set(rows)
+    assert all(static(i, listed[i]) for i in public)
+    assert {i: static(i, listed[i]) for i in hidden} == {i: [] for i in hidden}
+    assert all(len(listed[i]) == 2 for i in hidden)  # the page and the flic.kr link stay
+    for i in hidden:  # the catalog keeps every URL
+        assert any(k.startswith("url_") for k in json.loads(rows[i]["raw"])), i
+
+    asked = exodus(["backup", str(dest), "--links-with-private-urls", "--json"], env)
+    assert asked.returncode == 0, asked.stderr
+    listed = links(dest)
+    assert all(static(i, listed[i]) for i in hidden)
+
+    assert exodus(["backup", str(dest), "--json"], env).returncode == 0  # for that run only
+    listed = links(dest)
+    assert not any(static(i, listed[i]) for i in hidden)
+
+
+def test_help_names_the_option_and_why():
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "flickr_exodus", "backup", "--help"], capture_output=True,
+                          text=True, timeout=60)
+    text = " ".join(done.stdout.split())
+    assert "--links-with-private-urls" in text and "Anyone who holds such a URL can open the photo" in text

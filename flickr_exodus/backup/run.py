@@ -51,6 +51,7 @@ class BackupOptions:
     cookies: Path | None = None  # a browser's cookies.txt, for video originals
     xmp: bool | None = None  # None: as the last run of this DEST
     faves: bool = False  # also download the favorites into DEST/faves/
+    private_urls: bool = False  # links.csv also lists the static URLs of non-public items (this run)
     creds: Credentials | None = None  # else from the environment or `exodus auth`
 
 
@@ -213,7 +214,7 @@ class Backup:
         self.cat.put("xmp", xmp)
         write_sidecars(self.cat, dest, xmp_too=xmp)
         build_views(self.cat, dest)
-        write_links(self.cat, dest, self.account)
+        write_links(self.cat, dest, self.account, private_urls=self.options.private_urls)
 
     def check_space(self) -> None:
         totals = self.cat.fetch_totals()

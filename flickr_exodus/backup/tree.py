@@ -277,10 +277,14 @@ def short_url(item_id: str) -> str:
     return f"https://flic.kr/p/{out}"
 
 
-def item_urls(raw: dict, item_id: str, who: str) -> list[tuple[str, str]]:
+def item_urls(raw: dict, item_id: str, who: str, static: bool = True) -> list[tuple[str, str]]:
     """(size, URL) for every Flickr URL of one item a page might embed or link to.
-    farmN.staticflickr.com URLs have the same paths as live.staticflickr.com ones."""
+    farmN.staticflickr.com URLs have the same paths as live.staticflickr.com ones.
+    static=False: the page and short links only, which Flickr guards by who signs in;
+    a static URL carries the photo's secret and opens it for anyone who holds it."""
     urls = [("page", f"https://www.flickr.com/photos/{who}/{item_id}/"), ("short", short_url(item_id))]
+    if not static:
+        return urls
     server, secret = raw.get("server"), raw.get("secret")
     if _SERVER.fullmatch(str(server or "")) and _SECRET.fullmatch(str(secret or "")):
         for suffix, code in SHARED_SECRET_SIZES.items():
@@ -294,9 +298,12 @@ def item_urls(raw: dict, item_id: str, who: str) -> list[tuple[str, str]]:
     return urls
 
 
-def write_links(cat: Catalog, dest: Path, account: dict) -> int:
+def write_links(cat: Catalog, dest: Path, account: dict, private_urls: bool = False) -> int:
     """DEST/links.csv: every Flickr URL of each saved item and album -> its local path,
-    for rewriting a blog's embeds before the remote copies go."""
+    for rewriting a blog's embeds before the remote copies go. links.csv is pushed with
+    the backup, so the static URLs of items that are not public (private, friends, family:
+    anyone holding one sees the photo) are left out unless private_urls; the catalog keeps
+    them all."""
     who = owner_in_url(account.get("path_alias"), account.get("nsid")) or "me"
     target = paths.inside(dest, LINKS)
     tmp = paths.sibling(dest, LINKS, ".tmp")
@@ -306,7 +313,7 @@ def write_links(cat: Catalog, dest: Path, account: dict) -> int:
         out.writerow(["kind", "id", "size", "flickr_url", "local_path"])
         last = ""
         while True:
-            batch = cat.rows(f"SELECT id, path, raw FROM photos WHERE {has_file()} AND id > ? "
+            batch = cat.rows(f"SELECT id, path, raw, is_public FROM photos WHERE {has_file()} AND id > ? "
                              "ORDER BY id LIMIT 1000", [last])
             if not batch:
                 break
@@ -315,7 +322,8 @@ def write_links(cat: Catalog, dest: Path, account: dict) -> int:
                 if not ids.is_photo_id(row["id"]):
                     continue  # never in a catalog exodus wrote; never a link from links.csv
                 raw = json.loads(row["raw"]) if row["raw"] else {}
-                for size, url in item_urls(raw, row["id"], who):
+                static = private_urls or row["is_public"] == 1  # unknown counts as private
+                for size, url in item_urls(raw, row["id"], who, static):
                     out.writerow(["item", row["id"], size, url, row["path"]])
                     rows += 1
         for album in cat.rows("SELECT id, title FROM albums WHERE gone = 0 ORDER BY id"):
