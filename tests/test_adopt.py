@@ -34,7 +34,18 @@ def lose(catalog: Path, how: str) -> bytes:
     if how == "missing":
         catalog.unlink()
         return b""
-    data = b"" if how == "empty" else os.urandom(catalog.stat().st_size)
+    data = catalog.read_bytes()
+    if how == "empty":
+        data = b""
+    elif how == "random":
+        data = os.urandom(len(data))
+    elif how == "truncated":  # an interrupted copy
+        data = data[:len(data) // 2 + 1000]
+    elif how == "pages":  # a valid header, garbage inside: only PRAGMA quick_check sees it
+        damaged = bytearray(data)
+        for page in range(2, len(data) // 4096, 2):
+            damaged[page * 4096 + 8:page * 4096 + 208] = os.urandom(200)
+        data = bytes(damaged)
     catalog.write_bytes(data)
     return data
 
@@ -54,7 +65,7 @@ def adopt(client, env, dest: Path) -> tuple[int, dict]:
     return client.stats()["bytes_served"] - before, json.loads(done.stdout)
 
 
-@pytest.mark.parametrize("how", ["missing", "empty", "random"])
+@pytest.mark.parametrize("how", ["missing", "empty", "random", "truncated", "pages"])
 def test_a_lost_catalog_is_adopted_without_downloading_a_byte_again(account, tmp_path, how):
     client, env, dest = private_copy(account, tmp_path)
     known = social(dest)
