@@ -279,11 +279,16 @@ _dest.seen = None  # the DEST of this command, for an error that reaches main()
                    "and family items. Anyone who holds such a URL can open the photo, and links.csv goes "
                    "wherever 'exodus push' sends the backup, so without this flag those items keep only "
                    "their page and flic.kr links there (catalog.db keeps every URL). This run only.")
+@click.option("--adopt", is_flag=True,
+              help="DEST holds a backup's files but its catalog.db is lost, empty or damaged: set the damaged "
+                   "one aside (catalog.db.damaged-DATE), rebuild the catalog from the files, their sidecars "
+                   "and a fresh listing, and download only what is missing or differs. Files that agree with "
+                   "nothing known are moved to DEST/unknown-files/, never overwritten.")
 @click.option("--quiet", is_flag=True, help="No progress bars or notes (the log in DEST/logs/ keeps them).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary on stdout, nothing else there.")
 @flickr_options
 def backup(dest: str, concurrency: int, no_deep: bool, cookies: str | None, xmp: bool | None, faves: bool,
-           private_urls: bool, quiet: bool, as_json: bool, api_base: str | None, api_rate) -> None:
+           private_urls: bool, adopt: bool, quiet: bool, as_json: bool, api_base: str | None, api_rate) -> None:
     """Back up a whole Flickr account into DEST, resumably.
 
     \b
@@ -309,7 +314,7 @@ def backup(dest: str, concurrency: int, no_deep: bool, cookies: str | None, xmp:
     options = BackupOptions(dest=_dest(dest), concurrency=concurrency, api_rate=api_rate,
                             api_base=api_base, quiet=quiet or as_json, deep=not no_deep,
                             cookies=_dest(cookies) if cookies else None, xmp=xmp, faves=faves,
-                            private_urls=private_urls)
+                            private_urls=private_urls, adopt=adopt)
     try:
         code, summary = run_backup(options)
     except UsageProblem as error:

@@ -25,6 +25,7 @@ from ..knobs import crash_point
 from ..jobs import (EXIT_INTERRUPTED, EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, DestLock, open_for_writing,
                     UsageProblem, disk_full, open_to_others, prepare_dest)
 from ..progress import Progress, log_to
+from . import adopt
 from .crawl import Crawler
 from .deep import deep_pass
 from .download import DiskFull, Downloader, keep_replaced, recover
@@ -52,6 +53,7 @@ class BackupOptions:
     xmp: bool | None = None  # None: as the last run of this DEST
     faves: bool = False  # also download the favorites into DEST/faves/
     private_urls: bool = False  # links.csv also lists the static URLs of non-public items (this run)
+    adopt: bool = False  # rebuild a lost or damaged catalog from the tree (backup/adopt.py)
     creds: Credentials | None = None  # else from the environment or `exodus auth`
 
 
@@ -71,7 +73,7 @@ def run_backup(options: BackupOptions) -> tuple[int, dict]:
     prepare_dest(dest)
     progress = Progress(options.quiet)
     with DestLock(dest):
-        cat = open_for_writing(dest, "backup")
+        cat = adopt.open_catalog(dest, progress) if options.adopt else open_for_writing(dest, "backup")
         try:
             return _run(options, creds, cat, progress, cookies)
         finally:
@@ -161,6 +163,7 @@ class Backup:
         self.deep = None
         self.faves = None
         self.crawler: Crawler | None = None
+        self.adopted: adopt.Adopted | None = None
 
     async def run(self) -> None:
         dest = self.options.dest
@@ -176,6 +179,8 @@ class Backup:
             self.listing = await crawler.listing(self.account.get("count"))
             for note in self.listing.notes:
                 self.progress.note(note)
+            if self.cat.get(adopt.ADOPTING):
+                self.adopt_tree()
             self.replaced = keep_replaced(self.cat, dest)
             if self.replaced:
                 self.progress.note(f"{self.replaced} originals were replaced on Flickr; the earlier files "
@@ -215,6 +220,24 @@ class Backup:
         write_sidecars(self.cat, dest, xmp_too=xmp)
         build_views(self.cat, dest)
         write_links(self.cat, dest, self.account, private_urls=self.options.private_urls)
+
+    def adopt_tree(self) -> None:
+        """Before anything is downloaded: the files already in the tree, for a rebuilt catalog
+        (until a complete listing has been adopted from: an interrupted --adopt resumes)."""
+        crash_point("adopt")
+        self.adopted = adopt.adopt_tree(self.cat, self.options.dest, self.progress, self.options.concurrency,
+                                        gone_too=self.listing.complete)
+        found = self.adopted
+        if found.files or found.aside or found.gone or found.versions:
+            self.progress.note(f"Adopted {found.files} files already in {self.options.dest} "
+                               f"({found.bytes / 1e6:.1f} MB, "
+                               f"not downloaded again)"
+                               + (f"; {found.aside} that agreed with nothing known were moved to "
+                                  f"{adopt.UNKNOWN_FILES}/ and are fetched again" if found.aside else "")
+                               + (f"; {found.gone} items deleted on Flickr are known again from their "
+                                  "sidecars" if found.gone else ""))
+        if self.listing.complete:
+            self.cat.put(adopt.ADOPTING, False)
 
     def check_space(self) -> None:
         totals = self.cat.fetch_totals()
@@ -293,6 +316,7 @@ class Backup:
                 "replaced": self.replaced,
                 "deep": None if self.deep is None else vars(self.deep),
                 "faves": self.faves,
+                "adopted": None if self.adopted is None else vars(self.adopted),
             },
             "failed": [{"id": r["id"], "title": r["title"], "reason": r["reason"]} for r in failed],
             # Records Flickr sent in shapes exodus cannot use (ids of "../.." and the like).

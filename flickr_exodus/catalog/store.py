@@ -39,6 +39,11 @@ class CatalogError(Exception):
     pass
 
 
+class DamagedCatalog(CatalogError):
+    """The file is not a sound SQLite database (bytes, not access or version, are wrong):
+    the one case `exodus backup --adopt` sets the catalog aside and rebuilds it."""
+
+
 def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -48,6 +53,11 @@ def has_file(table: str = "") -> str:
     p = f"{table}." if table else ""
     states = ", ".join(f"'{s}'" for s in FILE_STATES)
     return f"{p}state IN ({states}) AND {p}path IS NOT NULL AND {p}sha256 IS NOT NULL"
+
+
+def scalar(value):
+    """A value SQLite can hold as it is (what a file says may be any JSON)."""
+    return value if value is None or isinstance(value, (str, int, float)) else None
 
 
 def dumps(value) -> str:
@@ -71,7 +81,8 @@ def holds_tree(dest: Path) -> bool:
 
 def damaged(path: Path, detail) -> str:
     return (f"{path} is damaged ({detail}); nothing was changed. Restore catalog.db from a copy (each "
-            f"'exodus push' to a file store keeps one)")
+            f"'exodus push' to a file store keeps one), or rebuild it from the files with "
+            f"'exodus backup {path.parent} --adopt'")
 
 
 def truncated(path: Path) -> None:
@@ -191,7 +202,7 @@ class Catalog:
             raise CatalogError(f"{path} cannot be opened ({error}); nothing was changed") from None
         except sqlite3.DatabaseError as error:
             _close(conn)
-            raise CatalogError(damaged(path, error)) from None
+            raise DamagedCatalog(damaged(path, error)) from None
 
     @classmethod
     def open(cls, dest: Path, must_exist: bool = False, read_only: bool = False) -> "Catalog":
@@ -204,9 +215,9 @@ class Catalog:
             if holds_tree(dest):
                 raise CatalogError(
                     f"{dest} holds a backup's files but its catalog.db {what}, so it is not taken for a new "
-                    f"backup and nothing was changed: restore catalog.db from a copy (each 'exodus push' to a "
-                    f"file store keeps one); 'exodus backup --adopt', which rebuilds it from the files, is not "
-                    f"in this version yet")
+                    f"backup and nothing was changed: run 'exodus backup {dest} --adopt' to rebuild it from the "
+                    f"files (those already there are not downloaded again), or restore catalog.db from a copy "
+                    f"(each 'exodus push' to a file store keeps one)")
             if must_exist:
                 raise CatalogError(f"{dest} holds no exodus backup (its catalog.db {what}); "
                                    f"run 'exodus backup {dest}' first")
@@ -218,9 +229,9 @@ class Catalog:
         try:
             found = [row[0] for row in self.db.execute("PRAGMA quick_check(1)")]
         except sqlite3.DatabaseError as error:
-            raise CatalogError(damaged(self.path, error)) from None
+            raise DamagedCatalog(damaged(self.path, error)) from None
         if found != ["ok"]:
-            raise CatalogError(damaged(self.path, "; ".join(found)))
+            raise DamagedCatalog(damaged(self.path, "; ".join(found)))
 
     def close(self) -> None:
         self.db.conn.close()
@@ -446,12 +457,44 @@ class Catalog:
         return self.rows("SELECT id, path, size, sha256, prior_secret, state FROM photos "
                          "WHERE replaced = 1 ORDER BY id")
 
-    def record_version(self, row: dict, kept_path: str) -> None:
+    def record_version(self, row: dict, kept_path: str, replaced_at: str | None = None) -> None:
         """The file on disk before Flickr's replacement, under its dated name."""
         with self.tx() as conn:
             conn.execute("INSERT OR IGNORE INTO versions (photo_id, path, size, sha256, original_secret, "
                          "replaced_at) VALUES (?, ?, ?, ?, ?, ?)",
-                         (row["id"], kept_path, row["size"], row["sha256"], row["prior_secret"], now_iso()))
+                         (row["id"], kept_path, row["size"], row["sha256"], row["prior_secret"],
+                          replaced_at or now_iso()))
+
+    def add_known_item(self, row: dict, sidecar: dict) -> None:
+        """An item known only from its file and sidecar (deleted on Flickr while the catalog
+        was lost): its row, and the tags, comments, notes and people the sidecar kept."""
+        def listed(key: str, fields: tuple[str, ...]) -> list[tuple]:
+            found = sidecar.get(key)
+            return [tuple(dumps(e.get(f)) if f == "box" and e.get(f) is not None else scalar(e.get(f))
+                          for f in fields)
+                    for e in (found if isinstance(found, list) else []) if isinstance(e, dict)
+                    and e.get(fields[0]) is not None]
+
+        pid = row["id"]
+        with self.tx() as conn:
+            conn.execute(f"INSERT OR IGNORE INTO photos ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                         tuple(row.values()))
+            for key, machine in (("tags", 0), ("machine_tags", 1)):
+                tags = [t for t in (sidecar.get(key) or []) if isinstance(t, str)]
+                conn.executemany("INSERT OR IGNORE INTO tags (photo_id, tag, machine, raw) VALUES (?, ?, ?, ?)",
+                                 [(pid, t, machine, dumps(t)) for t in tags])
+            conn.executemany("INSERT OR IGNORE INTO comments (photo_id, id, author, authorname, realname, "
+                             "date_create, permalink, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             [(pid, *c) for c in listed("comments", ("id", "author", "authorname", "realname",
+                                                                     "date_create", "permalink", "text"))])
+            conn.executemany("INSERT OR IGNORE INTO notes (photo_id, id, author, authorname, x, y, w, h, text) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             [(pid, *n) for n in listed("notes", ("id", "author", "authorname", "x", "y", "w", "h",
+                                                                  "text"))])
+            conn.executemany("INSERT OR IGNORE INTO people (photo_id, nsid, username, realname, added_by, box) "
+                             "VALUES (?, ?, ?, ?, ?, ?)",
+                             [(pid, *p) for p in listed("people", ("nsid", "username", "realname", "added_by",
+                                                                   "box"))])
 
     def version_recorded(self, photo_id: str, sha256: str) -> str | None:
         return self.one("SELECT path FROM versions WHERE photo_id = ? AND sha256 = ?", [photo_id, sha256])
