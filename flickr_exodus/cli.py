@@ -236,7 +236,7 @@ def auth(perms: str, api_base: str | None, api_rate) -> None:
     from .flickr.client import oauth_interface
 
     try:
-        creds = Credentials.load(need_token=False)
+        creds = Credentials.load(need_token=False, api_base=api_base)
     except MissingCredentials as error:
         raise click.UsageError(str(error)) from None
     endpoints = Endpoints(api_base) if api_base else Endpoints()
@@ -252,7 +252,7 @@ def auth(perms: str, api_base: str | None, api_rate) -> None:
     except (LibraryError, OSError) as error:
         raise click.ClickException(f"Flickr refused the sign-in: {error}") from None
     path = Credentials(creds.api_key, creds.api_secret, token.token, token.token_secret, perms,
-                       token.username).save()
+                       token.username).save(api_base)
     say(f"Signed in as {token.username} with {perms} permission; token stored in {path} (mode 0600).", err=True)
 
 

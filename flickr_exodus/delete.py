@@ -255,7 +255,7 @@ async def _delete(cat: Catalog, plan: Plan, options: DeleteOptions, creds: Crede
 
 def run_delete(options: DeleteOptions) -> tuple[int, dict]:
     with change_session(options.dest, options.creds, options.quiet, "delete-remote",
-                        dry_run=certain_dry_run(options.yes)) as (cat, creds, progress):
+                        dry_run=certain_dry_run(options.yes), api_base=options.api_base) as (cat, creds, progress):
         plan = prepare(_prepare(cat, options, creds, progress), "deleted")
         bytes_eligible = sum(i["size"] or 0 for i in plan.eligible)
         what = (f"{len(plan.eligible)} items ({bytes_eligible / 1e9:.2f} GB) would be deleted on Flickr; "

@@ -164,7 +164,7 @@ async def _apply(cat: Catalog, plan: Plan, options: LockdownOptions, creds: Cred
 def run_lockdown(options: LockdownOptions) -> tuple[int, dict]:
     command = "lockdown-undo" if options.undo else "lockdown"
     with change_session(options.dest, options.creds, options.quiet, command,
-                        dry_run=certain_dry_run(options.yes)) as (cat, creds, progress):
+                        dry_run=certain_dry_run(options.yes), api_base=options.api_base) as (cat, creds, progress):
         plan = prepare(_prepare(cat, options, creds, progress), "changed")
         verb = "restored to what they were" if options.undo else "made private and All Rights Reserved"
         dry_run = not plan.steps or not confirmed(plan.username, f"{len(plan.steps)} items would be {verb}.",

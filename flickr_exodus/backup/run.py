@@ -57,7 +57,7 @@ class BackupOptions:
 def run_backup(options: BackupOptions) -> tuple[int, dict]:
     """The whole command. Returns (exit code, summary document)."""
     try:
-        creds = options.creds or Credentials.load()
+        creds = options.creds or Credentials.load(api_base=options.api_base)
     except MissingCredentials as error:
         raise UsageProblem(str(error)) from None
     cookies = None

@@ -220,7 +220,7 @@ def run_verify(options: VerifyOptions) -> tuple[int, dict]:
     creds = None
     if options.remote:
         try:
-            creds = options.creds or Credentials.load()
+            creds = options.creds or Credentials.load(api_base=options.api_base)
         except MissingCredentials as error:
             raise UsageProblem(str(error)) from None
     with open_backup(options.dest, options.quiet, "verify", changes=options.repair) as (cat, progress):
