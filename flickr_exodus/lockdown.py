@@ -23,7 +23,7 @@ from .flickr import parse
 from .flickr.connect import connect
 from .flickr.listing import list_account
 from .flickr.quota import DEFAULT_RATE
-from .jobs import EXIT_OK, EXIT_PROBLEMS, check_same_account
+from .jobs import EXIT_OK, EXIT_PROBLEMS, check_same_account, recorded
 from .progress import Progress
 
 # Creative-Commons licenses and public-domain dedications (flickr.photos.licenses.getInfo).
@@ -161,6 +161,7 @@ async def _apply(cat: Catalog, plan: Plan, options: LockdownOptions, creds: Cred
     return done
 
 
+@recorded
 def run_lockdown(options: LockdownOptions) -> tuple[int, dict]:
     command = "lockdown-undo" if options.undo else "lockdown"
     with change_session(options.dest, options.creds, options.quiet, command,

@@ -23,7 +23,7 @@ from ..flickr.cookies import CookieProblem, flickr_cookie_header
 from ..flickr.quota import DEFAULT_RATE
 from ..knobs import crash_point
 from ..jobs import (EXIT_INTERRUPTED, EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, DestLock, open_for_writing,
-                    UsageProblem, disk_full, prepare_dest)
+                    UsageProblem, disk_full, prepare_dest, recorded)
 from ..progress import Progress, log_to
 from .crawl import Crawler
 from .deep import deep_pass
@@ -54,6 +54,7 @@ class BackupOptions:
     creds: Credentials | None = None  # else from the environment or `exodus auth`
 
 
+@recorded
 def run_backup(options: BackupOptions) -> tuple[int, dict]:
     """The whole command. Returns (exit code, summary document)."""
     try:
@@ -67,8 +68,10 @@ def run_backup(options: BackupOptions) -> tuple[int, dict]:
         except CookieProblem as error:
             raise UsageProblem(str(error)) from None
     dest = options.dest
-    prepare_dest(dest)
+    foreign = prepare_dest(dest)
     progress = Progress(options.quiet)
+    if foreign:
+        progress.note(foreign)
     with DestLock(dest):
         cat = open_for_writing(dest, "backup")
         try:
