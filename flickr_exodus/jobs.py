@@ -103,11 +103,14 @@ def foreign_note(dest: Path) -> str | None:
     """One line when DEST holds things and no backup. Said, not refused: a folder shared
     with other files works (exodus touches only its own), and a refusal would need a flag
     to learn; but the user should know before 'exodus verify' lists those files."""
+    from .catalog.store import TREE_MARKS, holds_tree
+
+    own = OWN_BEFORE_CATALOG + tuple(TREE_MARKS) + ("links.csv",)
     try:
-        names = sorted(p.name for p in dest.iterdir() if not p.name.startswith(OWN_BEFORE_CATALOG))
+        names = sorted(p.name for p in dest.iterdir() if not p.name.startswith(own))
+        if not names or (dest / "catalog.db").exists() or holds_tree(dest):
+            return None  # new, a backup, or a backup that lost its catalog (Catalog.open says so)
     except OSError:
-        return None
-    if not names or (dest / "catalog.db").exists():
         return None
     shown = ", ".join(repr(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
     return (f"note: {dest} is not empty and holds no exodus backup ({len(names)} entries: {shown}); exodus puts "
