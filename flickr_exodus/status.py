@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 from pathlib import Path
 
 from .catalog import Catalog, CatalogError
@@ -40,7 +41,8 @@ def holder(dest: Path) -> str | None:
         try:
             fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return handle.read().strip() or "another process"
+            who = handle.read().strip() or "another process"
+            return None if who == f"pid {os.getpid()}" else who  # this very process
         except OSError:
             return None
         fcntl.flock(handle, fcntl.LOCK_UN)
@@ -111,18 +113,16 @@ def render(report: dict, limit: int = 20) -> str:
              f"{report['collections']} collections, {report['comments']} comments"]
     if report["sources"].get("export"):
         lines.append("  files from " + ", ".join(f"{source}: {n}" for source, n in sorted(report["sources"].items())))
-    width = max(len(s) for s in counts)
-    for state, n in counts.items():
-        if n:
-            lines.append(f"  {state:<{width}}  {n}")
-    lines.append(f"  verified (proof recorded)  {report['verified']} of {report['with_files']} files"
-                 + ("" if report["verified"] >= report["with_files"] else f": run 'exodus verify {report['dest']}'"))
-    for target, n in report["pushed"].items():
-        lines.append(f"  pushed to {target}  {n}")
+    rows = [(state, str(n)) for state, n in counts.items() if n]
+    rows.append(("verified (proof recorded)", f"{report['verified']} of {report['with_files']} files"
+                 + ("" if report["verified"] >= report["with_files"] else f": run 'exodus verify {report['dest']}'")))
+    rows += [(f"pushed to {target}", f"{n} files as they are now") for target, n in report["pushed"].items()]
     if report["deep_missing"]:
-        lines.append(f"  deep metadata missing  {report['deep_missing']} (the next 'exodus backup' fetches it)")
+        rows.append(("deep metadata missing", f"{report['deep_missing']} (the next 'exodus backup' fetches it)"))
     if report["needs_you"]:
-        lines.append(f"  needs you  {report['needs_you']} (below)")
+        rows.append(("needs you", f"{report['needs_you']} (below)"))
+    width = max(len(label) for label, _ in rows)
+    lines += [f"  {label:<{width}}  {value}" for label, value in rows]
     if report["busy"]:
         lines.append(f"Another exodus ({report['busy']}) is working on {report['dest']} now: these figures are "
                      "moving; run 'exodus status' again when it is done.")
