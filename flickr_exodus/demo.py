@@ -72,12 +72,13 @@ def run_demo(directory: str, echo=print) -> int:
              f"{DEMO_ACCOUNT.rate_limit[1]:g} s, and 3% of requests failing.")
         echo("Signing in (OAuth 1.0a, out of band):")
         creds = sign_in(base, info, echo)
-        cookies = write_cookies(Path(tempfile.mkdtemp(prefix="exodus-demo-")) / "cookies.txt",
-                                info["session_cookie"])
-        echo(f"Your browser's Flickr session, exported as {cookies}, opens the video originals.")
-        echo(f"Backing up into {target}/ (with --cookies and --xmp) ...")
-        code, summary = run_backup(BackupOptions(dest=target, api_base=base, api_rate=CLIENT_RATE,
-                                                 creds=creds, cookies=cookies, xmp=True))
+        # A session cookie is a secret: it lives only as long as the backup that needs it.
+        with tempfile.TemporaryDirectory(prefix="exodus-demo-") as folder:
+            cookies = write_cookies(Path(folder) / "cookies.txt", info["session_cookie"])
+            echo(f"Your browser's Flickr session, exported as {cookies}, opens the video originals.")
+            echo(f"Backing up into {target}/ (with --cookies and --xmp) ...")
+            code, summary = run_backup(BackupOptions(dest=target, api_base=base, api_rate=CLIENT_RATE,
+                                                     creds=creds, cookies=cookies, xmp=True))
         manifest = json.loads(urllib.request.urlopen(f"{base}/__sandbox__/manifest").read())["items"]
         stats = json.loads(urllib.request.urlopen(f"{base}/__sandbox__/stats").read())
     run = summary["this_run"]

@@ -3,13 +3,17 @@ contract (design.md), and usage problems (one line for the user, exit 2)."""
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
+import functools
 import os
+import re
 import shutil
 import sqlite3
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -91,15 +95,41 @@ def not_writable(dest: Path, command: str) -> UsageProblem:
                         "writable disk (or make it writable) first; nothing was changed")
 
 
-def prepare_dest(dest: Path, command: str = "backup") -> None:
+# What exodus leaves in a DEST before its catalog exists (a first run stopped early).
+OWN_BEFORE_CATALOG = (".exodus.lock", "logs", "catalog.db")
+
+
+def foreign_note(dest: Path) -> str | None:
+    """One line when DEST holds things and no backup. Said, not refused: a folder shared
+    with other files works (exodus touches only its own), and a refusal would need a flag
+    to learn; but the user should know before 'exodus verify' lists those files."""
+    from .catalog.store import TREE_MARKS, holds_tree
+
+    own = OWN_BEFORE_CATALOG + tuple(TREE_MARKS) + ("links.csv",)
+    try:
+        names = sorted(p.name for p in dest.iterdir() if not p.name.startswith(own))
+        if not names or (dest / "catalog.db").exists() or holds_tree(dest):
+            return None  # new, a backup, or a backup that lost its catalog (Catalog.open says so)
+    except OSError:
+        return None
+    shown = ", ".join(repr(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
+    return (f"note: {dest} is not empty and holds no exodus backup ({len(names)} entries: {shown}); exodus puts "
+            "its files beside them and never touches them, but 'exodus verify' will list them as files the "
+            "catalog does not know: a folder of its own is tidier")
+
+
+def prepare_dest(dest: Path, command: str = "backup") -> str | None:
+    """DEST ready to be written; returns a note for the user when it held other things."""
     if dest.exists() and not dest.is_dir():
         raise UsageProblem(f"{dest} is a file; DEST must be a folder (new or an earlier backup)")
+    note = foreign_note(dest) if dest.is_dir() else None
     try:  # a new DEST is the user's alone even for a library caller with a lax umask
         dest.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as error:
         raise UsageProblem(f"cannot create {dest}: {error.strerror}") from None
     if not writable(dest):
         raise not_writable(dest, command)
+    return note
 
 
 def open_to_others(dest: Path) -> str | None:
@@ -151,16 +181,17 @@ def open_backup(dest: Path, quiet: bool, command: str, changes: bool | None = No
         finally:
             cat.close()
         return
-    with DestLock(dest):
+    with ExitStack() as held:
+        held.enter_context(DestLock(dest))
         cat = _open_catalog(dest, read_only=dry_run, check=changes)
+        held.callback(cat.close)  # before the lock is let go
         if cat.read_only and not dry_run and changes:  # catalog.db itself cannot be written
-            cat.close()
             raise catalog_read_only(cat, command)
-        try:
-            log_to(dest, command)
-            yield cat, Progress(quiet)
-        finally:
-            cat.close()
+        log_to(dest, command)
+        recording = _RECORDING.get()
+        if recording is not None:  # it keeps the catalog and the lock until its last line
+            recording.begin(cat, command, dry_run, held.pop_all())
+        yield cat, Progress(quiet)
 
 
 def catalog_read_only(cat: "Catalog", command: str) -> UsageProblem:
@@ -196,3 +227,112 @@ def _open_catalog(dest: Path, read_only: bool, check: bool) -> "Catalog":
             cat.close()
             raise UsageProblem(str(error)) from None
     return cat
+
+
+# --- records: every command's log and its row in `runs` ----------------------------------
+
+_RECORDING: ContextVar["Recording | None"] = ContextVar("exodus_recording", default=None)
+# Commands that change Flickr record their run only once they change something (changes.
+# carry_out): a dry run, or a confirmation declined, writes nothing in the catalog.
+RECORDED_WHEN_CHANGING = ("delete-remote", "lockdown", "lockdown-undo")
+_SECRET_NAME = re.compile(r"secret|password|token|key|cookie", re.I)
+# In a value: a URL's password (webdav://user:PASSWORD@host), an rclone remote's option
+# or a query parameter named like a secret (:s3,secret_access_key=...:, ?api_key=...).
+_URL_PASSWORD = re.compile(r"(//[^/@:\s]*):[^/@\s]*@")
+_SECRET_OPTION = re.compile(r"(\w*(?:secret|pass|token|key)\w*)=('[^']*'|[^,:&@/\s]+)", re.I)
+
+
+def current_recording() -> "Recording | None":
+    return _RECORDING.get()
+
+
+def arguments(options) -> dict:
+    """A command's options as its log keeps them: no credentials, no password in a URL."""
+    out = {}
+    for field in dataclasses.fields(options):
+        value = getattr(options, field.name)
+        if field.name == "creds" or (_SECRET_NAME.search(field.name) and value):
+            continue
+        if isinstance(value, (list, tuple)):
+            value = [str(v) for v in value] if field.name != "api_rate" else list(value)
+        elif value is not None and not isinstance(value, (bool, int, float)):
+            value = _SECRET_OPTION.sub(r"\1=***", _URL_PASSWORD.sub(r"\1:***@", str(value)))
+        out[field.name] = value
+    return out
+
+
+def summary_of(document: dict) -> dict:
+    """What `runs.summary` and the log's last line keep of a report: its figures, not its
+    (possibly long) lists of items."""
+    return {k: v for k, v in document.items() if not isinstance(v, list)}
+
+
+class Recording:
+    """One command's record: the first and last lines of its log (progress.log_to,
+    progress.log_summary) and its row in `runs`. A dry run writes nothing in the catalog:
+    its log alone keeps it, and says so."""
+
+    def __init__(self, options):
+        self.arguments = arguments(options)
+        self.dry_run = bool(getattr(options, "dry_run", False))
+        self.log: Path | None = None  # set by progress.log_to
+        self.cat: "Catalog | None" = None
+        self.held: ExitStack | None = None
+        self.run_id: int | None = None
+
+    def begin(self, cat: "Catalog", command: str, dry_run: bool, held: ExitStack) -> None:
+        from .progress import log
+
+        self.cat, self.held = cat, held
+        if dry_run or self.dry_run or cat.read_only:
+            log.info("dry run: nothing is recorded in catalog.db; this log is its only record")
+        elif command not in RECORDED_WHEN_CHANGING:
+            self.run_id = cat.start_run(command)
+
+    def close(self, status: str, document: dict) -> None:
+        from .progress import log_summary
+
+        run_id = self.run_id or (self.cat.my_runs[-1] if self.cat is not None and self.cat.my_runs else None)
+        try:
+            if run_id is not None:
+                self.cat.close_run(run_id, status, summary_of(document))
+        except (OSError, sqlite3.OperationalError) as error:
+            if not disk_full(error, self.cat.path.parent):
+                raise
+        finally:
+            if self.held is not None:
+                self.held.close()
+            if self.log is not None:
+                log_summary(status, summary_of(document), run_id)
+
+
+def ended(error: BaseException) -> str:
+    """What `runs.status` says of a command that ended in this exception."""
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(error, UsageProblem):
+        return "refused"
+    return "failed"
+
+
+def recorded(run: Callable) -> Callable:
+    """A command's run(options) -> (exit code, report), recorded: its log opens with its
+    arguments and closes with its summary; its row in `runs` (opened by open_backup or by
+    the command itself) is closed with the same summary, whatever ended it."""
+
+    @functools.wraps(run)
+    def recorded_run(options):
+        recording = Recording(options)
+        token = _RECORDING.set(recording)
+        try:
+            try:
+                code, document = run(options)
+            except BaseException as error:
+                recording.close(ended(error), {"problem": str(error) or type(error).__name__})
+                raise
+            recording.close("interrupted" if code == EXIT_INTERRUPTED else "done", {"exit_code": code, **document})
+            return code, document
+        finally:
+            _RECORDING.reset(token)
+
+    return recorded_run

@@ -23,7 +23,7 @@ from .flickr import parse
 from .flickr.connect import connect
 from .flickr.listing import list_account
 from .flickr.quota import DEFAULT_RATE
-from .jobs import EXIT_OK, EXIT_PROBLEMS, check_same_account
+from .jobs import EXIT_OK, EXIT_PROBLEMS, check_same_account, recorded
 from .progress import Progress
 
 # Creative-Commons licenses and public-domain dedications (flickr.photos.licenses.getInfo).
@@ -161,10 +161,11 @@ async def _apply(cat: Catalog, plan: Plan, options: LockdownOptions, creds: Cred
     return done
 
 
+@recorded
 def run_lockdown(options: LockdownOptions) -> tuple[int, dict]:
     command = "lockdown-undo" if options.undo else "lockdown"
     with change_session(options.dest, options.creds, options.quiet, command,
-                        dry_run=certain_dry_run(options.yes)) as (cat, creds, progress):
+                        dry_run=certain_dry_run(options.yes), api_base=options.api_base) as (cat, creds, progress):
         plan = prepare(_prepare(cat, options, creds, progress), "changed")
         verb = "restored to what they were" if options.undo else "made private and All Rights Reserved"
         dry_run = not plan.steps or not confirmed(plan.username, f"{len(plan.steps)} items would be {verb}.",

@@ -3,7 +3,9 @@ log file that keeps both. --quiet keeps the log and silences the terminal."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 import sys
 import time
@@ -81,12 +83,28 @@ class _QuietFileHandler(logging.FileHandler):
         logging.getLogger("exodus").removeHandler(self)
 
 
-def log_to(dest: Path, command: str) -> Path:
-    """Send everything logged to DEST/logs/COMMAND-YYYYmmdd-HHMMSS.log (a logs/ that
-    leads out of DEST is refused like any other path: paths.inside)."""
+def _new_log(dest: Path, command: str) -> Path:
+    """DEST/logs/COMMAND-YYYYmmdd-HHMMSS.log, or -2, -3... when a run of the same second
+    has it already: each run its own file (O_EXCL: never another's, even in a race)."""
     from .backup.paths import inside
 
-    path = inside(dest, f"logs/{command}-{time.strftime('%Y%m%d-%H%M%S')}.log")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 1000):
+        path = inside(dest, f"logs/{command}-{stamp}{'' if n == 1 else f'-{n}'}.log")
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{path}: a thousand runs of '{command}' in one second")
+
+
+def log_to(dest: Path, command: str) -> Path:
+    """Send everything logged to a new file of DEST/logs/ (a logs/ that leads out of DEST
+    is refused like any other path: paths.inside); its first line says what was run."""
+    from .jobs import current_recording
+
+    path = _new_log(dest, command)
     handler = _QuietFileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("exodus")
@@ -96,4 +114,21 @@ def log_to(dest: Path, command: str) -> Path:
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     root.propagate = False
+    recording = current_recording()
+    if recording is not None:
+        recording.log = path
+        log.info("exodus %s (pid %d): %s", command, os.getpid(), json.dumps(recording.arguments, ensure_ascii=False))
     return path
+
+
+def log_summary(status: str, summary: dict, run_id: int | None) -> None:
+    """The log's closing lines: how the run ended and its figures; then the log is let go
+    (a later command in the same process opens its own)."""
+    code = summary.get("exit_code")
+    log.info("finished: %s%s%s", status, "" if code is None else f", exit code {code}",
+             "" if run_id is None else f" (run {run_id})")
+    log.info("summary: %s", json.dumps(summary, ensure_ascii=False, default=str))
+    root = logging.getLogger("exodus")
+    for handler in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
+        root.removeHandler(handler)
+        handler.close()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from pathlib import Path
 
 from .catalog import Catalog, CatalogError
+from .catalog.store import has_file
 
 NEXT_STEP = {
     "needs_manual": "export cookies.txt (Netscape format) from a browser signed in to Flickr and run "
@@ -27,6 +30,25 @@ def photo_page(account: dict, item_id: str) -> str:
     return f"https://www.flickr.com/photos/{who}/{item_id}/"
 
 
+def holder(dest: Path) -> str | None:
+    """Who holds DEST's lock now ('pid N'), or None when nobody does. A probe only: the
+    lock is let go at once, and a DEST without a lock file (or unreadable) has no holder."""
+    try:
+        handle = open(dest / ".exodus.lock", "r")
+    except OSError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            who = handle.read().strip() or "another process"
+            return None if who == f"pid {os.getpid()}" else who  # this very process
+        except OSError:
+            return None
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return None
+
+
 def status(dest: Path) -> dict:
     try:
         cat = Catalog.open(dest, must_exist=True, read_only=True)
@@ -40,9 +62,12 @@ def status(dest: Path) -> dict:
             attention.append({"id": row["id"], "media": row["media"], "title": row["title"],
                               "state": row["state"], "reason": row["reason"],
                               "url": photo_page(account, row["id"]), "next": NEXT_STEP[row["state"]]})
-        last = cat.rows("SELECT command, started_at, finished_at, status, api_calls, bytes FROM runs "
+        last = cat.rows("SELECT id, command, started_at, finished_at, status, api_calls, bytes FROM runs "
                         "ORDER BY id DESC LIMIT 1")
         listing = cat.get("listing") or {}
+        busy = holder(dest)
+        if last and last[0]["status"] == "running" and busy is None:
+            last[0]["status"] = "died"  # nobody holds DEST: that run was killed (the next one records it)
         return {
             "dest": str(dest),
             "account": {k: account.get(k) for k in ("username", "nsid", "count")},
@@ -56,6 +81,14 @@ def status(dest: Path) -> dict:
             "comments": cat.one("SELECT count(*) FROM comments"),
             "sources": dict(cat.db.execute("SELECT coalesce(source, 'api'), count(*) FROM photos WHERE sha256 "
                                            "IS NOT NULL GROUP BY 1").fetchall()),
+            "with_files": cat.one(f"SELECT count(*) FROM photos WHERE {has_file()}"),
+            "verified": cat.one(f"SELECT count(*) FROM photos WHERE {has_file()} AND verified_sha256 = sha256"),
+            "deep_missing": cat.one(f"SELECT count(*) FROM photos WHERE {has_file()} AND NOT deep_done"),
+            "needs_you": counts["needs_manual"] + counts["original_unavailable"],
+            "pushed": dict(cat.db.execute(
+                "SELECT p.target, count(DISTINCT p.item_id) FROM pushes p JOIN photos ph ON ph.id = p.item_id "
+                "AND ph.sha256 = p.sha256 GROUP BY p.target ORDER BY p.target").fetchall()),
+            "busy": busy,
             "attention": attention,
             "last_run": last[0] if last else None,
         }
@@ -80,12 +113,25 @@ def render(report: dict, limit: int = 20) -> str:
              f"{report['collections']} collections, {report['comments']} comments"]
     if report["sources"].get("export"):
         lines.append("  files from " + ", ".join(f"{source}: {n}" for source, n in sorted(report["sources"].items())))
-    width = max(len(s) for s in counts)
-    for state, n in counts.items():
-        if n:
-            lines.append(f"  {state:<{width}}  {n}")
-    if report["left"]:
+    rows = [(state, str(n)) for state, n in counts.items() if n]
+    rows.append(("verified (proof recorded)", f"{report['verified']} of {report['with_files']} files"
+                 + ("" if report["verified"] >= report["with_files"] else f": run 'exodus verify {report['dest']}'")))
+    rows += [(f"pushed to {target}", f"{n} files as they are now") for target, n in report["pushed"].items()]
+    if report["deep_missing"]:
+        rows.append(("deep metadata missing", f"{report['deep_missing']} (the next 'exodus backup' fetches it)"))
+    if report["needs_you"]:
+        rows.append(("needs you", f"{report['needs_you']} (below)"))
+    width = max(len(label) for label, _ in rows)
+    lines += [f"  {label:<{width}}  {value}" for label, value in rows]
+    if report["busy"]:
+        lines.append(f"Another exodus ({report['busy']}) is working on {report['dest']} now: these figures are "
+                     "moving; run 'exodus status' again when it is done.")
+    elif report["left"]:
         lines.append(f"{report['left']} items still to fetch: run 'exodus backup {report['dest']}' again.")
+    last = report["last_run"]
+    if last and last["status"] == "died":
+        lines.append(f"The last run ({last['command']}, started {last['started_at']}) was cut off before it "
+                     "finished; running the same command again goes on where it stopped.")
     shown = report["attention"][:limit]
     if shown:
         lines.append("Needs attention:")

@@ -165,7 +165,7 @@ def test_auth_stores_the_token_0600_and_never_prints_secrets(sb, tmp_path):
     assert proc.returncode == 0, err
     token_file = tmp_path / "config" / "flickr-exodus" / "token.json"
     assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
-    saved = json.loads(token_file.read_text())
+    saved = json.loads(token_file.read_text())["hosts"][sb.base.split("//")[1]]
     assert saved["perms"] == "read" and saved["oauth_token"]
     for secret in (saved["oauth_token_secret"], env["FLICKR_API_SECRET"]):
         assert secret not in out + err

@@ -28,7 +28,8 @@ from ..knobs import crash_point
 from ..backup.tree import build_views, write_links, write_sidecars
 from ..catalog import Catalog
 from ..catalog.store import dumps, now_iso
-from ..jobs import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, DestLock, UsageProblem, open_for_writing, prepare_dest
+from ..jobs import (EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, DestLock, UsageProblem, open_for_writing, prepare_dest,
+                    recorded)
 from ..flickr import parse
 from ..progress import Progress, log_to
 from .reader import (Container, ExportedItem, ExportProblem, epoch, exported_item, json_documents,
@@ -314,6 +315,7 @@ def _int(value) -> int | None:
     return parse.num(value)
 
 
+@recorded
 def run_import(options: ImportOptions) -> tuple[int, dict]:
     if not options.paths:
         raise UsageProblem("give the export's zip files or folders: exodus import-export DEST PATH...")

@@ -23,7 +23,7 @@ from ..flickr.cookies import CookieProblem, flickr_cookie_header
 from ..flickr.quota import DEFAULT_RATE
 from ..knobs import crash_point
 from ..jobs import (EXIT_INTERRUPTED, EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, DestLock, open_for_writing,
-                    UsageProblem, disk_full, open_to_others, prepare_dest)
+                    UsageProblem, disk_full, open_to_others, prepare_dest, recorded)
 from ..progress import Progress, log_to
 from . import adopt
 from .crawl import Crawler
@@ -57,10 +57,11 @@ class BackupOptions:
     creds: Credentials | None = None  # else from the environment or `exodus auth`
 
 
+@recorded
 def run_backup(options: BackupOptions) -> tuple[int, dict]:
     """The whole command. Returns (exit code, summary document)."""
     try:
-        creds = options.creds or Credentials.load()
+        creds = options.creds or Credentials.load(api_base=options.api_base)
     except MissingCredentials as error:
         raise UsageProblem(str(error)) from None
     cookies = None
@@ -70,8 +71,10 @@ def run_backup(options: BackupOptions) -> tuple[int, dict]:
         except CookieProblem as error:
             raise UsageProblem(str(error)) from None
     dest = options.dest
-    prepare_dest(dest)
+    foreign = prepare_dest(dest)
     progress = Progress(options.quiet)
+    if foreign:
+        progress.note(foreign)
     with DestLock(dest):
         cat = adopt.open_catalog(dest, progress) if options.adopt else open_for_writing(dest, "backup")
         try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from ..jobs import EXIT_OK, EXIT_PROBLEMS, UsageProblem, open_backup
+from ..jobs import EXIT_OK, EXIT_PROBLEMS, UsageProblem, open_backup, recorded
 from ..targets import LibraryTarget, TargetProblem, open_target
 from .common import PushOptions
 
@@ -16,6 +16,7 @@ COUNTS = ("sent", "bytes", "unchanged", "failed", "changed_on_disk", "would_send
 LIBRARY_COUNTS = ("described", "albums", "tags", "trashed")
 
 
+@recorded
 def run_push(options: PushOptions) -> tuple[int, dict]:
     try:
         target = open_target(options.target)

@@ -21,7 +21,7 @@ from ..catalog.store import dumps, has_file, now_iso
 from ..flickr import Credentials, FlickrError, MissingCredentials, Transient
 from ..flickr.connect import connect
 from ..flickr.quota import DEFAULT_RATE
-from ..jobs import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, UsageProblem, open_backup
+from ..jobs import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, UsageProblem, open_backup, recorded
 from ..progress import Progress
 from .local import ItemResult, TreeFinding, check_files, scan_tree
 from .remote import RemoteReport, check_remote
@@ -216,11 +216,12 @@ def _aside(dest: Path, relative: str) -> Path:
     return target
 
 
+@recorded
 def run_verify(options: VerifyOptions) -> tuple[int, dict]:
     creds = None
     if options.remote:
         try:
-            creds = options.creds or Credentials.load()
+            creds = options.creds or Credentials.load(api_base=options.api_base)
         except MissingCredentials as error:
             raise UsageProblem(str(error)) from None
     with open_backup(options.dest, options.quiet, "verify", changes=options.repair) as (cat, progress):
