@@ -233,27 +233,54 @@ def auth(perms: str, api_base: str | None, api_rate) -> None:
     from flickrapi.exceptions import FlickrError as LibraryError
 
     from .flickr import Credentials, Endpoints, MissingCredentials
-    from .flickr.client import oauth_interface
+    from .flickr.client import library_lines, oauth_interface, sign_in_refused, unreachable
 
     try:
         creds = Credentials.load(need_token=False, api_base=api_base)
     except MissingCredentials as error:
         raise click.UsageError(str(error)) from None
+    if sys.stdin is None:
+        raise _no_terminal()
     endpoints = Endpoints(api_base) if api_base else Endpoints()
     anonymous = Credentials(creds.api_key, creds.api_secret)
     oauth = oauth_interface(anonymous, endpoints)
-    try:
-        oauth.get_request_token(oauth_callback="oob")
-        url = oauth.auth_url(perms=perms)
-        click.echo(f"Open this address in a browser signed in to Flickr and authorize exodus:\n\n  {url}\n",
-                   err=True)
-        oauth.verifier = click.prompt("Then paste the code Flickr shows you", err=True).strip()
-        token = oauth.get_access_token()
-    except (LibraryError, OSError) as error:
-        raise click.ClickException(f"Flickr refused the sign-in: {error}") from None
+    with library_lines() as said:
+        try:
+            oauth.get_request_token(oauth_callback="oob")
+            url = oauth.auth_url(perms=perms)
+            click.echo(f"Open this address in a browser signed in to Flickr and authorize exodus:\n\n  {url}\n",
+                       err=True)
+            oauth.verifier = _read_code()
+            token = oauth.get_access_token()
+        except LibraryError:
+            raise click.ClickException(sign_in_refused(endpoints.sign_in_host, said)) from None
+        except OSError as error:  # requests' connection errors among them
+            raise click.ClickException(unreachable(endpoints.sign_in_host, error)) from None
     path = Credentials(creds.api_key, creds.api_secret, token.token, token.token_secret, perms,
                        token.username).save(api_base)
     say(f"Signed in as {token.username} with {perms} permission; token stored in {path} (mode 0600).", err=True)
+
+
+def _no_terminal() -> click.ClickException:
+    problem = click.ClickException(
+        "the sign-in needs a terminal: 'exodus auth' reads the code Flickr shows you from standard input, "
+        "which is closed. Run it in a terminal, or set FLICKR_OAUTH_TOKEN and FLICKR_OAUTH_TOKEN_SECRET "
+        "to a token you hold")
+    problem.exit_code = EXIT_USAGE
+    return problem
+
+
+def _read_code() -> str:
+    """The code the user pastes; a closed standard input (no terminal) says so."""
+    click.echo("Then paste the code Flickr shows you: ", err=True, nl=False)
+    line = sys.stdin.readline()
+    if not sys.stdin.isatty():
+        click.echo("", err=True)  # what was read was not echoed: end the prompt's line
+    if not line:
+        raise _no_terminal()
+    if not line.strip():
+        raise click.UsageError("no code was pasted; run 'exodus auth' again and paste the code Flickr shows")
+    return line.strip()
 
 
 def _report(run, options, as_json: bool, render) -> None:
@@ -344,13 +371,17 @@ def backup(dest: str, concurrency: int, no_deep: bool, cookies: str | None, xmp:
     if as_json:
         say_json(summary)
     elif not quiet:
+        from .progress import plural
+
         run = summary["this_run"]
-        say(f"This run: {run['downloaded']} files, {run['bytes'] / 1e6:.1f} MB, "
-            f"{run['api_calls']} API calls, {run['retries']} retries, {run['seconds']:.1f} s.", err=True)
+        say(f"This run: {plural(run['downloaded'], 'file')}, {run['bytes'] / 1e6:.1f} MB, "
+            f"{plural(run['api_calls'], 'API call')}, {plural(run['retries'], 'retry', 'retries')}, "
+            f"{run['seconds']:.1f} s.", err=True)
         if summary["status"] == "done":
             say(render(status(options.dest)), err=True)
         for note in summary["notes"]:
-            say(f"note: {note}", err=True)
+            if note != summary.get("problem"):  # what stopped the run was told as it happened
+                say(f"note: {note}", err=True)
     if code == EXIT_INTERRUPTED:
         say(f"exodus: interrupted; run 'exodus backup {dest}' again to resume", err=True)
     elif quiet and not as_json and summary.get("problem"):  # what stopped the run, even when quiet

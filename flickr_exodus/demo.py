@@ -20,6 +20,7 @@ from .backup.run import BackupOptions, run_backup
 from .flickr import Credentials, Endpoints
 from .flickr.client import oauth_interface
 from .sandbox import Sandbox, SandboxConfig
+from .progress import plural
 from .status import render, status
 from .verify.run import VerifyOptions, run_verify
 
@@ -91,14 +92,34 @@ def run_demo(directory: str, echo=print) -> int:
     c = proof["counts"]
     echo(f"exodus verify: {c['whole']} of {c['items_with_files']} files whole, each also agreeing with a fact "
          f"Flickr stated (pixel size, duration, Content-Length).")
-    echo(f"The sandbox saw {stats['api_calls_total']} API calls ({stats['rate_limited']} refused with "
-         f"429), {sum(stats['faults'].values())} injected faults; exodus retried {run['retries']} "
-         f"times and waited {run['quota_wait_s']:.0f} s for the quota.")
+    echo(f"The sandbox saw {plural(stats['api_calls_total'], 'API call')} ({stats['rate_limited']} refused with "
+         f"429) and injected {plural(sum(stats['faults'].values()), 'fault')}; exodus retried "
+         f"{plural(run['retries'], 'time')} and waited {run['quota_wait_s']:.0f} s for the quota, within "
+         f"a {run['seconds']:.0f} s backup.")
+    originals, files, everything = _on_disk(target)
+    echo(f"On disk: {originals / 1e6:.1f} MB in {plural(files, 'original')}, {everything / 1e6:.1f} MB in all "
+         f"with sidecars, views and catalog (1 MB = 10^6 bytes): less than the estimate above, which assumes "
+         f"camera files of these pixel counts; the sandbox's files are small.")
     echo(f"Look at: {target}/photos/ (originals + .json and .xmp sidecars), {target}/albums/, "
          f"{target}/collections/, {target}/links.csv, {target}/catalog.db (SQLite), {target}/logs/.")
     echo(f"Run 'exodus demo {directory}' again: it resumes and fetches nothing new. "
          f"({time.monotonic() - started:.1f} s)")
     return code if matching == len(manifest) else 1
+
+
+def _on_disk(dest: Path) -> tuple[int, int, int]:
+    """Bytes of the originals the catalog names, their number, and bytes of the whole tree,
+    as the disk has them (links counted once, as themselves)."""
+    from .catalog import Catalog
+
+    cat = Catalog.open(dest)
+    try:
+        paths = [r["path"] for r in cat.rows("SELECT path FROM photos WHERE path IS NOT NULL AND sha256 IS NOT NULL")]
+    finally:
+        cat.close()
+    present = [dest / p for p in paths if (dest / p).is_file()]
+    everything = sum(p.lstat().st_size for p in dest.rglob("*") if p.is_file() or p.is_symlink())
+    return sum(p.stat().st_size for p in present), len(present), everything
 
 
 def _catalog_hashes(dest: Path) -> list[dict]:

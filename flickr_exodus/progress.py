@@ -1,5 +1,10 @@
 """What the user sees while a long job runs: tqdm bars on stderr, one-line notes, and a
-log file that keeps both. --quiet keeps the log and silences the terminal."""
+log file that keeps both. --quiet keeps the log and silences the terminal.
+
+Sizes are decimal, as everywhere in exodus: 1 MB = 10^6 bytes. A terminal that reports
+no width (0 columns: some serial consoles, editors' shells) gets the bars as plain lines,
+every few seconds, since a bar redrawn in place cannot be drawn there.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,14 @@ log = logging.getLogger("exodus")
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # In JSON, the characters json.dumps leaves as they are (C0 are escaped already).
 _JSON_RAW = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# What tqdm writes to redraw a bar in place: carriage returns and cursor-up moves.
+_REDRAW = re.compile("\r|\x1b\\[A")
+PLAIN_EVERY_S = 10.0  # seconds between two lines of one bar, where bars are plain lines
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """'1 file', '2 files', '1 retry', '3 retries' (pass `words` when -s is wrong)."""
+    return f"{n} {word if n == 1 else words or word + 's'}"
 
 
 def clean(text: str) -> str:
@@ -55,18 +68,45 @@ class _Silent:
         pass
 
 
+class _Lines:
+    """A stream for tqdm that turns each redraw into a line of its own: bars for a
+    terminal that cannot redraw in place."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        line = _REDRAW.sub("", text).strip()
+        if line:
+            self.stream.write(line + "\n")
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def columns(stream) -> int | None:
+    """The width the terminal reports, or None when it reports nothing."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 class Progress:
     def __init__(self, quiet: bool = False):
         self.quiet = quiet
         self.interactive = sys.stderr.isatty()
+        self.plain = self.interactive and columns(sys.stderr) == 0
 
     def bar(self, desc: str, total: int | None = None, unit: str = "it", bytes: bool = False):
         if self.quiet:
             return _Silent(total)
-        return tqdm(desc=desc, total=total, unit="B" if bytes else unit, unit_scale=bytes,
-                    unit_divisor=1024 if bytes else 1000, file=sys.stderr, dynamic_ncols=True,
-                    leave=True, mininterval=0.5 if self.interactive else 5.0,
-                    disable=not self.interactive)
+        look = dict(unit="B" if bytes else unit, unit_scale=bytes, unit_divisor=1000, leave=True)
+        if self.plain:
+            return tqdm(desc=desc, total=total, file=_Lines(sys.stderr), ncols=0, dynamic_ncols=False,
+                        mininterval=PLAIN_EVERY_S, ascii=True, **look)
+        return tqdm(desc=desc, total=total, file=sys.stderr, dynamic_ncols=True,
+                    mininterval=0.5, disable=not self.interactive, **look)
 
     def note(self, message: str) -> None:
         message = clean(message)

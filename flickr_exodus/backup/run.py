@@ -24,7 +24,7 @@ from ..flickr.quota import DEFAULT_RATE
 from ..knobs import crash_point
 from ..jobs import (EXIT_INTERRUPTED, EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, DestLock, open_for_writing,
                     UsageProblem, disk_full, open_to_others, prepare_dest, recorded)
-from ..progress import Progress, log_to
+from ..progress import Progress, log_to, plural
 from . import adopt
 from .crawl import Crawler
 from .deep import deep_pass
@@ -35,7 +35,7 @@ from .tree import build_views, write_links, write_sidecars
 # Rough bytes per pixel of an original, to warn before a disk fills (JPEG at high quality;
 # lossless formats much more). Videos: their size is unknown until fetched.
 BYTES_PER_PIXEL = 0.45
-BYTES_PER_VIDEO = 60 * 1024 * 1024
+BYTES_PER_VIDEO = 60_000_000
 # Galleries, contacts, groups and pools cost a call per gallery and per group; changes
 # there are not urgent, so a rerun within a day leaves them be.
 SOCIAL_REFRESH_S = 24 * 3600
@@ -106,8 +106,10 @@ def _run(options: BackupOptions, creds: Credentials, cat: Catalog, progress: Pro
         progress.note(job.problem)
     except Transient as error:
         code, status = EXIT_PROBLEMS, "unreachable"
-        job.problem = (f"Flickr did not answer properly ({error.reason}) after several tries; "
-                       f"run 'exodus backup {dest}' again to resume")
+        job.problem = (f"Flickr did not answer properly after {job.api.attempts if job.api else 'several'} tries "
+                       f"({error.reason}); check the network connection"
+                       f"{' and EXODUS_API_BASE (--api-base)' if options.api_base else ''} "
+                       f"(or whether Flickr is down), then run 'exodus backup {dest}' again to resume")
         progress.note(job.problem)
     except FlickrError as error:
         code, status = EXIT_USAGE if error.code in (96, 97, 98, 99, 100) or error.code is None else EXIT_PROBLEMS, "refused"
@@ -247,8 +249,8 @@ class Backup:
         needed = int(totals["pixels"] * BYTES_PER_PIXEL + totals["videos"] * BYTES_PER_VIDEO)
         free = shutil.disk_usage(self.options.dest).free
         if totals["items"]:
-            self.progress.note(f"{totals['items']} files to fetch, roughly {needed / 1e9:.1f} GB by their "
-                               f"pixel counts; "
+            self.progress.note(f"{plural(totals['items'], 'file')} to fetch. Flickr does not say how large: "
+                               f"camera files of these pixel counts would take about {needed / 1e9:.1f} GB; "
                                f"{free / 1e9:.1f} GB free.")
         if needed > free:
             self.notes.append(f"the disk may be too small: about {needed / 1e9:.1f} GB needed, "

@@ -4,7 +4,10 @@ counted against the quota, retried by one policy, answered as a parsed dict.
 Retry policy (reference §3): 429 -> wait (Retry-After when sent) and go on, without limit;
 5xx, connection errors, stalls, codes 105/106/201 and unparseable bodies -> exponential
 backoff with jitter, a bounded number of times; every other {"stat":"fail"} is final, and
-so is an answer over EXODUS_API_MAX_BYTES.
+so is an answer over EXODUS_API_MAX_BYTES. Each wait for another try is told to the user
+("waiting for Flickr (attempt N, next in S s): why", through the command's note, which
+--quiet silences), and every reason names the host that failed; an OAuth refusal becomes
+one line naming what to check (key, secret, token, clock), never Flickr's debug string.
 
 Credentials (the OAuth header, the browser session) go only where `Endpoints.trusts` says,
 and only on requests that follow no redirect: a redirect is answered, never followed with
@@ -16,9 +19,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import random
+import re
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from typing import Callable, Iterator
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import aiohttp
 from flickrapi.auth import FlickrAccessToken, OAuthFlickrInterface
@@ -40,6 +48,9 @@ FLICKR_HOSTS = ("flickr.com", "staticflickr.com")
 # API and /play/ URLs. The CDN (*.staticflickr.com) serves signed URLs that need neither,
 # and a browser would not send it flickr.com's cookies either.
 CREDENTIAL_DOMAIN = "flickr.com"
+# A "waiting for Flickr" note is shown at once, then again only for a later attempt or
+# after this many seconds: eight downloads failing together make one line, not eight.
+NOTE_AGAIN_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,16 @@ class Endpoints:
     @property
     def custom(self) -> bool:
         return self.base.rstrip("/") != FLICKR_BASE
+
+    @property
+    def host(self) -> str:
+        """Where the API calls go, as a person would name it: host[:port]."""
+        return urlsplit(self.rest).netloc
+
+    @property
+    def sign_in_host(self) -> str:
+        """Where OAuth's sign-in steps go (www.flickr.com on Flickr)."""
+        return urlsplit(self.oauth("request_token")).netloc
 
     @property
     def rest(self) -> str:
@@ -102,8 +123,12 @@ def oauth_interface(creds: Credentials, endpoints: Endpoints) -> OAuthFlickrInte
 
 class Api:
     def __init__(self, creds: Credentials, endpoints: Endpoints, quota: Quota,
-                 session: aiohttp.ClientSession, attempts: int = 8):
+                 session: aiohttp.ClientSession, attempts: int = 8,
+                 note: Callable[[str], None] | None = None):
         self.creds = creds
+        self.note = note  # tells the user that, and why, a call waits for another try
+        self._told_at = -NOTE_AGAIN_S
+        self._told_attempt = 0
         self.endpoints = endpoints
         self.quota = quota
         self.session = session
@@ -161,7 +186,18 @@ class Api:
             if not isinstance(state.outcome.exception(), Throttled):  # a 429 is refused before it runs
                 self.unanswered += 1
             log.info("retrying %s after: %s", method, state.outcome.exception())
+            self._tell_wait(state.attempt_number, state.upcoming_sleep, state.outcome.exception())
         return note
+
+    def _tell_wait(self, attempt: int, delay: float, error: BaseException) -> None:
+        """The retries are not silent: the first failure is told at once (a Flickr that
+        cannot be reached would otherwise keep the screen blank for a minute and more)."""
+        now = time.monotonic()
+        if self.note is None or (now - self._told_at < NOTE_AGAIN_S and attempt <= self._told_attempt):
+            return
+        self._told_at, self._told_attempt = now, attempt
+        reason = error.reason if isinstance(error, Transient) else str(error)
+        self.note(f"waiting for Flickr (attempt {attempt}, next in {delay:.1f} s): {reason}")
 
     async def _once(self, fields: dict) -> dict:
         body = urlencode(fields)
@@ -182,13 +218,23 @@ class Api:
                 raise FlickrError(None, f"{error} (EXODUS_API_MAX_BYTES); not read further") from None
             except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as error:
                 if timer.expired():
-                    raise Transient(f"no complete answer within {deadline:g} s (EXODUS_API_DEADLINE)") from None
-                raise Transient(f"connection: {type(error).__name__}") from None
+                    raise Transient(f"no complete answer from {self.endpoints.host} within {deadline:g} s "
+                                    "(EXODUS_API_DEADLINE)") from None
+                raise Transient(f"no connection to {self.endpoints.host}: {connection_problem(error)}") from None
         if 300 <= status < 400:
             # Never followed: the request carries the OAuth header.
             raise FlickrError(None, f"HTTP {status}: the API redirected to {location or 'nowhere'}; "
                                     "exodus does not follow it")
-        return interpret(status, raw, retry_after)
+        try:
+            return interpret(status, raw, retry_after)
+        except FlickrError as error:
+            if error.code is None and status in (400, 401):
+                raise refused(self.endpoints.host, status, raw) from None
+            raise
+        except Throttled:
+            raise
+        except Transient as error:
+            raise Transient(f"{error.reason} from {self.endpoints.host}", error.retry_after) from None
 
 
 def interpret(status: int, raw: bytes, retry_after: float | None = None) -> dict:
@@ -214,6 +260,93 @@ def interpret(status: int, raw: bytes, retry_after: float | None = None) -> dict
             raise Transient(f"Flickr error {code}: {message}")
         raise FlickrError(code, message)
     return data
+
+
+def connection_problem(error: BaseException) -> str:
+    """What the socket said (connection refused, name not known), without aiohttp's repr."""
+    cause = getattr(error, "os_error", None) or error
+    if isinstance(getattr(cause, "errno", None), int) and cause.errno > 0:
+        return os.strerror(cause.errno).lower()
+    return getattr(cause, "strerror", None) or type(error).__name__
+
+
+# What to check for each OAuth problem Flickr names (the OAuth Problem Reporting names).
+OAUTH_HINTS = {
+    "signature_invalid": "check FLICKR_API_SECRET (and the token's secret: FLICKR_OAUTH_TOKEN_SECRET or "
+                         "'exodus auth'), and that this computer's clock is right",
+    "consumer_key_unknown": "check FLICKR_API_KEY",
+    "consumer_key_rejected": "check FLICKR_API_KEY: Flickr no longer accepts it",
+    "token_rejected": "the token is not known: sign in again with 'exodus auth', or check FLICKR_OAUTH_TOKEN",
+    "token_revoked": "the token was revoked: sign in again with 'exodus auth'",
+    "token_expired": "the token expired: sign in again with 'exodus auth'",
+    "timestamp_refused": "check this computer's clock (date, time and time zone)",
+    "nonce_used": "check this computer's clock (date, time and time zone)",
+}
+CHECK_ALL = ("check FLICKR_API_KEY, FLICKR_API_SECRET, the token (FLICKR_OAUTH_TOKEN or 'exodus auth') "
+             "and this computer's clock")
+
+
+def oauth_problem(text: str) -> str | None:
+    """The oauth_problem of a plain-text refusal (its debug_sbs and the like left out)."""
+    try:
+        return parse_qs(text.strip()).get("oauth_problem", [None])[0]
+    except ValueError:
+        return None
+
+
+def refused(host: str, status: int, raw: bytes) -> FlickrError:
+    """An OAuth refusal as one line: who refused, the problem it named, what to check."""
+    problem = (oauth_problem(raw[:2000].decode("utf-8", "replace")) or "")[:60]
+    hint = OAUTH_HINTS.get(problem, CHECK_ALL)
+    return FlickrError(None, f"{host} answered HTTP {status}{f' ({problem})' if problem else ''}: {hint}")
+
+
+# The same problems met while signing in (`exodus auth`): no token is in play yet, and a
+# rejected token means the pasted code was not the one Flickr showed (or came too late).
+SIGN_IN_HINTS = {
+    **OAUTH_HINTS,
+    "signature_invalid": "check FLICKR_API_SECRET, and that this computer's clock is right",
+    "token_rejected": "the code was not accepted: run 'exodus auth' again and paste the code Flickr shows, "
+                      "exactly and within a few minutes",
+}
+
+
+def sign_in_refused(host: str, said: list[str]) -> str:
+    """One line for a refused sign-in, from the lines flickrapi logged about it."""
+    status = next((m.group(1) for line in said if (m := re.search(r"Status code (\d+)", line))), None)
+    problem = next((oauth_problem(line) for line in said if "oauth_problem=" in line), None)
+    problem = (problem or "")[:60]
+    hint = SIGN_IN_HINTS.get(problem, "check FLICKR_API_KEY, FLICKR_API_SECRET and this computer's clock")
+    answer = f"HTTP {status}" if status else "a refusal"
+    return f"{host} refused the sign-in ({answer}{f', {problem}' if problem else ''}): {hint}"
+
+
+def unreachable(host: str, error: BaseException) -> str:
+    """One line for a request that never got an answer (requests' own message is a
+    paragraph of pool and adapter names)."""
+    found = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", str(error))
+    why = found.group(1).strip() if found else type(error).__name__
+    return f"cannot reach {host} ({why}): check the network connection and EXODUS_API_BASE (--api-base)"
+
+
+@contextmanager
+def library_lines() -> Iterator[list[str]]:
+    """flickrapi logs a refused request on stderr line by line, the signature base string
+    among them; keep those lines here instead, for one clear message."""
+    said: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            said.append(record.getMessage())
+
+    logger, keep = logging.getLogger("flickrapi"), Keep()
+    logger.addHandler(keep)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield said
+    finally:
+        logger.removeHandler(keep)
+        logger.propagate = propagate
 
 
 def parse_retry_after(value: str | None) -> float | None:

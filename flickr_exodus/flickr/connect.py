@@ -33,4 +33,4 @@ async def connect(creds: Credentials, api_base: str | None, rate: tuple[int, flo
     connector = aiohttp.TCPConnector(limit=connections)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector,
                                      headers={"User-Agent": "flickr-exodus"}) as session:
-        yield Api(creds, endpoints, quota, session)
+        yield Api(creds, endpoints, quota, session, note=note)

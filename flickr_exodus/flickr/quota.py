@@ -46,7 +46,11 @@ class Quota:
         self.path = directory / f"quota-{digest}.json"
         self.lock_path = directory / f"quota-{digest}.lock"
         self.on_wait = on_wait
-        self.waited = 0.0  # seconds spent waiting for the budget, this process
+        # Seconds during which some call of this process waited for the budget: wall time,
+        # the union of the waits, so that calls waiting side by side count once.
+        self._waited = 0.0
+        self._waiters = 0
+        self._since = 0.0
         self.noted = -NOTE_EVERY
         # Pacing: refill at the window's average rate, a burst of about 1/60 of the window.
         self.burst = max(1.0, min(self.calls, self.calls // 60))
@@ -117,8 +121,21 @@ class Quota:
         if self.on_wait and seconds >= 0.25 and (spent or now - self.noted >= NOTE_EVERY):
             self.noted = now
             self.on_wait(seconds, spent)
-        self.waited += seconds
-        await asyncio.sleep(seconds)
+        if not self._waiters:
+            self._since = time.monotonic()
+        self._waiters += 1
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self._waiters -= 1
+            if not self._waiters:
+                self._waited += time.monotonic() - self._since
+
+    @property
+    def waited(self) -> float:
+        """Wall-clock seconds in which at least one call waited for the budget (never more
+        than the run lasted, however many calls waited at once)."""
+        return self._waited + (time.monotonic() - self._since if self._waiters else 0.0)
 
     @asynccontextmanager
     async def slot(self):

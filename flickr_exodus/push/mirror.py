@@ -173,7 +173,10 @@ class MirrorPush:
     async def run(self) -> None:
         await opened(self.target)
         try:
-            files_bar = self.progress.bar("files", unit="file")
+            # The files are counted first (a stat each, a fraction of what sending costs) so
+            # that the bar shows how far along it is and when it should end; +1: the snapshot.
+            files = None if self.progress.quiet else sum(1 for _ in candidates(self.cat, self.options.dest)) + 1
+            files_bar = self.progress.bar("files", total=files, unit="file")
             bytes_bar = self.progress.bar("bytes", bytes=True)
             try:
                 try:
