@@ -150,11 +150,9 @@ def test_auth_without_a_terminal_says_it_needs_one(sb, tmp_path):
 
 # --- the demo ---------------------------------------------------------------------------
 
-def test_the_demo_figures_agree_with_the_disk(tmp_path):
-    target = tmp_path / "demo"
-    done = subprocess.run([*EXODUS, "demo", str(target)], capture_output=True, text=True, timeout=110)
-    assert done.returncode == 0, done.stderr
-    out = done.stdout
+def demo_figures_agree_with_the_disk(out: str, target: Path) -> None:
+    """What the demo printed about sizes and waits, against the disk (test_cli runs the demo
+    once for all its checks)."""
     originals, files, everything = re.search(
         r"On disk: ([\d.]+) MB in (\d+) originals?, ([\d.]+) MB in all", out).groups()
     paths = [target / p for p in _catalog_paths(target)]

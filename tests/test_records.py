@@ -177,13 +177,3 @@ def test_a_folder_that_is_not_a_backup_is_named_before_exodus_writes_there(accou
     assert (dest / "holiday.jpg").read_bytes() == b"mine"
     again = exodus(["backup", str(dest), "--no-deep"], env)  # a backup now: nothing to say
     assert "is not empty" not in again.stderr
-
-
-def test_the_demo_leaves_no_cookies_behind(tmp_path):
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"), "TMPDIR": str(scratch)}
-    done = subprocess.run([*EXODUS, "demo", str(tmp_path / "demo")], capture_output=True, text=True,
-                          timeout=110, env=env)
-    assert done.returncode == 0, done.stderr
-    assert "cookies.txt" in done.stdout and list(scratch.iterdir()) == []

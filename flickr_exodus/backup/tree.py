@@ -53,7 +53,7 @@ def sidecar(cat: Catalog, row: dict) -> dict:
         geo = {"latitude": row["latitude"], "longitude": row["longitude"], "accuracy": row["accuracy"],
                "places": json.loads(row["places"]) if row["places"] else None,
                "permissions": json.loads(row["geo_perms"]) if row["geo_perms"] else None}
-    return {
+    document = {
         "exodus_sidecar": SIDECAR_VERSION,
         "id": pid, "media": row["media"], "title": row["title"], "description": row["description"],
         "date_taken": row["date_taken"], "date_taken_granularity": row["taken_granularity"],
@@ -76,6 +76,22 @@ def sidecar(cat: Catalog, row: dict) -> dict:
         "flickr": raw,
         "flickr_info": json.loads(row["info_raw"]) if row["info_raw"] else None,
     }
+    # Sidecars travel with every push. The secrets in an item's image URLs open it to anyone
+    # who holds them, so those of items not public stay in the catalog only.
+    return document if row["is_public"] == 1 else _secretless(document)
+
+
+SECRET_KEYS = {"secret", "originalsecret", "original_secret"}
+
+
+def _secretless(value):
+    """The document without Flickr's URL secrets and image URLs (keys url_*, source)."""
+    if isinstance(value, dict):
+        return {k: _secretless(v) for k, v in value.items()
+                if k not in SECRET_KEYS and not k.startswith("url_") and k != "source"}
+    if isinstance(value, list):
+        return [_secretless(v) for v in value]
+    return value
 
 
 def raw_tags(row: dict) -> list[dict] | None:
