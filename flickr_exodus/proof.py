@@ -15,7 +15,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 CHUNK = 1 << 20
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -68,12 +68,29 @@ def open_regular(dest: Path, relative: str) -> BinaryIO:
     return os.fdopen(fd, "rb")
 
 
+def hash_through(handle: BinaryIO, feed: Callable[[bytes], None] | None = None,
+                 progress: Callable[[int], None] | None = None) -> Bytes:
+    """sha256 and length of what `handle` holds from where it stands, in one read: each
+    block also goes to `feed` (a structure walk) and its length, in batches, to
+    `progress`. Verify, adopt and delete-remote's last look all read files through here."""
+    digest = hashlib.sha256()
+    size = pending = 0
+    while block := handle.read(CHUNK):
+        digest.update(block)
+        if feed is not None:
+            feed(block)
+        pending += len(block)
+        if pending >= 8 * CHUNK:
+            if progress is not None:
+                progress(pending)
+            size += pending
+            pending = 0
+    if progress is not None:
+        progress(pending)
+    return Bytes(digest.hexdigest(), size + pending)
+
+
 def read_proof(dest: Path, relative: str) -> Bytes:
     """sha256 and size of the regular file at DEST/relative, read link-free, now."""
     with open_regular(dest, relative) as handle:
-        digest = hashlib.sha256()
-        size = 0
-        while block := handle.read(CHUNK):
-            digest.update(block)
-            size += len(block)
-        return Bytes(digest.hexdigest(), size)
+        return hash_through(handle)

@@ -15,7 +15,6 @@ once a complete listing has been adopted from.
 from __future__ import annotations
 
 import concurrent.futures as futures
-import hashlib
 import json
 import logging
 import os
@@ -37,7 +36,6 @@ log = logging.getLogger("exodus.backup")
 
 ADOPTING = "adopting"           # meta key: the tree is still to be adopted from
 UNKNOWN_FILES = "unknown-files"  # where verify --repair puts files the catalog does not know, too
-CHUNK = 1 << 20
 SIDECARS = (".json", ".xmp")
 LEFTOVERS = (".part", ".tmp")
 _ID = re.compile(r"([0-9]{1,20})(?:[_.]|$)")
@@ -149,13 +147,9 @@ def read_file(dest: Path, relative: str) -> Read | None:
         flaw = complete.seek_check(handle, kind, size) if kind else None
         walk = complete.walker(kind) if kind and not flaw else None
         handle.seek(0)
-        digest = hashlib.sha256()
-        while block := handle.read(CHUNK):
-            digest.update(block)
-            if walk is not None:
-                walk.feed(block)
+        sha256 = proof.hash_through(handle, walk.feed if walk is not None else None).sha256
         flaw = flaw or (walk.finish() if walk else None)
-    return Read(digest.hexdigest(), size, kind, dims, bool(kind) and complete.checked(kind) and flaw is None)
+    return Read(sha256, size, kind, dims, bool(kind) and complete.checked(kind) and flaw is None)
 
 
 def sidecar_of(dest: Path, relative: str, item_id: str) -> dict | None:

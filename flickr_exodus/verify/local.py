@@ -10,7 +10,6 @@ is only touched by the calling thread.
 from __future__ import annotations
 
 import concurrent.futures as futures
-import hashlib
 import json
 import os
 import re
@@ -24,7 +23,6 @@ from ..backup import magic
 from ..catalog.store import TO_FETCH, Catalog, has_file
 from . import complete, facts
 
-CHUNK = 1 << 20
 DURATION_TOLERANCE_S = 1.5  # Flickr rounds durations to whole seconds
 LEFTOVER_SUFFIXES = (".part", ".tmp")
 SIDECAR_SUFFIXES = (".json", ".xmp")
@@ -109,23 +107,11 @@ def _open_regular(dest: Path, row: dict, result: ItemResult):
 
 def _hash(handle, walk: complete.Walk | None, result: ItemResult, progress: Callable[[int], None]) -> None:
     """sha256 of the whole file, the structure walk fed the same blocks (one read)."""
-    digest = hashlib.sha256()
-    pending = read = 0
-    while block := handle.read(CHUNK):
-        digest.update(block)
-        if walk is not None:
-            walk.feed(block)
-        pending += len(block)
-        if pending >= 8 * CHUNK:
-            progress(pending)
-            read += pending
-            pending = 0
-    progress(pending)
-    read += pending
+    read = proof.hash_through(handle, walk.feed if walk is not None else None, progress)
     result.hashed = True
-    result.sha256 = digest.hexdigest()
-    if read != result.size:
-        result.problems.append(("changed_while_read", f"{read} bytes read, {result.size} when opened"))
+    result.sha256 = read.sha256
+    if read.size != result.size:
+        result.problems.append(("changed_while_read", f"{read.size} bytes read, {result.size} when opened"))
 
 
 def _judge_structure(kind: str, fast: bool, flaw: complete.Flaw | None, result: ItemResult) -> None:
