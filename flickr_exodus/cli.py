@@ -16,8 +16,8 @@ import sys
 import click
 
 from . import __version__
-from .backup.paths import OutsideDest
-from .jobs import EXIT_INTERRUPTED, EXIT_PROBLEMS, EXIT_USAGE
+from .layout.paths import OutsideDest
+from .dest import EXIT_INTERRUPTED, EXIT_PROBLEMS, EXIT_USAGE
 
 
 def say(text: str, err: bool = False) -> None:
@@ -285,7 +285,7 @@ def _read_code() -> str:
 
 def _report(run, options, as_json: bool, render) -> None:
     """Run a command's job; print its one JSON document or its text; exit with its code."""
-    from .jobs import UsageProblem
+    from .dest import UsageProblem
 
     try:
         code, document = run(options)
@@ -357,7 +357,7 @@ def backup(dest: str, concurrency: int, no_deep: bool, cookies: str | None, xmp:
     some need you (see 'exodus status'), 130 when interrupted.
     """
     from .backup.run import BackupOptions, run_backup
-    from .jobs import UsageProblem
+    from .dest import UsageProblem
     from .status import render, status
 
     options = BackupOptions(dest=_dest(dest), concurrency=concurrency, api_rate=api_rate,
@@ -458,7 +458,7 @@ def delete_remote(dest: str, yes: bool, limit: int | None, album: str | None, id
     """
     from pathlib import Path
 
-    from .delete import DeleteOptions, render, run_delete
+    from .changes.delete import DeleteOptions, render, run_delete
 
     options = DeleteOptions(dest=_dest(dest), yes=yes, limit=limit, album=album,
                             ids_file=Path(ids_file) if ids_file else None, allow_shallow=allow_shallow,
@@ -483,7 +483,7 @@ def lockdown(dest: str, undo: bool, yes: bool, quiet: bool, as_json: bool, api_b
     values before it, and '--undo' restores exactly those. Needs a token with write
     permission: 'exodus auth --perms write'. Without --yes it is a dry run.
     """
-    from .lockdown import LockdownOptions, render, run_lockdown
+    from .changes.lockdown import LockdownOptions, render, run_lockdown
 
     options = LockdownOptions(dest=_dest(dest), undo=undo, yes=yes, quiet=quiet or as_json, api_rate=api_rate,
                               api_base=api_base)
@@ -618,7 +618,7 @@ def fail(message: str, code: int) -> None:
 def system_error(error: OSError | sqlite3.DatabaseError) -> tuple[str, int]:
     """What the disk or the catalog refused, wherever it happened: one line and what to do.
     Every step commits as it goes, so the same command, run again, goes on."""
-    from .jobs import disk_full
+    from .dest import disk_full
 
     where = _dest.seen if _dest.seen is not None and _dest.seen.exists() else None
     if disk_full(error, where):

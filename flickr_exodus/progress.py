@@ -126,7 +126,7 @@ class _QuietFileHandler(logging.FileHandler):
 def _new_log(dest: Path, command: str) -> Path:
     """DEST/logs/COMMAND-YYYYmmdd-HHMMSS.log, or -2, -3... when a run of the same second
     has it already: each run its own file (O_EXCL: never another's, even in a race)."""
-    from .backup.paths import inside
+    from .layout.paths import inside
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for n in range(1, 1000):
@@ -142,7 +142,7 @@ def _new_log(dest: Path, command: str) -> Path:
 def log_to(dest: Path, command: str) -> Path:
     """Send everything logged to a new file of DEST/logs/ (a logs/ that leads out of DEST
     is refused like any other path: paths.inside); its first line says what was run."""
-    from .jobs import current_recording
+    from .dest import current_recording
 
     path = _new_log(dest, command)
     handler = _QuietFileHandler(path, encoding="utf-8")

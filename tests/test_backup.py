@@ -178,7 +178,7 @@ def test_status_reports_counts_without_calling_flickr(full):
 def test_views_fall_back_to_manifests_where_links_cannot_be_made(full, tmp_path):
     import shutil
 
-    from flickr_exodus.backup.tree import build_views
+    from flickr_exodus.layout.tree import build_views
     from flickr_exodus.catalog import Catalog
 
     _, _, dest, _ = full

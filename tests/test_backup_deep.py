@@ -169,7 +169,7 @@ def test_links_csv_maps_every_flickr_url_to_the_local_file(deep):
 def test_short_urls_are_flickrs_base58():
     import flickrapi.shorturl
 
-    from flickr_exodus.backup.tree import short_url
+    from flickr_exodus.layout.tree import short_url
     # flickrapi's documented example, and its own encoder on a spread of ids.
     assert short_url("4325695128") == "https://flic.kr/p/7Afjsu"
     for photo_id in ("1", "57", "58", "2904", "50365268606", "53999999999"):

@@ -9,7 +9,7 @@ import signal
 import subprocess
 
 from conftest import EXODUS, assert_complete, catalog_rows, exodus, exodus_env
-from flickr_exodus.jobs import DestLock
+from flickr_exodus.dest import DestLock
 
 
 def one_line_error(done) -> str:

@@ -1,4 +1,4 @@
-"""The structural completeness check (verify/complete.py) on real files: Pillow's JPEG
+"""The structural completeness check (media/complete.py) on real files: Pillow's JPEG
 (baseline, progressive), PNG, GIF, TIFF, WEBP and BMP, the sandbox's own JPEGs with EXIF
 and its MP4/MOV videos, and hand-built HEIC and AVI. Each whole file passes; each cut
 short, at any point, fails; a stray byte after an MP4's boxes fails; a JPEG's trailer
@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from PIL import Image
 
-from flickr_exodus.backup import magic
+from flickr_exodus.media import magic
 from flickr_exodus.sandbox import media
-from flickr_exodus.verify import complete
+from flickr_exodus.media import complete
 
 
 def _noise(width: int, height: int, seed: int) -> Image.Image:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import catalog_rows, exodus, exodus_env, sha256_file
-from flickr_exodus.backup import paths
+from flickr_exodus.layout import paths
 from flickr_exodus.backup.download import Downloader, Refused
 from flickr_exodus.catalog import Catalog
 from flickr_exodus.progress import Progress

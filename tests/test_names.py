@@ -6,7 +6,7 @@ import unicodedata
 
 from hypothesis import given, settings, strategies as st
 
-from flickr_exodus.backup.names import file_name, item_path, slug, view_name
+from flickr_exodus.layout.names import file_name, item_path, slug, view_name
 
 FORBIDDEN = set('<>:"/\\|?*') | {chr(c) for c in range(32)} | {"\x7f", "\u202e", "\u2066"}
 RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}

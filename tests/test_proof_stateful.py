@@ -28,9 +28,9 @@ from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, p
 
 from flickr_exodus.account_export.run import ImportOptions, run_import
 from flickr_exodus.backup.run import BackupOptions, run_backup
-from flickr_exodus.delete import DeleteOptions, run_delete
+from flickr_exodus.changes.common.delete import DeleteOptions, run_delete
 from flickr_exodus.flickr import Credentials
-from flickr_exodus.jobs import UsageProblem
+from flickr_exodus.dest import UsageProblem
 from flickr_exodus.sandbox import Sandbox, SandboxConfig
 from flickr_exodus.verify.run import VerifyOptions, run_verify
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 from conftest import backed_up, catalog_rows, exodus, exodus_env, private_copy, sha256_file
 from flickr_exodus.sandbox import SandboxConfig, media
-from flickr_exodus.verify import facts
+from flickr_exodus.media import facts
 from flickr_exodus.verify.local import check_item
 
 

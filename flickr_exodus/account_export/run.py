@@ -21,15 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from ..backup import magic, names, paths
+from ..media import magic
+from ..layout import names, paths
 from ..flickr import ids
 from ..backup.download import recover
 from ..knobs import crash_point
-from ..backup.tree import build_views, write_links, write_sidecars
+from ..layout.tree import build_views, write_links, write_sidecars
 from ..catalog import Catalog
 from ..catalog.store import dumps, now_iso
-from ..jobs import (EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, DestLock, UsageProblem, open_for_writing, prepare_dest,
-                    recorded)
+from ..dest import (
+    EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, DestLock, UsageProblem, open_for_writing, prepare_dest, recorded,
+)
 from ..flickr import parse
 from ..progress import Progress, log_to
 from .reader import (Container, ExportedItem, ExportProblem, epoch, exported_item, json_documents,

@@ -24,12 +24,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import proof
+from ..layout import proof
 from ..catalog.store import TO_FETCH, Catalog, CatalogError, DamagedCatalog, holds_tree, now_iso, scalar
-from ..jobs import UsageProblem, catalog_read_only
+from ..dest import UsageProblem, catalog_read_only
 from ..progress import Progress
-from ..verify import complete, facts
-from . import magic, paths
+from ..media import complete, facts, magic
+from ..layout import paths
 from .download import is_disk_full
 
 log = logging.getLogger("exodus.backup")

@@ -22,7 +22,7 @@ from ..catalog.store import Catalog, dumps
 from ..flickr import Api, FlickrError
 from ..flickr import ids, parse
 from ..flickr.listing import PER_PAGE, SHORT_PAGE_RETRIES
-from ..jobs import check_same_account
+from ..dest import check_same_account
 from ..progress import Progress
 
 log = logging.getLogger("exodus.backup")

@@ -5,7 +5,7 @@ while it streams, checked (length, magic bytes), fsynced, committed to the catal
 renamed into place. A kill at any instant leaves either a .part to resume, or a committed
 .part that the next run renames (see `recover`), or the finished file.
 
-Every body is read within flickr/limits.py's bounds: a stall is retried like a reset, and a
+Every body is read within net/limits.py's bounds: a stall is retried like a reset, and a
 file larger than its cap (its declared length, else a ceiling from its pixel count or for
 videos) fails the item and loses its .part, so a body without end cannot fill the disk.
 Only a /play/ URL on a host `Endpoints.trusts` gets the OAuth header and the browser
@@ -32,10 +32,11 @@ from yarl import URL
 
 from ..catalog.store import Catalog, now_iso
 from ..flickr import Api, FlickrError, Transient, ids
-from ..flickr import limits
+from ..net import limits
 from ..flickr.client import parse_retry_after
 from ..knobs import backoff_base, crash_point, photo_max_bytes, video_max_bytes
-from . import magic, names, paths
+from ..media import magic
+from ..layout import names, paths
 from .crawl import video_sources
 from ..progress import Progress
 

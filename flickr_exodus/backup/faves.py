@@ -12,9 +12,11 @@ import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from ..catalog.store import Catalog
-from ..flickr import ids, limits
+from ..flickr import ids
+from ..net import limits
 from ..knobs import backoff_base, photo_max_bytes
-from . import magic, names, paths
+from ..media import magic
+from ..layout import names, paths
 from ..progress import Progress
 
 FOLDER = "faves"

@@ -22,15 +22,17 @@ from ..flickr.connect import connect
 from ..flickr.cookies import CookieProblem, flickr_cookie_header
 from ..flickr.quota import DEFAULT_RATE
 from ..knobs import crash_point
-from ..jobs import (EXIT_INTERRUPTED, EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, DestLock, open_for_writing,
-                    UsageProblem, disk_full, open_to_others, prepare_dest, recorded)
+from ..dest import (
+    EXIT_INTERRUPTED, EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, DestLock, open_for_writing,
+    UsageProblem, disk_full, open_to_others, prepare_dest, recorded,
+)
 from ..progress import Progress, log_to, plural
 from . import adopt
 from .crawl import Crawler
 from .deep import deep_pass
 from .download import DiskFull, Downloader, keep_replaced, recover
 from .faves import download_faves
-from .tree import build_views, write_links, write_sidecars
+from ..layout.tree import build_views, write_links, write_sidecars
 
 # Rough bytes per pixel of an original, to warn before a disk fills (JPEG at high quality;
 # lossless formats much more). Videos: their size is unknown until fetched.

@@ -36,7 +36,7 @@ from yarl import URL
 
 from .credentials import Credentials
 from ..knobs import api_deadline, api_max_bytes, backoff_base
-from . import limits
+from ..net import limits
 from .errors import RETRYABLE_CODES, FlickrError, Throttled, Transient
 from .quota import Quota
 

@@ -27,7 +27,7 @@ async def connect(creds: Credentials, api_base: str | None, rate: tuple[int, flo
             note(f"API quota: pacing calls to {calls} per {seconds:g} s (waits of {delay:.1f} s between calls).")
 
     quota = Quota(creds.api_key, rate, state_dir(), on_wait=waiting)
-    # No overall timeout (a large video may take hours); flickr/limits.py judges each answer
+    # No overall timeout (a large video may take hours); net/limits.py judges each answer
     # by its speed, so the socket's own read timeout is only a backstop behind it.
     timeout = aiohttp.ClientTimeout(total=None, connect=30, sock_read=max(120.0, 2 * stall_seconds() + 1))
     connector = aiohttp.TCPConnector(limit=connections)

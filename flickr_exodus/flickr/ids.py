@@ -16,7 +16,7 @@ _NSID = re.compile(r"[0-9]{1,20}@N[0-9]{1,4}")
 # A path alias is chosen by its owner: letters, digits, '_' and '-' on Flickr.
 _ALIAS = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
-# The kinds backup/magic.py can recognise, under the names Flickr and cameras give them.
+# The kinds media/magic.py can recognise, under the names Flickr and cameras give them.
 PHOTO_FORMATS = frozenset({"jpg", "jpeg", "png", "gif", "tif", "tiff", "heic", "webp", "bmp"})
 VIDEO_FORMATS = frozenset({"mp4", "mov", "avi", "mpg", "mpeg", "mkv", "3gp", "3g2", "m4v", "wmv",
                            "ogv", "webm", "flv", "mts", "m2ts"})

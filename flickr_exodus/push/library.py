@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Iterator
 
 from ..backup.faves import FOLDER as FAVES, fave_file
-from ..backup.tree import raw_tags
-from ..backup.xmp import keywords
+from ..layout.tree import raw_tags
+from ..layout.xmp import keywords
 from ..catalog import Catalog
 from ..catalog.store import has_file
 from ..progress import Progress

@@ -1,4 +1,4 @@
-"""What a push target answers, read within flickr/limits.py's bounds (the minimum speed,
+"""What a push target answers, read within net/limits.py's bounds (the minimum speed,
 the average floor, a cap of EXODUS_TARGET_MAX_BYTES), so that a WebDAV or Immich server
 that trickles, or answers without end, can neither hold a push nor fill its memory.
 
@@ -16,7 +16,7 @@ from typing import AsyncIterator
 
 import aiohttp
 
-from ..flickr import limits
+from ..net import limits
 from ..knobs import target_max_bytes
 from .base import TargetProblem
 

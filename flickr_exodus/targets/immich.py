@@ -25,7 +25,7 @@ import aiohttp
 
 from .answers import Answers, TargetStalled
 from .base import LibraryTarget, TargetProblem
-from .scope import scoped
+from ..net.scope import scoped
 
 # sdk function: (method, path); "{id}" stands for a path parameter.
 CALLS = {

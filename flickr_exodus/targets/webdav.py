@@ -32,7 +32,7 @@ import aiohttp
 
 from .answers import Answers
 from .base import RemoteObject, Target, TargetProblem, basic_auth
-from .scope import scoped
+from ..net.scope import scoped
 
 DAV = "{DAV:}"
 OC = "{http://owncloud.org/ns}"

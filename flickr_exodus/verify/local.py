@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .. import proof
-from ..backup import magic
+from ..layout import proof
+from ..media import magic
 from ..catalog.store import TO_FETCH, Catalog, has_file
-from . import complete, facts
+from ..media import complete, facts
 
 DURATION_TOLERANCE_S = 1.5  # Flickr rounds durations to whole seconds
 LEFTOVER_SUFFIXES = (".part", ".tmp")
@@ -38,7 +38,7 @@ class ItemResult:
     hashed: bool = False
     sha256: str | None = None   # the hex digest of the bytes read here (None with --fast)
     size: int | None = None     # the size of the file read here (fstat of the same handle)
-    structure: str | None = None  # whole | not_checked | not_checked_fast (see verify/complete.py)
+    structure: str | None = None  # whole | not_checked | not_checked_fast (see media/complete.py)
 
     @property
     def whole(self) -> bool:

@@ -11,7 +11,7 @@ from ..catalog.store import Catalog
 from ..flickr import Api
 from ..flickr import parse
 from ..flickr.listing import PER_PAGE, Seen, list_account
-from ..jobs import check_same_account
+from ..dest import check_same_account
 
 
 @dataclass

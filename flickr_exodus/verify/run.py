@@ -15,13 +15,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..backup import paths
+from ..layout import paths
 from ..catalog import Catalog
 from ..catalog.store import dumps, has_file, now_iso
 from ..flickr import Credentials, FlickrError, MissingCredentials, Transient
 from ..flickr.connect import connect
 from ..flickr.quota import DEFAULT_RATE
-from ..jobs import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, UsageProblem, open_backup, recorded
+from ..dest import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, UsageProblem, open_backup, recorded
 from ..progress import Progress
 from .local import ItemResult, TreeFinding, check_files, scan_tree
 from .remote import RemoteReport, check_remote

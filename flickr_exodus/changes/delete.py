@@ -21,18 +21,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .knobs import crash_point
-from .catalog import Catalog
-from .catalog.store import dumps, now_iso
-from .changes import carry_out, certain_dry_run, change_session, confirmed, prepare, token_allows
-from .flickr import Api, Credentials, FlickrError
-from .flickr import parse
-from .flickr.connect import connect
-from .flickr.listing import Listing, Seen, list_account
-from .flickr.quota import DEFAULT_RATE
-from .jobs import EXIT_OK, EXIT_PROBLEMS, UsageProblem, check_same_account, recorded
-from .progress import Progress
-from .proof import read_proof
+from ..knobs import crash_point
+from ..catalog import Catalog
+from ..catalog.store import dumps, now_iso
+from .common import carry_out, certain_dry_run, change_session, confirmed, prepare, token_allows
+from ..flickr import Api, Credentials, FlickrError
+from ..flickr import parse
+from ..flickr.connect import connect
+from ..flickr.listing import Listing, Seen, list_account
+from ..flickr.quota import DEFAULT_RATE
+from ..dest import EXIT_OK, EXIT_PROBLEMS, UsageProblem, check_same_account, recorded
+from ..progress import Progress
+from ..layout.proof import read_proof
 
 SAMPLE = 10  # titles shown in a dry run
 SHOWN = 1000  # items that stay, with their reason, in the --json report
@@ -123,7 +123,7 @@ async def settle_open_intents(api: Api, cat: Catalog, counts: Counter) -> None:
 
 def pushed_to(cat: Catalog, target_url: str) -> set[str]:
     """Items whose file, as it is in the catalog now, was pushed to this target."""
-    from .targets import TargetProblem, open_target
+    from ..targets import TargetProblem, open_target
 
     try:
         name = open_target(target_url).name

@@ -48,7 +48,7 @@ import sys
 from array import array
 from typing import BinaryIO, Iterator, NamedTuple
 
-from ..backup import magic
+from . import magic
 
 TRUNCATED = "truncated"   # the structure says more bytes follow than the file has
 MALFORMED = "malformed"   # the structure is broken in another way (e.g. bytes after the last box)
@@ -1080,7 +1080,7 @@ def checked(kind: str | None) -> bool:
 def whole(path: str | os.PathLike, kind: str | None = None) -> str | None:
     """None if the regular file at `path` (not followed if a link) is whole by its format's
     structure, or its kind is not checked (MKV, MPEG); else a one-line reason. `kind` is a
-    sniffed kind (backup/magic.py); None sniffs it here (unrecognised bytes are a reason).
+    sniffed kind (media/magic.py); None sniffs it here (unrecognised bytes are a reason).
     One sequential read at most."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)

@@ -13,11 +13,11 @@ from typing import Awaitable, Callable, Iterator
 
 import click
 
-from .catalog import Catalog
-from .flickr import Api, Credentials, MissingCredentials, Transient
-from .flickr import parse
-from .jobs import UsageProblem, open_backup
-from .progress import Progress, clean
+from ..catalog import Catalog
+from ..flickr import Api, Credentials, MissingCredentials, Transient
+from ..flickr import parse
+from ..dest import UsageProblem, open_backup
+from ..progress import Progress, clean
 
 LEVELS = ("none", "read", "write", "delete")  # Flickr's OAuth permissions, each above the last
 

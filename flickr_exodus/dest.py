@@ -30,7 +30,7 @@ class DestLock:
     """One exodus per DEST at a time (flock: released by the kernel even after kill -9)."""
 
     def __init__(self, dest: Path):
-        from .backup.paths import OutsideDest, inside
+        from .layout.paths import OutsideDest, inside
 
         try:  # a link planted in its place would have exodus write elsewhere
             self.path = inside(dest, ".exodus.lock", mkdir=False)

@@ -14,17 +14,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .knobs import crash_point
-from .catalog import Catalog
-from .catalog.store import dumps, has_file, now_iso
-from .changes import carry_out, certain_dry_run, change_session, confirmed, prepare, token_allows
-from .flickr import Credentials, FlickrError
-from .flickr import parse
-from .flickr.connect import connect
-from .flickr.listing import list_account
-from .flickr.quota import DEFAULT_RATE
-from .jobs import EXIT_OK, EXIT_PROBLEMS, check_same_account, recorded
-from .progress import Progress
+from ..knobs import crash_point
+from ..catalog import Catalog
+from ..catalog.store import dumps, has_file, now_iso
+from .common import carry_out, certain_dry_run, change_session, confirmed, prepare, token_allows
+from ..flickr import Credentials, FlickrError
+from ..flickr import parse
+from ..flickr.connect import connect
+from ..flickr.listing import list_account
+from ..flickr.quota import DEFAULT_RATE
+from ..dest import EXIT_OK, EXIT_PROBLEMS, check_same_account, recorded
+from ..progress import Progress
 
 # Creative-Commons licenses and public-domain dedications (flickr.photos.licenses.getInfo).
 OPEN_LICENSES = frozenset({1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 15, 16})
