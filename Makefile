@@ -33,8 +33,10 @@ tools:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; }
 
+# One worker per core; a test file stays on one worker (its module-scoped sandbox is
+# started once). `pytest` alone runs serially, for one test at a time.
 test: $(TEST_STAMP) tools
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # Every scenario against sandboxes and servers on 127.0.0.1 (about 1.5 h on 2 cores);
 # results in benchmarks/results/, gathered into latest.json, latest.md and README.md.
