@@ -23,7 +23,17 @@ from requests_oauthlib import OAuth1
 
 from flickr_exodus.sandbox import Sandbox, SandboxConfig
 
-RECORDINGS = Path(__file__).resolve().parents[1].parent / "shared" / "flickr-recordings"
+# Flickr's recorded answers, vendored with the tests (where they came from: recordings/INDEX.md).
+RECORDINGS = Path(__file__).resolve().parent / "recordings"
+
+
+def recorded(pattern: str) -> list[Path]:
+    """The recordings matching `pattern`; none at all fails the run rather than letting the
+    tests parametrised over them become empty sets that pass."""
+    found = sorted(RECORDINGS.glob(pattern))
+    if not found:
+        pytest.fail(f"no recorded Flickr answers match {pattern} in {RECORDINGS}", pytrace=False)
+    return found
 
 
 class Client:

@@ -14,13 +14,13 @@ import time
 import pytest
 import requests
 
-from conftest import EXODUS, RECORDINGS, exodus_env
+from conftest import EXODUS, exodus_env, recorded
 from flickr_exodus.flickr import FlickrError, Quota, Throttled, Transient
 from flickr_exodus.flickr import parse
 from flickr_exodus.flickr.client import Endpoints, interpret
 
-JSON_RECORDINGS = sorted(p for p in RECORDINGS.glob("flickr.*.json"))
-OTHER_RECORDINGS = sorted(p for p in RECORDINGS.glob("flickr.*") if p.suffix in (".xml", ".txt"))
+JSON_RECORDINGS = recorded("flickr.*.json")
+OTHER_RECORDINGS = sorted(recorded("flickr.*.xml") + recorded("flickr.*.txt"))
 
 
 def parsed(path) -> object:
