@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -154,6 +155,22 @@ def exodus_env(client: Client, home: Path, **extra: str) -> dict:
 
 def exodus(args: list[str], env: dict, timeout: float = 110, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([*EXODUS, *args], env=env, capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def sign_in(sb: Client, env: dict, perms: str = "read") -> subprocess.CompletedProcess:
+    """`exodus auth` as a user runs it: the URL it prints opened, authorized, the code pasted."""
+    proc = subprocess.Popen([*EXODUS, "auth", "--perms", perms], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = ""
+    while "oauth_token=" not in line:
+        line = proc.stderr.readline()
+        assert line or proc.poll() is None
+    url = re.search(r"(http\S+)", line).group(1)
+    form = dict(re.findall(r'name="(oauth_token|perms)" value="([^"]*)"', requests.get(url, timeout=30).text))
+    page = requests.post(f"{sb.base}/services/oauth/authorize", data={**form, "decision": "yes"}, timeout=30).text
+    verifier = re.search(r'id="verifier">([0-9-]+)<', page).group(1)
+    out, err = proc.communicate(verifier + "\n", timeout=60)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def sha256_file(path: Path) -> str:
