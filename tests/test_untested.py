@@ -28,6 +28,13 @@ def backup(env, dest, *args) -> dict:
     return json.loads(done.stdout)
 
 
+def account(make_sandbox, tmp_path, **config):
+    """A small running account of photos, the environment that points exodus at it, and
+    where its backup goes: (client, env, dest)."""
+    client = make_sandbox(**{"photos": 4, "videos": 0, "albums": 1, "media_size": (3_000, 5_000), **config})
+    return client, exodus_env(client, tmp_path), tmp_path / "dest"
+
+
 def deleted_on(client) -> set[str]:
     return {i for i, m in client.manifest().items() if m["deleted"]}
 
@@ -43,9 +50,7 @@ def calls_during(client, work) -> Counter:
 
 def verified_account(make_sandbox, tmp_path, *backup_args, **config):
     """A small account, backed up and verified: every photo is proved and may go."""
-    client = make_sandbox(**{"photos": 5, "videos": 0, "albums": 1, "media_size": (3_000, 5_000), **config})
-    env = exodus_env(client, tmp_path)
-    dest = tmp_path / "dest"
+    client, env, dest = account(make_sandbox, tmp_path, **{"photos": 5, **config})
     backup(env, dest, *backup_args)
     verified = exodus(["verify", str(dest), "--json"], env)
     assert verified.returncode == 0, verified.stdout + verified.stderr
@@ -115,11 +120,9 @@ def test_allow_shallow_lets_items_without_deep_metadata_go(make_sandbox, tmp_pat
 # --- a backup through the token `exodus auth` stored -------------------------------------
 
 def test_a_backup_runs_on_the_token_exodus_auth_stored(make_sandbox, tmp_path):
-    client = make_sandbox(photos=6, videos=0, albums=2, seed=173, media_size=(3_000, 5_000))
-    env = exodus_env(client, tmp_path)
+    client, env, dest = account(make_sandbox, tmp_path, photos=6, albums=2, seed=173)
     for name in ("FLICKR_OAUTH_TOKEN", "FLICKR_OAUTH_TOKEN_SECRET"):
         env.pop(name)
-    dest = tmp_path / "dest"
     before = exodus(["backup", str(dest), "--json"], env)
     assert before.returncode == 2 and "not signed in" in before.stderr, before.stderr
 
@@ -146,9 +149,7 @@ def listing_age(dest, seconds: float) -> None:
 
 def test_a_full_listing_runs_once_a_week_even_when_the_counts_add_up(make_sandbox, tmp_path):
     # More items than one page: the only size at which recentlyUpdated stands in for a listing.
-    client = make_sandbox(photos=520, videos=0, albums=1, seed=174, media_size=(300, 600))
-    env = exodus_env(client, tmp_path)
-    dest = tmp_path / "dest"
+    client, env, dest = account(make_sandbox, tmp_path, photos=520, seed=174, media_size=(300, 600))
     backup(env, dest, "--no-deep")
 
     def run() -> tuple[dict, Counter]:
@@ -215,9 +216,7 @@ def test_an_original_that_follows_a_kept_size_is_named_as_an_original(turned_pro
 # --- --no-xmp ------------------------------------------------------------------------------
 
 def test_no_xmp_stops_the_xmp_sidecars_and_is_remembered(make_sandbox, tmp_path):
-    client = make_sandbox(photos=4, videos=0, albums=1, seed=176, media_size=(3_000, 5_000))
-    env = exodus_env(client, tmp_path)
-    dest = tmp_path / "dest"
+    client, env, dest = account(make_sandbox, tmp_path, seed=176)
 
     def sidecars_of(item_id: str) -> tuple[bool, bool]:
         path = catalog_rows(dest, "SELECT path FROM photos WHERE id = ?", [item_id])[0]["path"]
@@ -236,11 +235,10 @@ def test_no_xmp_stops_the_xmp_sidecars_and_is_remembered(make_sandbox, tmp_path)
 # --- --api-base as a flag --------------------------------------------------------------------
 
 def test_api_base_as_a_flag_wins_over_the_environment(make_sandbox, tmp_path):
-    client = make_sandbox(photos=4, videos=0, albums=1, seed=177, media_size=(3_000, 5_000))
+    client, _, dest = account(make_sandbox, tmp_path, seed=177)
     # The environment names a closed local port: only the flag can reach the sandbox, and a
     # flag that were ignored could reach nothing but 127.0.0.1.
     env = exodus_env(client, tmp_path, EXODUS_API_BASE="http://127.0.0.1:9")
-    dest = tmp_path / "dest"
     done = exodus(["backup", str(dest), "--json", "--api-base", client.base], env)
     assert done.returncode == 0, done.stderr
     assert_complete(client, dest)
@@ -253,10 +251,7 @@ def test_api_base_as_a_flag_wins_over_the_environment(make_sandbox, tmp_path):
 
 def test_verify_exits_3_when_only_the_user_can_finish(make_sandbox, tmp_path):
     # Video originals need the owner's browser session: without --cookies they need the user.
-    client = make_sandbox(photos=3, videos=1, albums=1, seed=178, media_size=(3_000, 5_000),
-                          video_size=(20_000, 30_000))
-    env = exodus_env(client, tmp_path)
-    dest = tmp_path / "dest"
+    client, env, dest = account(make_sandbox, tmp_path, photos=3, videos=1, seed=178, video_size=(20_000, 30_000))
     assert exodus(["backup", str(dest), "--json"], env).returncode == 3
     video = next(i for i, m in client.manifest().items() if m["media"] == "video")
     done = exodus(["verify", str(dest), "--json"], env)
