@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -23,7 +24,17 @@ from requests_oauthlib import OAuth1
 
 from flickr_exodus.sandbox import Sandbox, SandboxConfig
 
-RECORDINGS = Path(__file__).resolve().parents[1].parent / "shared" / "flickr-recordings"
+# Flickr's recorded answers, vendored with the tests (where they came from: recordings/INDEX.md).
+RECORDINGS = Path(__file__).resolve().parent / "recordings"
+
+
+def recorded(pattern: str) -> list[Path]:
+    """The recordings matching `pattern`; none at all fails the run rather than letting the
+    tests parametrised over them become empty sets that pass."""
+    found = sorted(RECORDINGS.glob(pattern))
+    if not found:
+        pytest.fail(f"no recorded Flickr answers match {pattern} in {RECORDINGS}", pytrace=False)
+    return found
 
 
 class Client:
@@ -144,6 +155,22 @@ def exodus_env(client: Client, home: Path, **extra: str) -> dict:
 
 def exodus(args: list[str], env: dict, timeout: float = 110, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([*EXODUS, *args], env=env, capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def sign_in(sb: Client, env: dict, perms: str = "read") -> subprocess.CompletedProcess:
+    """`exodus auth` as a user runs it: the URL it prints opened, authorized, the code pasted."""
+    proc = subprocess.Popen([*EXODUS, "auth", "--perms", perms], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = ""
+    while "oauth_token=" not in line:
+        line = proc.stderr.readline()
+        assert line or proc.poll() is None
+    url = re.search(r"(http\S+)", line).group(1)
+    form = dict(re.findall(r'name="(oauth_token|perms)" value="([^"]*)"', requests.get(url, timeout=30).text))
+    page = requests.post(f"{sb.base}/services/oauth/authorize", data={**form, "decision": "yes"}, timeout=30).text
+    verifier = re.search(r'id="verifier">([0-9-]+)<', page).group(1)
+    out, err = proc.communicate(verifier + "\n", timeout=60)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def sha256_file(path: Path) -> str:

@@ -6,21 +6,19 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import stat
 import subprocess
 import time
 
 import pytest
-import requests
 
-from conftest import EXODUS, RECORDINGS, exodus_env
+from conftest import EXODUS, exodus_env, recorded, sign_in
 from flickr_exodus.flickr import FlickrError, Quota, Throttled, Transient
 from flickr_exodus.flickr import parse
 from flickr_exodus.flickr.client import Endpoints, interpret
 
-JSON_RECORDINGS = sorted(p for p in RECORDINGS.glob("flickr.*.json"))
-OTHER_RECORDINGS = sorted(p for p in RECORDINGS.glob("flickr.*") if p.suffix in (".xml", ".txt"))
+JSON_RECORDINGS = recorded("flickr.*.json")
+OTHER_RECORDINGS = sorted(recorded("flickr.*.xml") + recorded("flickr.*.txt"))
 
 
 def parsed(path) -> object:
@@ -150,19 +148,9 @@ def test_auth_stores_the_token_0600_and_never_prints_secrets(sb, tmp_path):
     env = exodus_env(sb, tmp_path)
     for name in ("FLICKR_OAUTH_TOKEN", "FLICKR_OAUTH_TOKEN_SECRET"):
         env.pop(name)
-    proc = subprocess.Popen([*EXODUS, "auth", "--perms", "read"], env=env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    url = ""
-    while "oauth_token=" not in url:
-        url = proc.stderr.readline()
-        assert url or proc.poll() is None
-    url = re.search(r"(http\S+)", url).group(1)
-    # What the user's browser does on "OK, I'll authorize it".
-    form = dict(re.findall(r'name="(oauth_token|perms)" value="([^"]*)"', requests.get(url, timeout=30).text))
-    page = requests.post(f"{sb.base}/services/oauth/authorize", data={**form, "decision": "yes"}, timeout=30).text
-    verifier = re.search(r'id="verifier">([0-9-]+)<', page).group(1)
-    out, err = proc.communicate(verifier + "\n", timeout=60)
-    assert proc.returncode == 0, err
+    signed = sign_in(sb, env, "read")
+    assert signed.returncode == 0, signed.stderr
+    out, err = signed.stdout, signed.stderr
     token_file = tmp_path / "config" / "flickr-exodus" / "token.json"
     assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
     saved = json.loads(token_file.read_text())["hosts"][sb.base.split("//")[1]]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import stat
 import subprocess
@@ -13,9 +12,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-import requests
 
-from conftest import EXODUS, exodus, exodus_env
+from conftest import EXODUS, exodus, exodus_env, sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ("demo", "auth", "backup", "import-export", "verify", "status", "push", "lockdown",
@@ -57,22 +55,6 @@ def test_the_environment_section_names_every_variable():
 
 def test_push_help_shows_a_local_folder_through_rclone():
     assert "rclone::local:/PATH" in help_text("push")
-
-
-def sign_in(sb, env: dict) -> subprocess.CompletedProcess:
-    """`exodus auth` as a user runs it: the URL it prints opened, authorized, the code pasted."""
-    proc = subprocess.Popen([*EXODUS, "auth", "--perms", "read"], env=env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = ""
-    while "oauth_token=" not in line:
-        line = proc.stderr.readline()
-        assert line or proc.poll() is None
-    url = re.search(r"(http\S+)", line).group(1)
-    form = dict(re.findall(r'name="(oauth_token|perms)" value="([^"]*)"', requests.get(url, timeout=30).text))
-    page = requests.post(f"{sb.base}/services/oauth/authorize", data={**form, "decision": "yes"}, timeout=30).text
-    verifier = re.search(r'id="verifier">([0-9-]+)<', page).group(1)
-    out, err = proc.communicate(verifier + "\n", timeout=60)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def test_a_sandbox_sign_in_keeps_the_token_for_flickr(sb, tmp_path):

@@ -1,4 +1,4 @@
-"""Fidelity against real Flickr: for every JSON recording in shared/flickr-recordings/, the
+"""Fidelity against real Flickr: for every JSON recording in tests/recordings/, the
 sandbox's answer to the same call has the same shape. Every key Flickr sent is present at
 every level, with a JSON type that some recording of that method shows; a key Flickr never
 sent in JSON needs a reason in EXTRA_KEYS."""
@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from conftest import RECORDINGS, Client
+from conftest import RECORDINGS, Client, recorded
 from flickr_exodus.sandbox import Sandbox, SandboxConfig
 
 NAME = re.compile(r"^(?P<method>flickr\.[A-Za-z.]+?)\.(?:(?P<variant>video|video-empty|error-\d+)\.)?\d+\.json$")
@@ -38,9 +38,7 @@ EXTRA_KEYS = {
 
 
 def recordings() -> list[str]:
-    if not RECORDINGS.is_dir():
-        pytest.fail(f"the recorded Flickr responses are missing: {RECORDINGS}")
-    return sorted(p.name for p in RECORDINGS.glob("flickr.*.json"))
+    return [p.name for p in recorded("flickr.*.json")]
 
 
 @lru_cache(maxsize=1)

@@ -67,7 +67,8 @@ def reason(row: dict, seen: Seen | None, listing_complete: bool, allow_shallow: 
         return "shallow"
     if seen is None:
         return "not_on_flickr" if listing_complete else "not_relisted"
-    if seen.last_update != row["last_update"] or (
+    # No stamp on either side proves nothing unchanged: only equal stamps do.
+    if seen.last_update is None or seen.last_update != row["last_update"] or (
             seen.original_secret and row["original_secret"] and seen.original_secret != row["original_secret"]):
         return "stale"
     return "eligible"

@@ -13,7 +13,8 @@ from pathlib import Path
 from .config import SandboxConfig, parse_rate, parse_size_range
 from .export import DEFECTS, write_export
 from .generate import generate
-from .server import Sandbox, SandboxState, serve_forever
+from .running import SandboxState
+from .server import Sandbox, serve_forever
 
 
 def export_account(config: SandboxConfig, folder: Path, defects=()) -> dict:

@@ -13,16 +13,13 @@ import socket
 import struct
 import time
 from email.utils import formatdate
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from . import media, wire
 from .oauth import OAuthProblem, parse_header
+from .running import SandboxState
 from .state import SIZES, VIDEO_RENDITIONS, Item
-
-if TYPE_CHECKING:
-    from .server import SandboxState
 
 PHOTO_PATH = re.compile(r"^/(?P<server>\d+)/(?P<id>\d+)_(?P<secret>[0-9a-f]+)"
                         r"(?:_(?P<suffix>[a-z0-9]+?))?(?P<download>_d)?\.(?P<ext>[a-z0-9]+)$")

@@ -3,7 +3,7 @@
 Each dict follows Flickr's XML->JSON rule (scalars are attributes, `_content` is text, a
 dict is a child element, a list is repeated children), so `wire.py` can print it as
 either format. Field types (string or number) follow the recordings in
-shared/flickr-recordings/ (cited per block as rec:<file>). Where recordings disagree,
+tests/recordings/ (cited per block as rec:<file>). Where recordings disagree,
 `vary()` picks one of the types they show, per item and field, so clients meet both.
 """
 
