@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from ..catalog.store import Catalog
 from ..flickr import Api
 from ..flickr import parse
-from ..flickr.listing import PER_PAGE, Seen, list_account
+from ..flickr.listing import Seen, list_account
+from ..flickr.pages import OnPage, Pager
 from ..dest import check_same_account
 
 
@@ -32,13 +33,13 @@ class RemoteReport:
     complete: bool = False
 
 
-async def check_remote(api: Api, cat: Catalog, bar) -> RemoteReport:
+async def check_remote(api: Api, cat: Catalog, on_page: OnPage | None = None) -> RemoteReport:
     report = RemoteReport()
     login = parse.login(await api.call("flickr.test.login"))
     check_same_account(cat, login)
     person = parse.person(await api.call("flickr.people.getInfo", user_id=login["nsid"]))
     report.account_count = person["count"]
-    listed = await _list_everything(api, report, bar)
+    listed = await _list_everything(api, report, on_page)
     _reconcile_items(cat, listed, report)
     await _reconcile_albums(api, cat, report)
     await _reconcile_collections(api, cat, report)
@@ -49,8 +50,8 @@ async def check_remote(api: Api, cat: Catalog, bar) -> RemoteReport:
     return report
 
 
-async def _list_everything(api: Api, report: RemoteReport, bar) -> dict[str, Seen]:
-    listing = await list_account(api, bar)
+async def _list_everything(api: Api, report: RemoteReport, on_page: OnPage | None) -> dict[str, Seen]:
+    listing = await list_account(api, on_page)
     report.total, report.listed, report.complete = listing.total, len(listing.items), listing.complete
     if not report.complete:
         report.findings.append(Finding("account", "listing_incomplete",
@@ -97,10 +98,7 @@ def _reconcile_items(cat: Catalog, listed: dict, report: RemoteReport) -> None:
 
 async def _reconcile_albums(api: Api, cat: Catalog, report: RemoteReport) -> None:
     ours = {r["id"]: r for r in cat.rows("SELECT id, title, synced_update FROM albums WHERE gone = 0")}
-    page_no, pages = 1, 1
-    while page_no <= pages:
-        page = parse.page(await api.call("flickr.photosets.getList", page=page_no, per_page=PER_PAGE),
-                          "photosets", "photoset")
+    async for page in Pager(api, "flickr.photosets.getList", "photosets", "photoset").pages():
         for raw in page.rows:
             try:
                 album = parse.album(raw)
@@ -116,8 +114,6 @@ async def _reconcile_albums(api: Api, cat: Catalog, report: RemoteReport) -> Non
                 report.findings.append(Finding(album["id"], "album_changed",
                                                f"album {album['title']!r} changed since the backup "
                                                f"({album['count_photos'] + album['count_videos']} items now)"))
-        pages = page.pages
-        page_no += 1
     for album_id, mine in sorted(ours.items()):
         report.findings.append(Finding(album_id, "album_gone", f"album {mine['title']!r} is no longer on Flickr"))
 

@@ -22,7 +22,7 @@ from ..flickr import Credentials, FlickrError, MissingCredentials, Transient
 from ..flickr.connect import connect
 from ..flickr.quota import DEFAULT_RATE
 from ..dest import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, UsageProblem, open_backup, recorded
-from ..progress import Progress
+from ..progress import Progress, page_meter
 from .local import ItemResult, TreeFinding, check_files, scan_tree
 from .remote import RemoteReport, check_remote
 
@@ -248,7 +248,7 @@ async def _remote(cat: Catalog, options: VerifyOptions, creds: Credentials, prog
     bar = progress.bar("listing Flickr", unit="page")
     try:
         async with connect(creds, options.api_base, options.api_rate, progress.note) as api:
-            return await check_remote(api, cat, bar)
+            return await check_remote(api, cat, page_meter(bar))
     except Transient as error:
         raise UsageProblem(f"Flickr did not answer properly ({error.reason}); the local check is done, "
                            "run 'exodus verify --remote' again later") from None
