@@ -255,8 +255,9 @@ class Crawler:
             try:
                 async for page in Pager(self.api, "flickr.photosets.getPhotos", "photoset", "photo",
                                         photoset_id=album["id"]).pages():
-                    members += [str(r["id"]) for r in page.rows if self.usable(r, f"album {album['id']}: item",
-                                                                             ids.is_photo_id) and str(r["id"]) not in members]
+                    members += [str(r["id"]) for r in page.rows
+                                if self.usable(r, f"album {album['id']}: item", ids.is_photo_id)
+                                and str(r["id"]) not in members]
             except FlickrError as error:
                 if error.code != 1:  # 1: deleted since getList
                     raise
