@@ -68,6 +68,16 @@ class _Silent:
         pass
 
 
+def page_meter(bar):
+    """A listing's on_page callback that moves `bar`: page `number` of `pages` done (a
+    listing resumed at page n starts the bar there; a new round starts it again)."""
+    def on_page(number: int, pages: int) -> None:
+        if bar.total != pages:
+            bar.reset(total=pages)
+        bar.update(number - bar.n)
+    return on_page
+
+
 class _Lines:
     """A stream for tqdm that turns each redraw into a line of its own: bars for a
     terminal that cannot redraw in place."""

@@ -9,15 +9,17 @@ from pathlib import Path
 
 from .catalog import Catalog, CatalogError
 from .catalog.store import has_file
+from .findings import Finding, Kind, of_item
 
+# What the user does about each kind of item left waiting (status reads those as findings).
 NEXT_STEP = {
-    "needs_manual": "export cookies.txt (Netscape format) from a browser signed in to Flickr and run "
-                    "'exodus backup DEST --cookies cookies.txt', or use Flickr's account export "
-                    "(Settings > Your Flickr data > Request my Flickr data)",
-    "original_unavailable": "a smaller size is kept; Flickr's account export (Settings > Your Flickr "
-                            "data > Request my Flickr data) should hold the original",
-    "failed": "run 'exodus backup DEST' again; see the reason and DEST/logs/",
-    "pending": "run 'exodus backup DEST' again to fetch it",
+    Kind.NEEDS_MANUAL: "export cookies.txt (Netscape format) from a browser signed in to Flickr and run "
+                       "'exodus backup DEST --cookies cookies.txt', or use Flickr's account export "
+                       "(Settings > Your Flickr data > Request my Flickr data)",
+    Kind.ORIGINAL_UNAVAILABLE: "a smaller size is kept; Flickr's account export (Settings > Your Flickr "
+                               "data > Request my Flickr data) should hold the original",
+    Kind.FAILED: "run 'exodus backup DEST' again; see the reason and DEST/logs/",
+    Kind.PENDING: "run 'exodus backup DEST' again to fetch it",
 }
 
 
@@ -28,6 +30,12 @@ class StatusError(Exception):
 def photo_page(account: dict, item_id: str) -> str:
     who = account.get("path_alias") or account.get("nsid") or "me"
     return f"https://www.flickr.com/photos/{who}/{item_id}/"
+
+
+def attention_entry(finding: Finding, row: dict, account: dict) -> dict:
+    """An item waiting for another run or for the user, as status --json lists it."""
+    return {"id": finding.id, "media": row["media"], "title": row["title"], "state": finding.kind.value,
+            "reason": finding.detail, "url": photo_page(account, finding.id), "next": NEXT_STEP[finding.kind]}
 
 
 def holder(dest: Path) -> str | None:
@@ -57,11 +65,8 @@ def status(dest: Path) -> dict:
     try:
         account = cat.get("account", {}) or {}
         counts = cat.counts()
-        attention = []
-        for row in cat.problems(("failed", "needs_manual", "original_unavailable")):
-            attention.append({"id": row["id"], "media": row["media"], "title": row["title"],
-                              "state": row["state"], "reason": row["reason"],
-                              "url": photo_page(account, row["id"]), "next": NEXT_STEP[row["state"]]})
+        attention = [attention_entry(of_item(row), row, account)
+                     for row in cat.problems(("failed", "needs_manual", "original_unavailable"))]
         last = cat.rows("SELECT id, command, started_at, finished_at, status, api_calls, bytes FROM runs "
                         "ORDER BY id DESC LIMIT 1")
         listing = cat.get("listing") or {}

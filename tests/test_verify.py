@@ -274,7 +274,7 @@ def test_check_item_records_the_hash_and_size_it_read(tmp_path):
     video = media.video("mp4", 20_000, 2, 64, 48, seed=1, base=2).bytes()
     row = _row(tmp_path, "b.mp4", video[:-1], "video")
     fast = check_item(tmp_path, row, True, seen.append)  # the box sum needs only seeks
-    assert fast.sha256 is None and [k for k, _ in fast.problems] == ["truncated"]
+    assert fast.sha256 is None and [p.kind for p in fast.problems] == ["truncated"]
 
 
 def test_check_item_never_reads_through_a_link_or_a_fifo(tmp_path):
@@ -285,9 +285,9 @@ def test_check_item_never_reads_through_a_link_or_a_fifo(tmp_path):
     (tmp_path / "a.jpg").unlink()
     os.symlink(elsewhere, tmp_path / "a.jpg")  # the very bytes the catalog expects, behind a link
     result = check_item(tmp_path, row, False, lambda n: None)
-    assert [k for k, _ in result.problems] == ["not_a_file"] and "link" in result.problems[0][1]
+    assert [p.kind for p in result.problems] == ["not_a_file"] and "link" in result.problems[0].detail
     assert result.sha256 is None and result.size is None
     (tmp_path / "a.jpg").unlink()
     os.mkfifo(tmp_path / "a.jpg")  # opening it for reading would wait for a writer forever
     result = check_item(tmp_path, row, False, lambda n: None)
-    assert [k for k, _ in result.problems] == ["not_a_file"]
+    assert [p.kind for p in result.problems] == ["not_a_file"]

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from ..catalog.store import Catalog, dumps
 from ..flickr import Api, FlickrError
 from ..flickr import ids, parse
-from ..flickr.listing import PER_PAGE, SHORT_PAGE_RETRIES
+from ..flickr.pages import PER_PAGE, OnPage, Page, Pager
 from ..dest import check_same_account
-from ..progress import Progress
+from ..progress import Progress, page_meter
 
 log = logging.getLogger("exodus.backup")
 
@@ -145,9 +145,9 @@ class Crawler:
                 and started - last.get("full_at", 0) < FULL_LISTING_EVERY_S):
             return None
         rows, tags = [], {}
-        changes = await self._pages("flickr.photos.recentlyUpdated", "photos", "photo",
-                                    min_date=int(last["started_at"] - CLOCK_MARGIN_S), safe_search=3,
-                                    per_page=PER_PAGE, extras=EXTRAS)
+        changes = await self._rows("flickr.photos.recentlyUpdated", "photos", "photo",
+                                   min_date=int(last["started_at"] - CLOCK_MARGIN_S), safe_search=3,
+                                   extras=EXTRAS)
         for row, item_tags in self.listed_rows(changes, last["pass"]):
             if row["id"] not in tags:
                 rows.append(row)
@@ -174,7 +174,7 @@ class Crawler:
         bar = self.progress.bar("listing", total=checkpoint["pages"], unit="page")
         try:
             while True:
-                await self._list_round(checkpoint, bar)
+                await self._list_round(checkpoint, page_meter(bar))
                 report.listed = self._seen(checkpoint)
                 report.total = checkpoint["total"] or 0
                 if report.listed >= report.total or checkpoint["round"] >= LISTING_ROUNDS:
@@ -207,40 +207,29 @@ class Crawler:
         self.cat.put("listing", checkpoint)
         return report
 
-    async def _list_round(self, checkpoint: dict, bar) -> None:
+    async def _list_round(self, checkpoint: dict, on_page: OnPage) -> None:
         """Pages next_page..pages, then the pages that came back short once more (the
-        items Flickr's paging dropped sit at their front), a few times each."""
-        while checkpoint["pages"] is None or checkpoint["next_page"] <= checkpoint["pages"]:
-            page_no = checkpoint["next_page"]
-            checkpoint["next_page"] = page_no + 1
-            await self._fetch_page(checkpoint, page_no, bar)
-            bar.update(1)
-        retries = SHORT_PAGE_RETRIES * len(checkpoint["short"])
-        while checkpoint["short"] and retries > 0 and self._seen(checkpoint) < (checkpoint["total"] or 0):
-            retries -= 1
+        items Flickr's paging dropped sit at their front), a few times each. The
+        checkpoint is written with each page's items: a stopped run resumes at the next."""
+        pager = Pager(self.api, "flickr.people.getPhotos", "photos", "photo", user_id="me", safe_search=3,
+                      extras=EXTRAS, short=checkpoint["short"], on_page=on_page)
+        async for page in pager.pages(checkpoint["next_page"], checkpoint["pages"]):
+            checkpoint["next_page"] = page.number + 1
+            if checkpoint["pages"] is None:  # 1..pages as the round's first answer says
+                checkpoint["pages"] = page.pages
+            self._record_page(checkpoint, page)
+        async for page in pager.again(lambda: self._seen(checkpoint) >= (checkpoint["total"] or 0)):
             checkpoint["refetched"] = checkpoint.get("refetched", 0) + 1
-            await self._fetch_page(checkpoint, checkpoint["short"].pop(0), bar)
+            self._record_page(checkpoint, page)
 
-    async def _fetch_page(self, checkpoint: dict, page_no: int, bar) -> None:
-        data = await self.api.call("flickr.people.getPhotos", user_id="me", safe_search=3,
-                                   per_page=PER_PAGE, page=page_no, extras=EXTRAS)
-        page = parse.page(data, "photos", "photo")
+    def _record_page(self, checkpoint: dict, page: Page) -> None:
         rows, tags = [], {}
         refused = set(checkpoint.setdefault("refused", []))
         for row, item_tags in self.listed_rows(page.rows, checkpoint["pass"], refused):
             rows.append(row)
             tags[row["id"]] = item_tags
         checkpoint["refused"] = sorted(refused)
-        # Loop 1..pages as the first answer says, never "until empty" (pages past the
-        # end repeat the last one).
-        if checkpoint["pages"] is None:
-            checkpoint["pages"] = page.pages
-            bar.reset(total=page.pages)
-            bar.update(page_no - 1)
         checkpoint["total"] = page.total
-        expected = min(PER_PAGE, page.total - (page_no - 1) * PER_PAGE)
-        if len(page.rows) < expected and page_no not in checkpoint["short"]:  # refused rows count
-            checkpoint["short"].append(page_no)
         self.cat.record_listing(rows, tags, checkpoint)
 
     def _seen(self, checkpoint: dict) -> int:
@@ -252,15 +241,10 @@ class Crawler:
         """Albums (photosets.getList), and the photos of every album changed since last
         time (photosets.getPhotos, in album order). Returns the number of albums."""
         present: set[str] = set()
-        page_no, pages = 1, 1
-        while page_no <= pages:
-            data = await self.api.call("flickr.photosets.getList", page=page_no, per_page=PER_PAGE)
-            page = parse.page(data, "photosets", "photoset")
+        async for page in Pager(self.api, "flickr.photosets.getList", "photosets", "photoset").pages():
             albums = [{**parse.album(r), "raw": dumps(r)} for r in page.rows if self.usable(r, "album", ids.is_album_id)]
             self.cat.upsert_albums(albums)
             present |= {a["id"] for a in albums}
-            pages = page.pages
-            page_no += 1
         self.cat.mark_albums_gone(present)
         for album in self.cat.rows("SELECT id, date_update, count_photos, count_videos, synced_update "
                                    "FROM albums WHERE gone = 0 ORDER BY id"):
@@ -268,20 +252,15 @@ class Crawler:
             if album["synced_update"] == version:
                 continue
             members: list[str] = []
-            page_no, pages = 1, 1
-            while page_no <= pages:
-                try:
-                    data = await self.api.call("flickr.photosets.getPhotos", photoset_id=album["id"],
-                                               page=page_no, per_page=PER_PAGE)
-                except FlickrError as error:
-                    if error.code == 1:  # deleted since getList
-                        break
+            try:
+                async for page in Pager(self.api, "flickr.photosets.getPhotos", "photoset", "photo",
+                                        photoset_id=album["id"]).pages():
+                    members += [str(r["id"]) for r in page.rows
+                                if self.usable(r, f"album {album['id']}: item", ids.is_photo_id)
+                                and str(r["id"]) not in members]
+            except FlickrError as error:
+                if error.code != 1:  # 1: deleted since getList
                     raise
-                page = parse.page(data, "photoset", "photo")
-                members += [str(r["id"]) for r in page.rows
-                            if self.usable(r, f"album {album['id']}: item", ids.is_photo_id) and str(r["id"]) not in members]
-                pages = page.pages
-                page_no += 1
             self.cat.set_album_photos(album["id"], members, version)
         return len(present)
 
@@ -325,20 +304,13 @@ class Crawler:
             self.cat.set_comments("album_id", album_id, found, len(found) if count is None else count)
         return calls
 
-    async def _pages(self, method: str, root: str, row: str, **params) -> list[dict]:
+    async def _rows(self, method: str, root: str, row: str, **params) -> list[dict]:
         """Every row of a paged listing, pages 1..pages."""
-        rows: list[dict] = []
-        page_no, pages = 1, 1
-        while page_no <= pages:
-            page = parse.page(await self.api.call(method, page=page_no, **params), root, row)
-            rows += page.rows
-            pages = page.pages
-            page_no += 1
-        return rows
+        return await Pager(self.api, method, root, row, **params).rows()
 
     async def favorites(self) -> int:
-        rows = [photo_ref(raw) for raw in await self._pages(
-            "flickr.favorites.getList", "photos", "photo", per_page=PER_PAGE, extras=FAVORITE_EXTRAS)
+        rows = [photo_ref(raw) for raw in await self._rows(
+            "flickr.favorites.getList", "photos", "photo", extras=FAVORITE_EXTRAS)
             if self.usable(raw, "favorite", ids.is_photo_id)]
         self.cat.replace_rows("favorites", [{k: r[k] for k in ("id", "owner", "title", "date_faved", "url", "raw")}
                                             for r in rows])
@@ -347,8 +319,8 @@ class Crawler:
     async def galleries(self, nsid: str) -> int:
         """The user's galleries and the photos in each (other people's, so ids, owners,
         titles and URLs, not files). One call per gallery page."""
-        galleries = [g for g in await self._pages("flickr.galleries.getList", "galleries", "gallery",
-                                                  user_id=nsid, per_page=PER_PAGE)
+        galleries = [g for g in await self._rows("flickr.galleries.getList", "galleries", "gallery",
+                                                 user_id=nsid)
                      if self.usable(g, "gallery", ids.is_gallery_id)]
         self.cat.replace_rows("galleries", [
             {"id": str(g["id"]), "title": parse.text(g.get("title")),
@@ -356,8 +328,8 @@ class Crawler:
              "count": parse.num(g.get("count_total"), parse.num(g.get("count_photos"))), "raw": g}
             for g in galleries])
         for g in galleries:
-            photos = await self._pages("flickr.galleries.getPhotos", "photos", "photo", gallery_id=str(g["id"]),
-                                       per_page=PER_PAGE, extras=FAVORITE_EXTRAS)
+            photos = await self._rows("flickr.galleries.getPhotos", "photos", "photo", gallery_id=str(g["id"]),
+                                      extras=FAVORITE_EXTRAS)
             self.cat.replace_rows("gallery_photos", [
                 {"gallery_id": str(g["id"]), "photo_id": r["id"], "position": n, "owner": r["owner"],
                  "title": r["title"], "url": r["url"], "raw": r["raw"]}
@@ -366,13 +338,9 @@ class Crawler:
         return len(galleries)
 
     async def contacts(self) -> int:
-        rows: list[dict] = []
-        page_no, pages = 1, 1
-        while page_no <= pages:  # up to 1,000 per page (reference §7)
-            data = await self.api.call("flickr.contacts.getList", page=page_no, per_page=1000)
-            rows += parse.contacts(data)
-            pages = parse.num((data.get("contacts") or {}).get("pages"), 1) or 1
-            page_no += 1
+        found = await self._rows("flickr.contacts.getList", "contacts", "contact",
+                                 per_page=1000, key="nsid")  # up to 1,000 per page (reference §7)
+        rows = [parse.contact(c) for c in found if c["nsid"]]
         self.cat.replace_rows("contacts", rows)
         return len(rows)
 
@@ -383,8 +351,8 @@ class Crawler:
         found = parse.groups(data)
         self.cat.replace_rows("groups", found)
         for group in found:
-            rows = await self._pages("flickr.groups.pools.getPhotos", "photos", "photo",
-                                     group_id=group["nsid"], user_id=nsid, per_page=PER_PAGE)
+            rows = await self._rows("flickr.groups.pools.getPhotos", "photos", "photo",
+                                    group_id=group["nsid"], user_id=nsid)
             self.cat.replace_rows("group_photos", [{"group_id": group["nsid"], "photo_id": str(r["id"])}
                                                    for r in rows if ids.is_photo_id(r["id"])],
                                   where=("group_id", group["nsid"]))

@@ -31,7 +31,7 @@ from ..flickr.connect import connect
 from ..flickr.listing import Listing, Seen, list_account
 from ..flickr.quota import DEFAULT_RATE
 from ..dest import EXIT_OK, EXIT_PROBLEMS, UsageProblem, check_same_account, recorded
-from ..progress import Progress
+from ..progress import Progress, page_meter
 from ..layout.proof import read_proof
 
 SAMPLE = 10  # titles shown in a dry run
@@ -177,7 +177,7 @@ async def _prepare(cat: Catalog, options: DeleteOptions, creds: Credentials, pro
             await settle_open_intents(api, cat, settled)
         bar = progress.bar("listing Flickr", unit="page")
         try:
-            listing = await list_account(api, bar)
+            listing = await list_account(api, page_meter(bar))
         finally:
             bar.close()
     plan = plan_deletions(cat, listing, options)

@@ -24,7 +24,7 @@ from ..flickr.connect import connect
 from ..flickr.listing import list_account
 from ..flickr.quota import DEFAULT_RATE
 from ..dest import EXIT_OK, EXIT_PROBLEMS, check_same_account, recorded
-from ..progress import Progress
+from ..progress import Progress, page_meter
 
 # Creative-Commons licenses and public-domain dedications (flickr.photos.licenses.getInfo).
 OPEN_LICENSES = frozenset({1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 15, 16})
@@ -110,7 +110,7 @@ async def _prepare(cat: Catalog, options: LockdownOptions, creds: Credentials, p
         else:
             bar = progress.bar("listing Flickr", unit="page")
             try:
-                plan = plan_lock(cat, await list_account(api, bar))
+                plan = plan_lock(cat, await list_account(api, page_meter(bar)))
             finally:
                 bar.close()
     plan.username = login["username"]

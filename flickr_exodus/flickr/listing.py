@@ -1,5 +1,6 @@
 """A fresh, read-only listing of the owner's items: pages 1..pages of people.getPhotos at
-500 per page, short pages asked again (Flickr's paging drops items; reference §4.1).
+500 per page, short pages asked again (Flickr's paging drops items; reference §4.1; the
+paging itself is pages.py's).
 What verify, delete-remote and lockdown re-read just before they trust or change Flickr."""
 
 from __future__ import annotations
@@ -8,9 +9,8 @@ from dataclasses import dataclass, field
 
 from . import parse
 from .client import Api
+from .pages import OnPage, Page, Pager
 
-PER_PAGE = 500
-SHORT_PAGE_RETRIES = 6  # per short page
 # Enough to tell whether an item changed, and how visible and licensed it is.
 STATE_EXTRAS = "last_update,original_format,media,license"
 
@@ -36,35 +36,22 @@ class Listing:
         return len(self.items) >= self.total
 
 
-async def list_account(api: Api, bar) -> Listing:
+async def list_account(api: Api, on_page: OnPage | None = None) -> Listing:
     listing = Listing()
-    short: list[int] = []
+    pager = Pager(api, "flickr.people.getPhotos", "photos", "photo", user_id="me", safe_search=3,
+                  extras=STATE_EXTRAS, on_page=on_page)
 
-    async def fetch(number: int) -> int:
-        data = await api.call("flickr.people.getPhotos", user_id="me", safe_search=3, per_page=PER_PAGE,
-                              page=number, extras=STATE_EXTRAS)
-        page = parse.page(data, "photos", "photo")
+    def take(page: Page) -> None:
         for raw in page.rows:
             listing.items[str(raw["id"])] = Seen(
                 parse.num(raw.get("lastupdate")), parse.text(raw.get("originalsecret")) or None,
                 parse.num(raw.get("ispublic")), parse.num(raw.get("isfriend")), parse.num(raw.get("isfamily")),
                 parse.num(raw.get("license")))
         listing.total = page.total
-        if not listing.pages:
-            listing.pages = page.pages
-            bar.reset(total=page.pages)
-        return len(page.rows)
+        listing.pages = listing.pages or page.pages
 
-    number = 1
-    while number == 1 or number <= listing.pages:
-        rows = await fetch(number)
-        if rows < min(PER_PAGE, listing.total - (number - 1) * PER_PAGE):
-            short.append(number)
-        bar.update(1)
-        number += 1
-    for number in short:
-        for _ in range(SHORT_PAGE_RETRIES):
-            if listing.complete:
-                break
-            await fetch(number)
+    async for page in pager.pages():
+        take(page)
+    async for page in pager.again(lambda: listing.complete):
+        take(page)
     return listing

@@ -84,10 +84,11 @@ class Page:
     rows: list[dict]
 
 
-def page(data: dict, root: str, row: str) -> Page:
-    """A paged listing: photos/photo, photoset/photo, photosets/photoset, ..."""
+def page(data: dict, root: str, row: str, key: str = "id") -> Page:
+    """A paged listing: photos/photo, photoset/photo, photosets/photoset, contacts/contact
+    (key nsid), ... Records without their key are left out."""
     body = data.get(root) or {}
-    rows = [r for r in as_list(body.get(row)) if isinstance(r, dict) and r.get("id") is not None]
+    rows = [r for r in as_list(body.get(row)) if isinstance(r, dict) and r.get(key) is not None]
     number = num(body.get("page"), 1) or 1
     pages = num(body.get("pages"), None)
     total = num(body.get("total"), None)
@@ -361,12 +362,11 @@ def best_video_rendition(data: dict) -> Size | None:
     return max(videos, key=lambda s: (s.height or 0, rank.get(s.label, 0)))
 
 
-def contacts(data: dict) -> list[dict]:
-    body = data.get("contacts") or {}
-    return [{"nsid": text(c["nsid"]), "username": text(c.get("username")),
-             "realname": text(c.get("realname")), "friend": num(c.get("friend"), 0),
-             "family": num(c.get("family"), 0), "raw": c}
-            for c in as_list(body.get("contact")) if isinstance(c, dict) and c.get("nsid")]
+def contact(c: dict) -> dict:
+    """One contact of contacts.getList (a record with an nsid)."""
+    return {"nsid": text(c["nsid"]), "username": text(c.get("username")),
+            "realname": text(c.get("realname")), "friend": num(c.get("friend"), 0),
+            "family": num(c.get("family"), 0), "raw": c}
 
 
 def groups(data: dict) -> list[dict]:

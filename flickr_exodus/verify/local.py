@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+from ..findings import Finding, Kind
 from ..layout import proof
 from ..media import magic
 from ..catalog.store import TO_FETCH, Catalog, has_file
@@ -33,7 +34,7 @@ MANIFEST = "manifest.txt"
 @dataclass
 class ItemResult:
     id: str
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, detail)
+    problems: list[Finding] = field(default_factory=list)
     confirmed_by: list[str] = field(default_factory=list)
     hashed: bool = False
     sha256: str | None = None   # the hex digest of the bytes read here (None with --fast)
@@ -43,6 +44,9 @@ class ItemResult:
     @property
     def whole(self) -> bool:
         return not self.problems
+
+    def problem(self, kind: Kind, detail: str) -> None:
+        self.problems.append(Finding(self.id, kind, detail))
 
 
 def file_items(cat: Catalog, batch: int = 500) -> Iterator[dict]:
@@ -69,7 +73,7 @@ def check_item(dest: Path, row: dict, fast: bool, progress: Callable[[int], None
         with handle:
             result.size = os.fstat(handle.fileno()).st_size
             if result.size != row["size"]:
-                result.problems.append(("size_mismatch", f"{result.size} bytes on disk, {row['size']} in the catalog"))
+                result.problem(Kind.SIZE_MISMATCH, f"{result.size} bytes on disk, {row['size']} in the catalog")
             kind = _check_content(handle, row, result)
             flaw = complete.seek_check(handle, kind, result.size) if kind else None
             walk = complete.walker(kind) if kind and not fast and not flaw else None
@@ -77,12 +81,12 @@ def check_item(dest: Path, row: dict, fast: bool, progress: Callable[[int], None
             if not fast:
                 _hash(handle, walk, result, progress)
                 if result.sha256 != row["sha256"]:
-                    result.problems.append(("hash_mismatch", "the bytes differ from those downloaded"))
+                    result.problem(Kind.HASH_MISMATCH, "the bytes differ from those downloaded")
                 flaw = flaw or (walk.finish() if walk else None)
             else:
                 progress(result.size)
     except OSError as error:
-        result.problems.append(("unreadable", f"{row['path']}: {error.strerror or error}"))
+        result.problem(Kind.UNREADABLE, f"{row['path']}: {error.strerror or error}")
         return result
     if kind:
         _judge_structure(kind, fast, flaw, result)
@@ -97,11 +101,11 @@ def _open_regular(dest: Path, row: dict, result: ItemResult):
     try:
         return proof.open_regular(dest, row["path"])
     except FileNotFoundError:
-        result.problems.append(("missing", f"{row['path']} is not there"))
+        result.problem(Kind.MISSING, f"{row['path']} is not there")
     except proof.NotProvable as error:
-        result.problems.append(("not_a_file", str(error)))
+        result.problem(Kind.NOT_A_FILE, str(error))
     except OSError as error:
-        result.problems.append(("unreadable", f"{row['path']}: {error.strerror or error}"))
+        result.problem(Kind.UNREADABLE, f"{row['path']}: {error.strerror or error}")
     return None
 
 
@@ -111,7 +115,7 @@ def _hash(handle, walk: complete.Walk | None, result: ItemResult, progress: Call
     result.hashed = True
     result.sha256 = read.sha256
     if read.size != result.size:
-        result.problems.append(("changed_while_read", f"{read.size} bytes read, {result.size} when opened"))
+        result.problem(Kind.CHANGED_WHILE_READ, f"{read.size} bytes read, {result.size} when opened")
 
 
 def _judge_structure(kind: str, fast: bool, flaw: complete.Flaw | None, result: ItemResult) -> None:
@@ -119,7 +123,7 @@ def _judge_structure(kind: str, fast: bool, flaw: complete.Flaw | None, result: 
         result.structure = "not_checked"
         return
     if flaw is not None:
-        result.problems.append((flaw.kind, flaw.detail))
+        result.problem(Kind(flaw.kind), flaw.detail)
         result.structure = flaw.kind
     elif not complete.checked(kind):
         result.structure = "not_checked"
@@ -135,16 +139,16 @@ def _check_content(handle, row: dict, result: ItemResult) -> str | None:
     kind = magic.sniff(head)
     ext = row["path"].rsplit(".", 1)[-1].lower() if "." in row["path"].rsplit("/", 1)[-1] else ""
     if not magic.matches(kind, row["media"], ext):
-        result.problems.append(("wrong_format", f"{kind or 'unrecognised bytes'} in a .{ext} "
-                                                f"{'video' if row['media'] == 'video' else 'photo'}"))
+        result.problem(Kind.WRONG_FORMAT, f"{kind or 'unrecognised bytes'} in a .{ext} "
+                                          f"{'video' if row['media'] == 'video' else 'photo'}")
         return None
     size = os.fstat(handle.fileno()).st_size
     if row["expected_size"] is not None:
         if size == row["expected_size"]:
             result.confirmed_by.append("content_length")
         else:
-            result.problems.append(("length_mismatch", f"{size} bytes, Flickr sent Content-Length "
-                                                       f"{row['expected_size']}"))
+            result.problem(Kind.LENGTH_MISMATCH, f"{size} bytes, Flickr sent Content-Length "
+                                                 f"{row['expected_size']}")
     if row["media"] == "photo":
         want = _expected_dims(row)
         got = facts.pixel_size(handle)
@@ -152,23 +156,23 @@ def _check_content(handle, row: dict, result: ItemResult) -> str | None:
             if got in (want, want[::-1]):  # an EXIF rotation may swap them
                 result.confirmed_by.append("pixel_size")
             else:
-                result.problems.append(("pixel_size_mismatch", f"{got[0]}x{got[1]} px, Flickr says "
-                                                               f"{want[0]}x{want[1]}"))
+                result.problem(Kind.PIXEL_SIZE_MISMATCH, f"{got[0]}x{got[1]} px, Flickr says "
+                                                         f"{want[0]}x{want[1]}")
         elif got and (rendition := facts.largest_rendition(row.get("listed"))):
             # No original size from Flickr (a free account's, filled from the export): the
             # shape of the largest size Flickr listed is still Flickr's word, not the file's.
             if facts.same_shape(got, rendition):
                 result.confirmed_by.append("aspect_ratio")
             else:
-                result.problems.append(("aspect_ratio_mismatch", f"{got[0]}x{got[1]} px is not the shape of "
-                                                                 f"Flickr's {rendition[0]}x{rendition[1]}"))
+                result.problem(Kind.ASPECT_RATIO_MISMATCH, f"{got[0]}x{got[1]} px is not the shape of "
+                                                           f"Flickr's {rendition[0]}x{rendition[1]}")
     elif row["duration"]:
         seconds = facts.video_duration(handle)
         if seconds is not None:
             if abs(seconds - row["duration"]) <= DURATION_TOLERANCE_S:
                 result.confirmed_by.append("duration")
             else:
-                result.problems.append(("duration_mismatch", f"{seconds:.1f} s, Flickr says {row['duration']} s"))
+                result.problem(Kind.DURATION_MISMATCH, f"{seconds:.1f} s, Flickr says {row['duration']} s")
     return kind
 
 
@@ -186,13 +190,13 @@ def _check_sidecar(dest: Path, row: dict, result: ItemResult) -> None:
     try:
         document = json.loads(sidecar.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        result.problems.append(("sidecar_missing", f"{row['path']}.json is not there"))
+        result.problem(Kind.SIDECAR_MISSING, f"{row['path']}.json is not there")
         return
     except (OSError, ValueError) as error:
-        result.problems.append(("sidecar_invalid", f"{row['path']}.json: {error}"))
+        result.problem(Kind.SIDECAR_INVALID, f"{row['path']}.json: {error}")
         return
     if not isinstance(document, dict) or document.get("id") != row["id"]:
-        result.problems.append(("sidecar_invalid", f"{row['path']}.json describes another item"))
+        result.problem(Kind.SIDECAR_INVALID, f"{row['path']}.json describes another item")
 
 
 def check_files(cat: Catalog, dest: Path, jobs: int, fast: bool, bar,
@@ -220,16 +224,10 @@ def check_files(cat: Catalog, dest: Path, jobs: int, fast: bool, bar,
 
 # --- the tree around the files ---------------------------------------------------------
 
-@dataclass
-class TreeFinding:
-    kind: str      # stray | part_leftover | broken_link | resumable_part
-    path: str      # relative to DEST
-    detail: str
-
-
-def scan_tree(cat: Catalog, dest: Path) -> Iterator[TreeFinding]:
+def scan_tree(cat: Catalog, dest: Path) -> Iterator[Finding]:
     """Files under photos/ that the catalog does not know, leftovers of interrupted writes,
-    and album or collection links that lead nowhere."""
+    and album or collection links that lead nowhere; each finding's id is its path
+    relative to DEST."""
     photos = dest / "photos"
     for folder, _, files in os.walk(photos):
         relative_folder = Path(folder).relative_to(dest).as_posix()
@@ -242,19 +240,19 @@ def scan_tree(cat: Catalog, dest: Path) -> Iterator[TreeFinding]:
             if leftover:
                 owner = cat.rows("SELECT id, state FROM photos WHERE path = ?", [relative[:-len(leftover)]])
                 if leftover == ".part" and owner and owner[0]["state"] in TO_FETCH:
-                    yield TreeFinding("resumable_part", relative, f"partial download of {owner[0]['id']}; "
-                                                                  "'exodus backup' resumes it")
+                    yield Finding(relative, Kind.RESUMABLE_PART, f"partial download of {owner[0]['id']}; "
+                                                                 "'exodus backup' resumes it")
                 else:
-                    yield TreeFinding("part_leftover", relative, "left over from an interrupted write")
+                    yield Finding(relative, Kind.PART_LEFTOVER, "left over from an interrupted write")
                 continue
-            yield TreeFinding("stray", relative, "a file the catalog does not know")
+            yield Finding(relative, Kind.STRAY, "a file the catalog does not know")
     for root in VIEW_ROOTS:
         for folder, dirs, files in os.walk(dest / root):
             for name in sorted(files + dirs):
                 path = Path(folder) / name
                 relative = path.relative_to(dest).as_posix()
                 if path.is_symlink() and not path.exists():
-                    yield TreeFinding("broken_link", relative, f"points to {os.readlink(path)}, which is not there")
+                    yield Finding(relative, Kind.BROKEN_LINK, f"points to {os.readlink(path)}, which is not there")
                 elif name == MANIFEST and not path.is_symlink():
                     yield from _check_manifest(dest, path, relative)
 
@@ -273,8 +271,8 @@ def _known_names(cat: Catalog, folder: str) -> set[str]:
     return names
 
 
-def _check_manifest(dest: Path, manifest: Path, relative: str) -> Iterator[TreeFinding]:
+def _check_manifest(dest: Path, manifest: Path, relative: str) -> Iterator[Finding]:
     for line in manifest.read_text(encoding="utf-8", errors="replace").splitlines():
         name, _, target = line.partition("\t")
         if target and not (dest / target).exists():
-            yield TreeFinding("broken_link", f"{relative}:{name}", f"lists {target}, which is not there")
+            yield Finding(f"{relative}:{name}", Kind.BROKEN_LINK, f"lists {target}, which is not there")

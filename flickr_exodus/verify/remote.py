@@ -10,15 +10,10 @@ from dataclasses import dataclass, field
 from ..catalog.store import Catalog
 from ..flickr import Api
 from ..flickr import parse
-from ..flickr.listing import PER_PAGE, Seen, list_account
+from ..flickr.listing import Seen, list_account
+from ..flickr.pages import OnPage, Pager
 from ..dest import check_same_account
-
-
-@dataclass
-class Finding:
-    id: str
-    kind: str
-    detail: str
+from ..findings import Finding, Kind
 
 
 @dataclass
@@ -32,28 +27,28 @@ class RemoteReport:
     complete: bool = False
 
 
-async def check_remote(api: Api, cat: Catalog, bar) -> RemoteReport:
+async def check_remote(api: Api, cat: Catalog, on_page: OnPage | None = None) -> RemoteReport:
     report = RemoteReport()
     login = parse.login(await api.call("flickr.test.login"))
     check_same_account(cat, login)
     person = parse.person(await api.call("flickr.people.getInfo", user_id=login["nsid"]))
     report.account_count = person["count"]
-    listed = await _list_everything(api, report, bar)
+    listed = await _list_everything(api, report, on_page)
     _reconcile_items(cat, listed, report)
     await _reconcile_albums(api, cat, report)
     await _reconcile_collections(api, cat, report)
     if report.account_count is not None and report.account_count != report.total:
-        report.findings.append(Finding("account", "count_mismatch",
+        report.findings.append(Finding("account", Kind.COUNT_MISMATCH,
                                        f"people.getInfo counts {report.account_count} items, the listing "
                                        f"{report.total}"))
     return report
 
 
-async def _list_everything(api: Api, report: RemoteReport, bar) -> dict[str, Seen]:
-    listing = await list_account(api, bar)
+async def _list_everything(api: Api, report: RemoteReport, on_page: OnPage | None) -> dict[str, Seen]:
+    listing = await list_account(api, on_page)
     report.total, report.listed, report.complete = listing.total, len(listing.items), listing.complete
     if not report.complete:
-        report.findings.append(Finding("account", "listing_incomplete",
+        report.findings.append(Finding("account", Kind.LISTING_INCOMPLETE,
                                        f"Flickr's listing gave {report.listed} of {report.total} items; "
                                        "run 'exodus verify --remote' again later"))
     return listing.items
@@ -71,12 +66,12 @@ def _reconcile_items(cat: Catalog, listed: dict, report: RemoteReport) -> None:
             on_flickr = listed.pop(row["id"], None)
             if row["state"] == "deleted_remote":
                 if on_flickr:
-                    report.findings.append(Finding(row["id"], "still_on_flickr",
+                    report.findings.append(Finding(row["id"], Kind.STILL_ON_FLICKR,
                                                    "deleted by exodus, yet Flickr still lists it"))
                 continue
             if on_flickr is None:
                 if row["state"] != "remote_gone" and report.complete:
-                    report.findings.append(Finding(row["id"], "gone_from_flickr",
+                    report.findings.append(Finding(row["id"], Kind.GONE_FROM_FLICKR,
                                                    "in the backup, no longer on Flickr"))
                 continue
             last_update, secret = on_flickr.last_update, on_flickr.original_secret
@@ -89,18 +84,15 @@ def _reconcile_items(cat: Catalog, listed: dict, report: RemoteReport) -> None:
                 changed.append("its original was replaced")
             if changed:
                 report.stale_ids.add(row["id"])
-                report.findings.append(Finding(row["id"], "stale", "changed on Flickr since the backup: "
+                report.findings.append(Finding(row["id"], Kind.STALE, "changed on Flickr since the backup: "
                                                + ", ".join(changed)))
     for item_id in sorted(listed):
-        report.findings.append(Finding(item_id, "new_on_flickr", "on Flickr, not in the backup"))
+        report.findings.append(Finding(item_id, Kind.NEW_ON_FLICKR, "on Flickr, not in the backup"))
 
 
 async def _reconcile_albums(api: Api, cat: Catalog, report: RemoteReport) -> None:
     ours = {r["id"]: r for r in cat.rows("SELECT id, title, synced_update FROM albums WHERE gone = 0")}
-    page_no, pages = 1, 1
-    while page_no <= pages:
-        page = parse.page(await api.call("flickr.photosets.getList", page=page_no, per_page=PER_PAGE),
-                          "photosets", "photoset")
+    async for page in Pager(api, "flickr.photosets.getList", "photosets", "photoset").pages():
         for raw in page.rows:
             try:
                 album = parse.album(raw)
@@ -110,16 +102,14 @@ async def _reconcile_albums(api: Api, cat: Catalog, report: RemoteReport) -> Non
             mine = ours.pop(album["id"], None)
             version = f"{album['date_update']}:{album['count_photos']}:{album['count_videos']}"
             if mine is None:
-                report.findings.append(Finding(album["id"], "album_new", f"album {album['title']!r} is not in "
-                                                                         "the backup"))
+                report.findings.append(Finding(album["id"], Kind.ALBUM_NEW,
+                                               f"album {album['title']!r} is not in the backup"))
             elif mine["synced_update"] != version:
-                report.findings.append(Finding(album["id"], "album_changed",
+                report.findings.append(Finding(album["id"], Kind.ALBUM_CHANGED,
                                                f"album {album['title']!r} changed since the backup "
                                                f"({album['count_photos'] + album['count_videos']} items now)"))
-        pages = page.pages
-        page_no += 1
     for album_id, mine in sorted(ours.items()):
-        report.findings.append(Finding(album_id, "album_gone", f"album {mine['title']!r} is no longer on Flickr"))
+        report.findings.append(Finding(album_id, Kind.ALBUM_GONE, f"album {mine['title']!r} is no longer on Flickr"))
 
 
 async def _reconcile_collections(api: Api, cat: Catalog, report: RemoteReport) -> None:
@@ -131,5 +121,5 @@ async def _reconcile_collections(api: Api, cat: Catalog, report: RemoteReport) -
     ours = {(c["id"], c["parent_id"], tuple(links.get(c["id"], [])))
             for c in cat.rows("SELECT id, parent_id FROM collections")}
     for node_id in sorted({n[0] for n in theirs ^ ours}):
-        report.findings.append(Finding(node_id, "collection_changed",
+        report.findings.append(Finding(node_id, Kind.COLLECTION_CHANGED,
                                        "collection differs from the backup (albums, nesting, or new or gone)"))

@@ -12,7 +12,7 @@ import asyncio
 import os
 import shutil
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..layout import paths
@@ -22,8 +22,9 @@ from ..flickr import Credentials, FlickrError, MissingCredentials, Transient
 from ..flickr.connect import connect
 from ..flickr.quota import DEFAULT_RATE
 from ..dest import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, UsageProblem, open_backup, recorded
-from ..progress import Progress
-from .local import ItemResult, TreeFinding, check_files, scan_tree
+from ..findings import Finding, Findings, Kind, of_item
+from ..progress import Progress, page_meter
+from .local import ItemResult, check_files, scan_tree
 from .remote import RemoteReport, check_remote
 
 UNKNOWN_FILES = "unknown-files"  # where --repair moves files the catalog does not know
@@ -43,51 +44,59 @@ class VerifyOptions:
     creds: Credentials | None = None
 
 
+@dataclass
+class Tally:
+    """What the local check counts besides its findings."""
+    checked: int = 0
+    whole: int = 0
+    damaged: int = 0          # items whose file (not only its sidecar) has a problem
+    bytes: int = 0
+    structure_not_checked: int = 0
+    resumable_parts: int = 0
+    by_source: Counter = field(default_factory=Counter)
+
+
 class Verification:
     """Collects what the checks find, and writes the per-item record."""
 
     def __init__(self, cat: Catalog, options: VerifyOptions):
         self.cat = cat
         self.options = options
-        self.counts: Counter = Counter()
-        self.problems: list[dict] = []
-        self.needs_user: list[dict] = []
-        self.bad_items: dict[str, str] = {}     # id -> first problem kind
+        self.tally = Tally()
+        self.found = Findings(SHOWN_PROBLEMS)
+        self.bad_items: dict[str, Kind] = {}     # id -> first problem kind
         self.bad_sidecars: set[str] = set()
-        self.findings: list[TreeFinding] = []
+        self.tree_findings: list[Finding] = []
         self.pending_writes: list[tuple] = []
         self.fast_writes: list[tuple] = []
         self.stamp = now_iso()
 
-    def problem(self, item_id: str, kind: str, detail: str) -> None:
-        self.counts[f"problem:{kind}"] += 1
-        if len(self.problems) < SHOWN_PROBLEMS:
-            self.problems.append({"id": item_id, "kind": kind, "detail": detail})
+    def problem(self, item_id: str, kind: Kind, detail: str) -> None:
+        self.found.add(Finding(item_id, kind, detail))
 
     # --- local -----------------------------------------------------------------------
     def item_done(self, row: dict, result: ItemResult) -> None:
-        self.counts["checked"] += 1
-        self.counts[f"source:{row['source'] or 'api'}"] += 1
+        self.tally.checked += 1
+        self.tally.by_source[row["source"] or "api"] += 1
         if result.structure in ("not_checked", "not_checked_fast"):
-            self.counts["structure_not_checked"] += 1
-        self.counts["bytes"] += row["size"] or 0
-        for kind, detail in result.problems:
-            self.problem(row["id"], kind, detail)
-        file_kinds = {k for k, _ in result.problems if not k.startswith("sidecar_")}
+            self.tally.structure_not_checked += 1
+        self.tally.bytes += row["size"] or 0
+        for finding in result.problems:
+            self.found.add(finding)
+        file_kinds = {f.kind for f in result.problems if not f.kind.sidecar}
         if file_kinds:
-            self.counts["damaged"] += 1
+            self.tally.damaged += 1
             self.bad_items.setdefault(row["id"], sorted(file_kinds)[0])
         elif result.problems:
             self.bad_sidecars.add(row["id"])
         if not result.whole:
-            record = {"at": self.stamp, "problems": [k for k, _ in result.problems]}
+            record = {"at": self.stamp, "problems": [f.kind.value for f in result.problems]}
             self.pending_writes.append((None, dumps(record), None, None, None, row["id"]))
         else:
-            self.counts["whole"] += 1
+            self.tally.whole += 1
             facts, why_not = proving_facts(result)
             if not facts:
-                self.counts["unconfirmed"] += 1
-                self.needs_user.append({"id": row["id"], "state": "unconfirmed", "reason": why_not})
+                self.found.add(Finding(row["id"], Kind.UNCONFIRMED, why_not, needs_user=True))
             record = {"at": self.stamp, "sha256": result.hashed, "confirmed_by": result.confirmed_by,
                       "structure": result.structure, "remote": False}
             if result.hashed:  # the proof: exactly these bytes, and the facts that prove them whole
@@ -111,32 +120,26 @@ class Verification:
         for row in self.cat.rows("SELECT id, state, reason, title FROM photos WHERE state IN "
                                  "('pending', 'failed', 'needs_manual', 'original_unavailable') ORDER BY id"):
             if row["state"] in ("pending", "failed"):
-                self.counts["not_downloaded"] += 1
-                self.problem(row["id"], "not_downloaded", f"{row['state']}: {row['reason'] or 'not fetched yet'}")
+                self.problem(row["id"], Kind.NOT_DOWNLOADED, f"{row['state']}: {row['reason'] or 'not fetched yet'}")
             else:
-                self.counts[row["state"]] += 1
-                self.needs_user.append({"id": row["id"], "state": row["state"], "reason": row["reason"]})
+                self.found.add(of_item(row))
         listing = self.cat.get("listing") or {}
         if not listing.get("done") or not listing.get("complete", True):
-            self.problem("account", "listing_incomplete", "the last backup did not list the whole account; "
-                                                          "run 'exodus backup' again")
+            self.problem("account", Kind.LISTING_INCOMPLETE, "the last backup did not list the whole account; "
+                                                             "run 'exodus backup' again")
 
     def tree(self) -> None:
         for finding in scan_tree(self.cat, self.options.dest):
-            self.findings.append(finding)
-            if finding.kind == "resumable_part":
-                self.counts["resumable_parts"] += 1
+            self.tree_findings.append(finding)
+            if finding.kind is Kind.RESUMABLE_PART:  # no fault: 'exodus backup' resumes it
+                self.tally.resumable_parts += 1
                 continue
-            self.counts[finding.kind] += 1
-            self.problem(finding.path, finding.kind, finding.detail)
+            self.found.add(finding)
 
     # --- remote ----------------------------------------------------------------------
     def remote_done(self, report: RemoteReport) -> None:
-        self.counts["remote_listed"] = report.listed
-        self.counts["remote_albums"] = report.albums
         for finding in report.findings:
-            self.counts[f"remote:{finding.kind}"] += 1
-            self.problem(finding.id, finding.kind, finding.detail)
+            self.found.add(finding)
         if self.cat.read_only:
             return
         if report.stale_ids:
@@ -164,18 +167,18 @@ class Verification:
             for item_id in self.bad_sidecars - set(self.bad_items):
                 conn.execute("UPDATE photos SET sidecar_dirty = 1 WHERE id = ?", (item_id,))
                 done["sidecars_rewrite"] += 1
-        for finding in self.findings:
-            path = dest / finding.path
-            if finding.kind == "stray":
+        for finding in self.tree_findings:
+            path = dest / finding.id
+            if finding.kind is Kind.STRAY:
                 try:
-                    shutil.move(path, _aside(dest, finding.path))
+                    shutil.move(path, _aside(dest, finding.id))
                     done["strays_moved"] += 1
                 except paths.OutsideDest:  # unknown-files/ leads out of DEST: leave the file be
                     done["strays_left"] += 1
-            elif finding.kind == "part_leftover":
+            elif finding.kind is Kind.PART_LEFTOVER:
                 path.unlink(missing_ok=True)
                 done["leftovers_removed"] += 1
-            elif finding.kind == "broken_link" and path.is_symlink():  # a manifest's line is no link
+            elif finding.kind is Kind.BROKEN_LINK and path.is_symlink():  # a manifest's line is no link
                 path.unlink()
                 done["links_removed"] += 1
         if remote and remote.findings:
@@ -248,7 +251,7 @@ async def _remote(cat: Catalog, options: VerifyOptions, creds: Credentials, prog
     bar = progress.bar("listing Flickr", unit="page")
     try:
         async with connect(creds, options.api_base, options.api_rate, progress.note) as api:
-            return await check_remote(api, cat, bar)
+            return await check_remote(api, cat, page_meter(bar))
     except Transient as error:
         raise UsageProblem(f"Flickr did not answer properly ({error.reason}); the local check is done, "
                            "run 'exodus verify --remote' again later") from None
@@ -260,9 +263,9 @@ async def _remote(cat: Catalog, options: VerifyOptions, creds: Credentials, prog
 
 def report(job: Verification, options: VerifyOptions, remote: RemoteReport | None,
            repaired: dict | None) -> tuple[int, dict]:
-    counts = job.counts
-    problems = sum(n for k, n in counts.items() if k.startswith("problem:"))
-    code = EXIT_PROBLEMS if problems else EXIT_NEEDS_USER if job.needs_user else EXIT_OK
+    found, tally = job.found, job.tally
+    problems = found.total
+    code = EXIT_PROBLEMS if problems else EXIT_NEEDS_USER if found.needs_user else EXIT_OK
     document = {
         "ok": code == EXIT_OK,
         "dest": str(options.dest),
@@ -270,20 +273,20 @@ def report(job: Verification, options: VerifyOptions, remote: RemoteReport | Non
                     else "sha256, format, structure, Flickr's facts, sidecars",
                     "remote": remote is not None, "jobs": options.jobs},
         "counts": {
-            "items_with_files": counts["checked"], "whole": counts["whole"], "damaged": counts["damaged"],
-            "unconfirmed": counts["unconfirmed"], "not_downloaded": counts["not_downloaded"],
-            "needs_manual": counts["needs_manual"], "original_unavailable": counts["original_unavailable"],
-            "stray_files": counts["stray"], "leftovers": counts["part_leftover"],
-            "broken_links": counts["broken_link"], "resumable_parts": counts["resumable_parts"],
-            "bytes_checked": counts["bytes"], "problems": problems,
-            "structure_not_checked": counts["structure_not_checked"],
-            "by_source": {k.split(":", 1)[1]: n for k, n in sorted(counts.items()) if k.startswith("source:")},
-            **({"remote_listed": counts["remote_listed"], "remote_albums": counts["remote_albums"]}
-               if remote else {}),
+            "items_with_files": tally.checked, "whole": tally.whole, "damaged": tally.damaged,
+            "unconfirmed": found.count(Kind.UNCONFIRMED), "not_downloaded": found.count(Kind.NOT_DOWNLOADED),
+            "needs_manual": found.count(Kind.NEEDS_MANUAL),
+            "original_unavailable": found.count(Kind.ORIGINAL_UNAVAILABLE),
+            "stray_files": found.count(Kind.STRAY), "leftovers": found.count(Kind.PART_LEFTOVER),
+            "broken_links": found.count(Kind.BROKEN_LINK), "resumable_parts": tally.resumable_parts,
+            "bytes_checked": tally.bytes, "problems": problems,
+            "structure_not_checked": tally.structure_not_checked,
+            "by_source": dict(sorted(tally.by_source.items())),
+            **({"remote_listed": remote.listed, "remote_albums": remote.albums} if remote else {}),
         },
-        "problem_kinds": {k.split(":", 1)[1]: n for k, n in sorted(counts.items()) if k.startswith("problem:")},
-        "problems": job.problems,
-        "needs_user": job.needs_user[:SHOWN_PROBLEMS],
+        "problem_kinds": {kind.value: n for kind, n in sorted(found.kinds.items())},
+        "problems": [f.problem() for f in found.problems],
+        "needs_user": [f.waiting() for f in found.needs_user[:SHOWN_PROBLEMS]],
         "repaired": repaired,
     }
     return code, document
