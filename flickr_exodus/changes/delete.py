@@ -227,7 +227,6 @@ async def _delete(cat: Catalog, plan: Plan, options: DeleteOptions, creds: Crede
                                                                "sha256": item["sha256"]})))
                     entry = cursor.lastrowid
                 crash_point("delete-intent")
-                unanswered = api.unanswered
                 try:
                     await api.call("flickr.photos.delete", photo_id=item["id"])
                     outcome = "deleted"
@@ -240,7 +239,7 @@ async def _delete(cat: Catalog, plan: Plan, options: DeleteOptions, creds: Crede
                         bar.update(1)
                         continue
                     # "Not found" after an attempt whose answer was lost: that attempt did it.
-                    outcome = "deleted" if api.unanswered > unanswered else "already_gone"
+                    outcome = "deleted" if error.maybe_sent else "already_gone"
                 crash_point("delete-call")
                 with cat.tx() as conn:
                     conn.execute("UPDATE deletions SET result = ?, result_at = ? WHERE id = ?",

@@ -1,4 +1,4 @@
-"""The wire to Flickr: credentials, the quota ledger, the retry policy, tolerant parsing.
+"""The wire to Flickr: credentials, the quota ledger, calls under net/'s retry policy, tolerant parsing.
 
 Knows nothing of SQLite or of files other than its own token and ledger.
 """

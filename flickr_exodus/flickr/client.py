@@ -1,10 +1,11 @@
 """Every Flickr API call goes through `Api.call`: signed by flickrapi's OAuth client,
 counted against the quota, retried by one policy, answered as a parsed dict.
 
-Retry policy (reference §3): 429 -> wait (Retry-After when sent) and go on, without limit;
-5xx, connection errors, stalls, codes 105/106/201 and unparseable bodies -> exponential
-backoff with jitter, a bounded number of times; every other {"stat":"fail"} is final, and
-so is an answer over EXODUS_API_MAX_BYTES. Each wait for another try is told to the user
+Retry policy (reference §3, net/policy.py): 429 -> every call of this client waits
+(Retry-After when sent) and goes on, without limit; 5xx, connection errors, stalls, codes
+105/106/201 and unparseable bodies -> exponential backoff with jitter, a bounded number of
+times; every other {"stat":"fail"} is final, and so is an answer over
+EXODUS_API_MAX_BYTES. Each wait for another try is told to the user
 ("waiting for Flickr (attempt N, next in S s): why", through the command's note, which
 --quiet silences), and every reason names the host that failed; an OAuth refusal becomes
 one line naming what to check (key, secret, token, clock), never Flickr's debug string.
@@ -19,8 +20,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import random
 import re
 import time
 from contextlib import contextmanager
@@ -31,12 +30,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import aiohttp
 from flickrapi.auth import FlickrAccessToken, OAuthFlickrInterface
 from flickrapi.tokencache import SimpleTokenCache
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 from yarl import URL
 
 from .credentials import Credentials
-from ..knobs import api_deadline, api_max_bytes, backoff_base
+from ..knobs import api_deadline, api_max_bytes
 from ..net import limits
+from ..net.errors import connection_problem, parse_retry_after
+from ..net.policy import Policy
 from .errors import RETRYABLE_CODES, FlickrError, Throttled, Transient
 from .quota import Quota
 
@@ -132,13 +132,20 @@ class Api:
         self.endpoints = endpoints
         self.quota = quota
         self.session = session
-        self.attempts = attempts
+        # One policy for every call of this client: a 429 pauses them all.
+        self.policy = Policy(attempts, cap=60.0, patient=True)
         self._signer = oauth_interface(creds, endpoints).oauth.client  # oauthlib, via flickrapi
         self.calls = 0  # requests sent, retries included
-        self.retries = 0
-        # Attempts that may have reached Flickr without their answer reaching us (a reset,
-        # a cut body, a 5xx): a method that changes something may have been carried out.
-        self.unanswered = 0
+
+    @property
+    def attempts(self) -> int:
+        """Tries of one call before a failure is final (429s aside)."""
+        return self.policy.attempts
+
+    @property
+    def retries(self) -> int:
+        """Waits for another try, 429s included."""
+        return self.policy.retries
 
     def credentials(self, method: str, url: str, body: str | None = None,
                     cookies: str | None = None) -> dict[str, str]:
@@ -160,33 +167,16 @@ class Api:
         return {_str(k): _str(v) for k, v in signed.items()}
 
     async def call(self, method: str, **params) -> dict:
-        """One API method, retried per the policy; FlickrError when Flickr says no."""
+        """One API method, retried per the policy; FlickrError when Flickr says no, whose
+        `maybe_sent` says whether an earlier try may have been carried out unanswered."""
         fields = {"method": method, "format": "json", "nojsoncallback": "1",
                   **{k: str(v) for k, v in params.items() if v is not None}}
-        failures = 0
-
-        def stop(state: RetryCallState) -> bool:
-            nonlocal failures
-            error = state.outcome.exception()
-            if isinstance(error, Throttled):
-                return False  # throttling never ends a run
-            failures += 1
-            return failures >= self.attempts
-
-        async for attempt in AsyncRetrying(retry=retry_if_exception_type(Transient), stop=stop,
-                                           wait=wait_policy, reraise=True,
-                                           before_sleep=self._note_retry(method)):
-            with attempt:
-                return await self._once(fields)
-        raise AssertionError("unreachable")
+        return await self.policy.run(lambda: self._once(fields), on_wait=self._note_retry(method))
 
     def _note_retry(self, method: str):
-        def note(state: RetryCallState) -> None:
-            self.retries += 1
-            if not isinstance(state.outcome.exception(), Throttled):  # a 429 is refused before it runs
-                self.unanswered += 1
-            log.info("retrying %s after: %s", method, state.outcome.exception())
-            self._tell_wait(state.attempt_number, state.upcoming_sleep, state.outcome.exception())
+        def note(attempt: int, delay: float, error: BaseException) -> None:
+            log.info("retrying %s after: %s", method, error)
+            self._tell_wait(attempt, delay, error)
         return note
 
     def _tell_wait(self, attempt: int, delay: float, error: BaseException) -> None:
@@ -260,14 +250,6 @@ def interpret(status: int, raw: bytes, retry_after: float | None = None) -> dict
             raise Transient(f"Flickr error {code}: {message}")
         raise FlickrError(code, message)
     return data
-
-
-def connection_problem(error: BaseException) -> str:
-    """What the socket said (connection refused, name not known), without aiohttp's repr."""
-    cause = getattr(error, "os_error", None) or error
-    if isinstance(getattr(cause, "errno", None), int) and cause.errno > 0:
-        return os.strerror(cause.errno).lower()
-    return getattr(cause, "strerror", None) or type(error).__name__
 
 
 # What to check for each OAuth problem Flickr names (the OAuth Problem Reporting names).
@@ -347,22 +329,6 @@ def library_lines() -> Iterator[list[str]]:
     finally:
         logger.removeHandler(keep)
         logger.propagate = propagate
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None  # an HTTP date: rare, and the backoff covers it
-
-
-def wait_policy(state: RetryCallState) -> float:
-    """Retry-After when Flickr sends one; else exponential with full jitter, capped."""
-    error = state.outcome.exception()
-    if isinstance(error, Transient) and error.retry_after is not None:
-        return error.retry_after
-    ceiling = min(60.0, backoff_base() * 2 ** min(state.attempt_number - 1, 10))
-    return random.uniform(ceiling / 2, ceiling)
 
 
 def _str(value) -> str:

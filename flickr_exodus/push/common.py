@@ -1,25 +1,27 @@
-"""What both kinds of push share: the options, the retry policy of downloads, file
-digests, and the `pushes` row written once an upload is checked."""
+"""What both kinds of push share: the options, the job's counts, failures and retry
+policy (net/policy.py, one for all its uploads), file digests, and the `pushes` row
+written once an upload is checked."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import random
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Awaitable, Callable, Iterable, TypeVar
 
-import aiohttp
-from botocore.exceptions import BotoCoreError, ClientError
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
-
 from ..catalog import Catalog
 from ..catalog.store import now_iso
-from ..knobs import backoff_base, crash_point
+from ..knobs import crash_point
+from ..net.errors import Permanent, Transient
+from ..net.policy import Policy
+from ..progress import Progress
+from ..targets import LibraryTarget, Target
 
 ATTEMPTS = 6
+BACKOFF_CAP_S = 30.0
 T = TypeVar("T")
 
 
@@ -32,32 +34,34 @@ class PushOptions:
     quiet: bool = False
 
 
-class Mismatch(Exception):
+class Mismatch(Transient):
     """The target holds other bytes than were sent: sent again, then reported."""
 
 
-def retrying(*more: type[BaseException], attempts: int = ATTEMPTS) -> AsyncRetrying:
-    """Downloads' policy: a few attempts, jittered exponential pauses (EXODUS_BACKOFF)."""
-    return AsyncRetrying(stop=stop_after_attempt(attempts), reraise=True,
-                         wait=wait_random_exponential(multiplier=backoff_base(), max=30),
-                         retry=retry_if_exception_type(_transient(more)))
+def why(error: BaseException) -> str:
+    """A failure as the report gives it: the target's own words for what it classified
+    (net/errors.py), the type and message of anything else."""
+    if isinstance(error, (Transient, Permanent)):
+        return error.reason
+    return f"{type(error).__name__}: {error}"
 
 
-def _transient(more: tuple) -> tuple:
-    return (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError, BotoCoreError, ClientError, Mismatch, *more)
+class Push:
+    """One push job: its counts and failures, the recorder of `pushes` rows, and one retry
+    policy for all its uploads, so that a target's 429 pauses every one of them. Each
+    target raises net/'s Transient or Permanent for what it met; none of a backend's own
+    exception types reaches here."""
 
+    def __init__(self, cat: Catalog, target: Target | LibraryTarget, options: PushOptions, progress: Progress):
+        self.cat, self.target, self.options, self.progress = cat, target, options, progress
+        self.counts: Counter = Counter()
+        self.failed: list[dict] = []
+        self.recorder = Recorder(cat, target.name)
+        self.policy = Policy(ATTEMPTS, cap=BACKOFF_CAP_S)
 
-async def with_retries(op: Callable[[], Awaitable[T]], *more: type[BaseException]) -> T:
-    """op(), tried again under retrying()'s policy after a transient failure. The first
-    try goes without tenacity's machinery, a few percent of a small upload's CPU."""
-    try:
-        return await op()
-    except _transient(more):
-        await asyncio.sleep(random.uniform(0, backoff_base()))
-    async for attempt in retrying(*more, attempts=ATTEMPTS - 1):
-        with attempt:
-            return await op()
-    raise AssertionError("unreachable: retrying() reraises")
+    def _fail(self, key: str, reason: str) -> None:
+        self.counts["failed"] += 1
+        self.failed.append({"key": key, "reason": reason})
 
 
 def digests(path: Path, *names: str) -> list[str]:

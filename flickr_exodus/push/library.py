@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,10 +26,10 @@ from ..layout.tree import raw_tags
 from ..layout.xmp import keywords
 from ..catalog import Catalog
 from ..catalog.store import has_file
-from ..progress import Progress
+from ..net.errors import Permanent
 from ..targets import TargetProblem, opened
-from ..targets.immich import ImmichBusy, ImmichError, ImmichTarget
-from .common import Mismatch, PushOptions, Recorder, digests, each, pushed, with_retries
+from ..targets.immich import ImmichTarget
+from .common import Mismatch, Push, digests, each, pushed, why
 
 BATCH = 200
 TAG_ROOT = "Flickr"
@@ -103,16 +103,8 @@ def chunks(items: Iterator[Asset], size: int) -> Iterator[list[Asset]]:
         yield batch
 
 
-class LibraryPush:
-    def __init__(self, cat: Catalog, target: ImmichTarget, options: PushOptions, progress: Progress):
-        self.cat, self.target, self.options, self.progress = cat, target, options, progress
-        self.counts: Counter = Counter()
-        self.failed: list[dict] = []
-        self.recorder = Recorder(cat, target.name)
-
-    def _fail(self, key: str, reason: str) -> None:
-        self.counts["failed"] += 1
-        self.failed.append({"key": key, "reason": reason})
+class LibraryPush(Push):
+    target: ImmichTarget
 
     async def run(self) -> None:
         await opened(self.target)
@@ -145,7 +137,7 @@ class LibraryPush:
         todo = [a for a in todo if a.sha1]
         if not todo:
             return
-        found = await with_retries(lambda: self.target.check({a.key: a.sha1 for a in todo}), ImmichBusy)
+        found = await self.policy.run(lambda: self.target.check({a.key: a.sha1 for a in todo}))
         if self.options.dry_run:
             for asset in todo:
                 if found[asset.key].asset_id is None:
@@ -183,11 +175,11 @@ class LibraryPush:
             await self.target.describe(asset_id, asset.meta)
 
         try:
-            await with_retries(upload_check_describe, ImmichBusy)
+            await self.policy.run(upload_check_describe)
         except TargetProblem:
             raise
         except Exception as error:  # noqa: BLE001 - counted and reported; the others go on
-            return self._fail(asset.key, f"{type(error).__name__}: {error}")
+            return self._fail(asset.key, why(error))
         # Immich's SHA-1 of the asset's bytes equals the file's (compared just above).
         self.recorder.add(asset.key, asset.item_id, asset.size, asset.sha256, asset_id, asset.meta_hash,
                           checked="sha1:immich")
@@ -220,13 +212,8 @@ class LibraryPush:
             name, description = album["title"] or album["id"], album["description"] or ""
             try:
                 album_id = done["etag"] if done else None
-                if album_id is not None:
-                    try:
-                        await self.target.add_to_album(album_id, ids)
-                    except ImmichError as error:
-                        if error.status not in (400, 404):
-                            raise
-                        album_id = None  # deleted in the library since: made again below
+                if album_id is not None and not await self.target.add_to_album(album_id, ids):
+                    album_id = None  # deleted in the library since: made again below
                 if album_id is None:
                     if theirs is None:
                         theirs = await self.target.albums()
@@ -234,11 +221,12 @@ class LibraryPush:
                     if album_id is None or album_id in claimed:  # two Flickr albums may share a name
                         album_id = await self.target.create_album(name, description)
                     claimed.add(album_id)
-                    await self.target.add_to_album(album_id, ids)
+                    if not await self.target.add_to_album(album_id, ids):
+                        raise Permanent(f"the album {album_id} made just now is not there")
             except TargetProblem:
                 raise
             except Exception as error:  # noqa: BLE001
-                self._fail(key, f"{type(error).__name__}: {error}")
+                self._fail(key, why(error))
                 continue
             self.recorder.add(key, None, None, None, album_id, state)
             self.counts["albums"] += 1
@@ -266,14 +254,14 @@ class LibraryPush:
         except TargetProblem:
             raise
         except Exception as error:  # noqa: BLE001
-            return self._fail("tags", f"{type(error).__name__}: {error}")
+            return self._fail("tags", why(error))
         for name, ids in changed.items():
             try:
                 await self.target.tag_assets(made[name], ids)
             except TargetProblem:
                 raise
             except Exception as error:  # noqa: BLE001
-                self._fail(f"tag:{name}", f"{type(error).__name__}: {error}")
+                self._fail(f"tag:{name}", why(error))
                 continue
             self.recorder.add(f"tag:{name}", None, None, None, made[name], _hash(ids))
             self.counts["tags"] += 1

@@ -14,16 +14,14 @@ import asyncio
 import hashlib
 import sqlite3
 import tempfile
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from ..catalog import Catalog
 from ..catalog.store import has_file
-from ..progress import Progress
 from ..targets import RemoteObject, Target, TargetProblem, opened
-from .common import Mismatch, PushOptions, Recorder, digests, each, pushed, with_retries
+from .common import Mismatch, Push, digests, each, pushed, why
 
 SNAPSHOT_KEY = "catalog.db"
 SIDECARS = (".json", ".xmp")
@@ -119,12 +117,8 @@ def snapshot(cat: Catalog, folder: Path) -> tuple[Path, str]:
     return path, digest.hexdigest()
 
 
-class MirrorPush:
-    def __init__(self, cat: Catalog, target: Target, options: PushOptions, progress: Progress):
-        self.cat, self.target, self.options, self.progress = cat, target, options, progress
-        self.counts: Counter = Counter()
-        self.failed: list[dict] = []
-        self.recorder = Recorder(cat, target.name)
+class MirrorPush(Push):
+    target: Target
 
     async def send(self, upload: Upload, files_bar, bytes_bar) -> bool:
         """Upload one file unless the target has it already; True once it is there."""
@@ -156,12 +150,11 @@ class MirrorPush:
             return await check(self.target, upload.key, size, md5, sent)
 
         try:
-            there, checked = await with_retries(put_and_check)
+            there, checked = await self.policy.run(put_and_check)
         except TargetProblem:
             raise
         except Exception as error:  # noqa: BLE001 - counted and reported; the others go on
-            self.counts["failed"] += 1
-            self.failed.append({"key": upload.key, "reason": f"{type(error).__name__}: {error}"})
+            self._fail(upload.key, why(error))
             return False
         self.recorder.add(upload.key, upload.item_id, size, sha, there.etag, checked=checked)
         self.counts["sent"] += 1

@@ -2,8 +2,8 @@
 the average floor, a cap of EXODUS_TARGET_MAX_BYTES), so that a WebDAV or Immich server
 that trickles, or answers without end, can neither hold a push nor fill its memory.
 
-A stall is retried where the push retries a timeout (`TargetStalled` is aiohttp's
-timeout of a server); a target that stalls STALLS_IN_A_ROW times with no whole answer
+A stall is retried like any transient failure (`TargetStalled` is net/'s Transient);
+a target that stalls STALLS_IN_A_ROW times with no whole answer
 between them is not working, and the push ends there with one line (`TargetProblem`)
 rather than paying retries of a stall window for every file. An answer over the cap is
 a `TargetProblem` at once: asking again brings the same bytes.
@@ -17,13 +17,14 @@ from typing import AsyncIterator
 import aiohttp
 
 from ..net import limits
+from ..net.errors import Transient
 from ..knobs import target_max_bytes
 from .base import TargetProblem
 
 STALLS_IN_A_ROW = 3
 
 
-class TargetStalled(aiohttp.ServerTimeoutError):
+class TargetStalled(Transient):
     """A target's answer too slow to be a working one: transient."""
 
 

@@ -10,12 +10,28 @@ import base64
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
+from urllib.parse import SplitResult, urlsplit
 
 
 def basic_auth(user: str, password: str) -> str:
     """An Authorization header value (aiohttp's BasicAuth is deprecated from 3.14)."""
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def split_url(url: str, expected: str, valid: Callable[[SplitResult], object] = lambda p: p.hostname) -> SplitResult:
+    """A target's URL in parts, or one line naming the shape it should have."""
+    parts = urlsplit(url)
+    if not valid(parts):
+        raise TargetProblem(f"{url}: expected {expected}")
+    return parts
+
+
+def web_base(parts: SplitResult, secure: str) -> str:
+    """scheme://host[:port] of a target's URL: https when its scheme is `secure`
+    (webdavs, immichs), else http."""
+    scheme = "https" if parts.scheme.lower() == secure else "http"
+    return f"{scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
 
 
 class TargetProblem(Exception):

@@ -9,7 +9,9 @@ exist there. deviceAssetId and deviceId are required up to 2.x and gone in 3.x, 
 validation strips unknown fields silently, so they are always sent.
 
 Every answer is read within the bounds of answers.py (speed, average floor, size cap):
-a server that trickles its JSON, or never ends it, cannot hold the push."""
+a server that trickles its JSON, or never ends it, cannot hold the push. What goes wrong
+is told as net/'s kinds: a 429 is Throttled, a 5xx or a lost connection Transient, any
+other refusal an ImmichError (Permanent)."""
 
 from __future__ import annotations
 
@@ -19,29 +21,29 @@ import os
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import aiohttp
 
 from .answers import Answers, TargetStalled
-from .base import LibraryTarget, TargetProblem
+from .base import LibraryTarget, TargetProblem, split_url, web_base
+from ..net.errors import Permanent, Throttled, Transient, on_the_wire, parse_retry_after
 from ..net.scope import scoped
 
 # sdk function: (method, path); "{id}" stands for a path parameter.
-CALLS = {
-    "pingServer": ("GET", "/server/ping"),
-    "getServerVersion": ("GET", "/server/version"),
-    "getMyUser": ("GET", "/users/me"),
-    "checkBulkUpload": ("POST", "/assets/bulk-upload-check"),
-    "uploadAsset": ("POST", "/assets"),
-    "getAssetInfo": ("GET", "/assets/{id}"),
-    "updateAsset": ("PUT", "/assets/{id}"),
-    "getAllAlbums": ("GET", "/albums"),
-    "createAlbum": ("POST", "/albums"),
-    "addAssetsToAlbum": ("PUT", "/albums/{id}/assets"),
-    "upsertTags": ("PUT", "/tags"),
-    "tagAssets": ("PUT", "/tags/{id}/assets"),
-}
+CALLS = {name: (method, path) for name, method, path in map(str.split, """
+    pingServer GET /server/ping
+    getServerVersion GET /server/version
+    getMyUser GET /users/me
+    checkBulkUpload POST /assets/bulk-upload-check
+    uploadAsset POST /assets
+    getAssetInfo GET /assets/{id}
+    updateAsset PUT /assets/{id}
+    getAllAlbums GET /albums
+    createAlbum POST /albums
+    addAssetsToAlbum PUT /albums/{id}/assets
+    upsertTags PUT /tags
+    tagAssets PUT /tags/{id}/assets""".strip().splitlines())}
 # sdk type: the fields of it we send (requests) or read (responses).
 SENT = {
     "AssetMediaCreateDto": {"assetData", "deviceAssetId", "deviceId", "fileCreatedAt", "fileModifiedAt",
@@ -88,14 +90,16 @@ class ImmichTarget(LibraryTarget):
 
     @classmethod
     def from_url(cls, url: str) -> "ImmichTarget":
-        parts = urlsplit(url)
-        if not parts.hostname or parts.path.strip("/") not in ("", "api"):
-            raise TargetProblem(f"{url}: expected immich://HOST[:PORT] or immichs://HOST[:PORT]")
-        scheme = "https" if parts.scheme.lower() == "immichs" else "http"
-        host = parts.hostname + (f":{parts.port}" if parts.port else "")
-        return cls(f"{scheme}://{host}", os.environ.get("IMMICH_API_KEY") or None)
+        parts = split_url(url, "immich://HOST[:PORT] or immichs://HOST[:PORT]",
+                          lambda p: p.hostname and p.path.strip("/") in ("", "api"))
+        return cls(web_base(parts, "immichs"), os.environ.get("IMMICH_API_KEY") or None)
 
     async def _json(self, call: str, body=None, id: str = "", **kwargs):
+        """One call's JSON answer; a lost connection is Transient."""
+        with on_the_wire(self.name):
+            return await self._answer(call, body, id, **kwargs)
+
+    async def _answer(self, call: str, body=None, id: str = "", **kwargs):
         method, path = CALLS[call]
         url = f"{self.base}/api{path.replace('{id}', quote(id, safe=''))}"
         request = self.session.request(method, url, json=body, **kwargs)
@@ -108,9 +112,10 @@ class ImmichTarget(LibraryTarget):
                                     f"({answer.status}; it needs the asset, album and tag permissions)")
             text = (await self.reads.read(answer, what)).decode("utf-8", "replace")
             if answer.status >= 300:
-                busy = answer.status == 429 or answer.status >= 500
-                raise (ImmichBusy if busy else ImmichError)(f"{call}: HTTP {answer.status} {text[:200]}",
-                                                            answer.status)
+                said = f"{call}: HTTP {answer.status} {text[:200]}"
+                if answer.status == 429:
+                    raise Throttled(said, parse_retry_after(answer.headers.get("Retry-After")))
+                raise (Transient(said) if answer.status >= 500 else ImmichError(said, answer.status))
         return json.loads(text) if text else None
 
     async def open(self) -> None:
@@ -133,7 +138,7 @@ class ImmichTarget(LibraryTarget):
         except TargetStalled as error:
             await self.close()
             raise TargetProblem(str(error)) from None
-        except (aiohttp.ClientError, OSError, ImmichError, ValueError, KeyError, TypeError):
+        except (Transient, OSError, ImmichError, ValueError, KeyError, TypeError):
             await self.close()
             raise TargetProblem(f"cannot reach an Immich server at {self.base} for {self.name}") from None
 
@@ -169,14 +174,15 @@ class ImmichTarget(LibraryTarget):
                       isFavorite="true" if favourite else "false")
         for name, value in fields.items():
             form.add_field(name, value)
-        with open(path, "rb") as data, (open(sidecar, "rb") if sidecar else nullcontext()) as xmp:
+        with open(path, "rb") as data, (open(sidecar, "rb") if sidecar else nullcontext()) as xmp, \
+                on_the_wire(self.name):
             form.add_field(_field("AssetMediaCreateDto", "assetData"), data, filename=path.name,
                            content_type="application/octet-stream")
             if sidecar:
                 form.add_field(_field("AssetMediaCreateDto", "sidecarData"), xmp, filename=sidecar.name,
                                content_type="application/xml")
             try:
-                answer = await self._json("uploadAsset", data=form, headers={"x-immich-checksum": sha1})
+                answer = await self._answer("uploadAsset", data=form, headers={"x-immich-checksum": sha1})
             except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
                 # A server that knows the checksum answers "duplicate" and closes the
                 # connection before reading the body: ask which asset it has.
@@ -204,11 +210,18 @@ class ImmichTarget(LibraryTarget):
         album = await self._json("createAlbum", _dto("CreateAlbumDto", albumName=name, description=description))
         return album["id"]
 
-    async def add_to_album(self, album_id: str, asset_ids: list[str]) -> None:
+    async def add_to_album(self, album_id: str, asset_ids: list[str]) -> bool:
+        """False when the album is not there (deleted in the library)."""
         for start in range(0, len(asset_ids), ADD_BATCH):
-            results = await self._json("addAssetsToAlbum", _dto("BulkIdsDto", ids=asset_ids[start:start + ADD_BATCH]),
-                                       id=album_id)
+            try:
+                results = await self._json("addAssetsToAlbum",
+                                           _dto("BulkIdsDto", ids=asset_ids[start:start + ADD_BATCH]), id=album_id)
+            except ImmichError as error:
+                if error.status in (400, 404):
+                    return False
+                raise
             _all_done(results, "album")
+        return True
 
     async def tag(self, names: list[str]) -> dict[str, str]:
         """Create (or find) tags by their full names; name -> id."""
@@ -244,12 +257,9 @@ def _all_done(results: list[dict], what: str) -> None:
         raise ImmichError(f"{len(bad)} assets not added to the {what}: {bad[0].get('error')}", 0)
 
 
-class ImmichError(Exception):
+class ImmichError(Permanent):
+    """Immich refused (a 4xx other than 429) or answered what it should not."""
+
     def __init__(self, message: str, status: int):
         super().__init__(message)
         self.status = status
-
-
-
-class ImmichBusy(ImmichError):
-    """429 or 5xx: worth another try after a pause."""

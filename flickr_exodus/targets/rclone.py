@@ -26,6 +26,7 @@ from typing import AsyncIterator
 import aiohttp
 
 from .base import basic_auth, RemoteObject, Target, TargetProblem
+from ..net.errors import on_the_wire
 
 
 _SECRET_OPTION = re.compile(r"(\w*(?:secret|pass|token|key)\w*)=('[^']*'|[^,:]+)", re.IGNORECASE)
@@ -116,12 +117,15 @@ class RcloneTarget(Target):
 
     async def put(self, key: str, path: Path, md5: str, mtime: float, data: bytes | None = None) -> RemoteObject:
         folder, name = str(path.parent), path.name
-        await self._call("operations/copyfile", {"srcFs": folder, "srcRemote": name, "dstFs": self.remote,
-                                                 "dstRemote": key})
+        with on_the_wire(self.name):  # the daemon's refusals are TargetProblems (_call)
+            await self._call("operations/copyfile", {"srcFs": folder, "srcRemote": name, "dstFs": self.remote,
+                                                     "dstRemote": key})
         return RemoteObject(key, path.stat().st_size)
 
     async def stat(self, key: str) -> RemoteObject | None:
-        data = await self._call("operations/stat", {"fs": self.remote, "remote": key, "opt": {"showHash": True}})
+        with on_the_wire(self.name):
+            data = await self._call("operations/stat", {"fs": self.remote, "remote": key,
+                                                        "opt": {"showHash": True}})
         item = data.get("item")
         if not item:
             return None

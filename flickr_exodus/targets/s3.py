@@ -14,7 +14,8 @@ something else, and a multipart ETag is the MD5 of the parts' MD5s with "-N", wh
 checked as such (each part also carries its Content-MD5).
 
 The answer to a signed PUT is read within the bounds of answers.py (speed, average
-floor, size cap); botocore's own calls keep its read timeout."""
+floor, size cap); botocore's own calls keep its read timeout. botocore's and aiohttp's
+failures leave here as net/'s kinds (`_told`): the push knows nothing of botocore."""
 
 from __future__ import annotations
 
@@ -22,10 +23,10 @@ import base64
 import hashlib
 import os
 import re
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import AsyncIterator
-from urllib.parse import quote, urlsplit
+from typing import AsyncIterator, Iterator
+from urllib.parse import quote
 
 import aiohttp
 from aiobotocore.session import get_session
@@ -33,14 +34,16 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from .answers import Answers
-from .base import RemoteObject, Target, TargetProblem
+from .base import RemoteObject, Target, TargetProblem, split_url
 from .sigv4 import Signer
+from ..net.errors import Throttled, Transient, on_the_wire
 
 MULTIPART_ABOVE = 64 * 1024 * 1024
 PART_SIZE = 16 * 1024 * 1024
 _AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken"}
 _MD5 = re.compile(r"^[0-9a-f]{32}$")
 _NOT_MD5_ENCRYPTION = {"aws:kms", "aws:kms:dsse"}  # SSE-S3 ("AES256") keeps the MD5 ETag
+_SLOW_DOWN = {"SlowDown", "TooManyRequests", "RequestLimitExceeded"}  # S3's (and clones') 429
 
 
 def _encrypted(sse: str | None, customer_algorithm: str | None) -> bool:
@@ -77,9 +80,7 @@ class S3Target(Target):
 
     @classmethod
     def from_url(cls, url: str) -> "S3Target":
-        parts = urlsplit(url)
-        if not parts.netloc:
-            raise TargetProblem(f"{url}: expected s3://BUCKET/PREFIX")
+        parts = split_url(url, "s3://BUCKET/PREFIX", lambda p: p.netloc)
         return cls(parts.netloc, parts.path, os.environ.get("AWS_ENDPOINT_URL") or None)
 
     def _key(self, key: str) -> str:
@@ -119,17 +120,31 @@ class S3Target(Target):
             return TargetProblem(f"{where}: {error}")
         return TargetProblem(f"{where}: {type(error).__name__}: {error}")
 
+    @contextmanager
+    def _told(self) -> Iterator[None]:
+        """What went wrong inside, as net/'s kinds: credentials or bucket are a
+        TargetProblem (the push ends), SlowDown is Throttled, anything else (BadDigest,
+        a 5xx, a reset) Transient: the push sends the file again."""
+        where = self.endpoint or "AWS"
+        with on_the_wire(where):
+            try:
+                yield
+            except ClientError as error:
+                if _fatal(error):
+                    raise self._problem(error) from None
+                code = error.response.get("Error", {}).get("Code") or "?"
+                said = f"{where}: {code}: {error.response.get('Error', {}).get('Message', '')}"[:300]
+                raise (Throttled if code in _SLOW_DOWN else Transient)(said) from error
+            except BotoCoreError as error:
+                raise Transient(f"{where}: {error}") from error
+
     async def put(self, key: str, path: Path, md5: str, mtime: float, data: bytes | None = None) -> RemoteObject:
         size = len(data) if data is not None else path.stat().st_size
-        try:
+        with self._told():
             if size <= MULTIPART_ABOVE:
                 etag, sse, customer = await self._put_signed(self._key(key), path, size, md5, data)
             else:
                 etag, sse, customer = await self._multipart(self._key(key), path, md5)
-        except ClientError as error:
-            if _fatal(error):
-                raise self._problem(error) from None
-            raise  # BadDigest, 5xx, SlowDown: the push retries
         # The store accepted our signed Content-MD5 (of the file, or of every part): S3
         # checks the bytes against it before storing them.
         there = RemoteObject(key, size, etag, accepted="content-md5")
@@ -201,12 +216,13 @@ class S3Target(Target):
         return etag, sse, customer
 
     async def stat(self, key: str) -> RemoteObject | None:
-        try:
-            head = await self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as error:
-            if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
-                return None
-            raise self._problem(error) from None
+        with self._told():
+            try:
+                head = await self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            except ClientError as error:
+                if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                    return None
+                raise self._problem(error) from None
         etag = head.get("ETag", "").strip('"') or None
         return RemoteObject(key, head["ContentLength"], etag, md5_by="etag",
                             md5=etag_md5(etag, head.get("ServerSideEncryption"), head.get("SSECustomerAlgorithm")))

@@ -14,7 +14,9 @@ answered in X-Hash-MD5 by Nextcloud 19 and later) and declares the file's MD5
 X-Hash-MD5 comes back, the push reads back the size (and that declared checksum).
 
 PROPFIND answers are read within the bounds of answers.py: a server that trickles one,
-or never ends it, stalls or overflows a cap instead of holding the push."""
+or never ends it, stalls or overflows a cap instead of holding the push. An upload that
+goes wrong is told as net/'s kinds: a lost connection, a 5xx, 408, 423 (locked) or 425
+is Transient, a 429 Throttled, any other refusal Permanent."""
 
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ from urllib.parse import quote, unquote, urlsplit
 import aiohttp
 
 from .answers import Answers
-from .base import RemoteObject, Target, TargetProblem, basic_auth
+from .base import RemoteObject, Target, TargetProblem, basic_auth, split_url, web_base
+from ..net.errors import Permanent, Throttled, Transient, on_the_wire, parse_retry_after
 from ..net.scope import scoped
 
 DAV = "{DAV:}"
@@ -61,14 +64,10 @@ class WebDavTarget(Target):
 
     @classmethod
     def from_url(cls, url: str) -> "WebDavTarget":
-        parts = urlsplit(url)
-        if not parts.hostname:
-            raise TargetProblem(f"{url}: expected webdav://HOST[:PORT]/PATH")
-        scheme = "https" if parts.scheme.lower() == "webdavs" else "http"
-        host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        parts = split_url(url, "webdav://HOST[:PORT]/PATH")
         user = unquote(parts.username) if parts.username else os.environ.get("WEBDAV_USER")
         password = unquote(parts.password) if parts.password else os.environ.get("WEBDAV_PASSWORD")
-        return cls(f"{scheme}://{host}", unquote(parts.path), user, password)
+        return cls(web_base(parts, "webdavs"), unquote(parts.path), user, password)
 
     def _url(self, key: str) -> str:
         path = f"{self.root.rstrip('/')}/{key}" if key else self.root
@@ -122,6 +121,10 @@ class WebDavTarget(Target):
                 self.made.add(path)
 
     async def put(self, key: str, path: Path, md5: str, mtime: float, data: bytes | None = None) -> RemoteObject:
+        with on_the_wire(self.name):
+            return await self._put(key, path, md5, mtime, data)
+
+    async def _put(self, key: str, path: Path, md5: str, mtime: float, data: bytes | None) -> RemoteObject:
         folder = key.rsplit("/", 1)[0] if "/" in key else ""
         if folder:
             await self._folder(folder)
@@ -134,8 +137,7 @@ class WebDavTarget(Target):
                 if answer.status in (401, 403):
                     raise TargetProblem(f"{self.base} refused the upload of {key} (HTTP {answer.status})")
                 if answer.status not in (200, 201, 204):
-                    raise aiohttp.ClientResponseError(answer.request_info, (), status=answer.status,
-                                                      message=f"PUT {key}")
+                    raise self._refused(answer, f"the PUT of {key}")
                 return _answered(key, size, answer.headers)
 
     async def _put_chunked(self, key: str, path: Path, size: int, mtime: float, md5: str) -> dict:
@@ -165,11 +167,23 @@ class WebDavTarget(Target):
             if answer.status in (401, 403):
                 raise TargetProblem(f"{self.base} refused the upload of {key} (HTTP {answer.status})")
             if answer.status >= 300:
-                raise aiohttp.ClientResponseError(answer.request_info, (), status=answer.status,
-                                                  message=f"{step} of {key}")
+                raise self._refused(answer, f"the {step} of {key}")
             return dict(answer.headers)
 
+    def _refused(self, answer: aiohttp.ClientResponse, what: str) -> Exception:
+        """An upload's step answered other than yes: worth another try or not."""
+        said = f"{self.base}: HTTP {answer.status} for {what}"
+        if answer.status == 429:
+            return Throttled(said, parse_retry_after(answer.headers.get("Retry-After")))
+        if answer.status >= 500 or answer.status in (408, 423, 425):
+            return Transient(said)
+        return Permanent(said)
+
     async def stat(self, key: str) -> RemoteObject | None:
+        with on_the_wire(self.name):
+            return await self._stat(key)
+
+    async def _stat(self, key: str) -> RemoteObject | None:
         # PROPFIND, not HEAD: some servers (rclone serve webdav) gzip text files for a
         # client that accepts it and give the compressed length, and a body, to a HEAD.
         what = f"the PROPFIND answer for {key}"
