@@ -153,7 +153,7 @@ def exodus_env(client: Client, home: Path, **extra: str) -> dict:
     return env
 
 
-def exodus(args: list[str], env: dict, timeout: float = 110, **kwargs) -> subprocess.CompletedProcess:
+def exodus(args: list[str], env: dict, timeout: float = 240, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([*EXODUS, *args], env=env, capture_output=True, text=True, timeout=timeout, **kwargs)
 
 

@@ -66,7 +66,7 @@ def test_demo_backs_up_the_sandbox_and_checks_every_file(tmp_path):
     scratch.mkdir()
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"), "TMPDIR": str(scratch)}
     done = subprocess.run([*EXODUS, "demo", str(tmp_path / "demo")], capture_output=True, text=True,
-                          timeout=110, env=env)
+                          timeout=240, env=env)
     assert done.returncode == 0, done.stderr
     found = re.search(r"(\d+) of (\d+) files match the sandbox's own SHA-256 exactly", done.stdout)
     assert found and found.group(1) == found.group(2) and int(found.group(1)) >= 100
