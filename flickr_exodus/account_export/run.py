@@ -30,10 +30,11 @@ from ..layout.tree import build_views, write_links, write_sidecars
 from ..catalog import Catalog
 from ..catalog.store import dumps, now_iso
 from ..dest import (
-    EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, DestLock, UsageProblem, open_for_writing, prepare_dest, recorded,
+    EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, DestLock, UsageProblem, open_for_writing, prepare_dest,
 )
 from ..flickr import parse
-from ..progress import Progress, log_to
+from ..progress import Progress
+from ..records import log_to, recorded
 from .reader import (Container, ExportedItem, ExportProblem, epoch, exported_item, json_documents,
                      media_entries, open_all)
 

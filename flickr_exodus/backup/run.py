@@ -24,9 +24,10 @@ from ..flickr.quota import DEFAULT_RATE
 from ..knobs import crash_point
 from ..dest import (
     EXIT_INTERRUPTED, EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, DestLock, open_for_writing,
-    UsageProblem, disk_full, open_to_others, prepare_dest, recorded,
+    UsageProblem, disk_full, open_to_others, prepare_dest,
 )
-from ..progress import Progress, log_to, plural
+from ..progress import Progress, plural
+from ..records import log_to, recorded
 from . import adopt
 from .crawl import Crawler
 from .deep import deep_pass

@@ -30,8 +30,9 @@ from ..flickr import parse
 from ..flickr.connect import connect
 from ..flickr.listing import Listing, Seen, list_account
 from ..flickr.quota import DEFAULT_RATE
-from ..dest import EXIT_OK, EXIT_PROBLEMS, UsageProblem, check_same_account, recorded
+from ..dest import EXIT_OK, EXIT_PROBLEMS, UsageProblem, check_same_account
 from ..progress import Progress
+from ..records import recorded
 from ..layout.proof import read_proof
 
 SAMPLE = 10  # titles shown in a dry run

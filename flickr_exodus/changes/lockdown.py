@@ -23,8 +23,9 @@ from ..flickr import parse
 from ..flickr.connect import connect
 from ..flickr.listing import list_account
 from ..flickr.quota import DEFAULT_RATE
-from ..dest import EXIT_OK, EXIT_PROBLEMS, check_same_account, recorded
+from ..dest import EXIT_OK, EXIT_PROBLEMS, check_same_account
 from ..progress import Progress
+from ..records import recorded
 
 # Creative-Commons licenses and public-domain dedications (flickr.photos.licenses.getInfo).
 OPEN_LICENSES = frozenset({1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 15, 16})

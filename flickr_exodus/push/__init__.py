@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from ..dest import EXIT_OK, EXIT_PROBLEMS, UsageProblem, open_backup, recorded
+from ..dest import EXIT_OK, EXIT_PROBLEMS, UsageProblem, open_backup
+from ..records import recorded
 from ..targets import LibraryTarget, TargetProblem, open_target
 from .common import PushOptions
 

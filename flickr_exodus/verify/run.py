@@ -21,8 +21,9 @@ from ..catalog.store import dumps, has_file, now_iso
 from ..flickr import Credentials, FlickrError, MissingCredentials, Transient
 from ..flickr.connect import connect
 from ..flickr.quota import DEFAULT_RATE
-from ..dest import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, UsageProblem, open_backup, recorded
+from ..dest import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, UsageProblem, open_backup
 from ..progress import Progress
+from ..records import recorded
 from .local import ItemResult, TreeFinding, check_files, scan_tree
 from .remote import RemoteReport, check_remote
 
