@@ -230,10 +230,8 @@ def auth(perms: str, api_base: str | None, api_rate) -> None:
     kept in ~/.config/flickr-exodus/token.json with mode 0600, one per API host: a sign-in
     to a sandbox (--api-base, EXODUS_API_BASE) never replaces the one for Flickr.
     """
-    from flickrapi.exceptions import FlickrError as LibraryError
-
     from .flickr import Credentials, Endpoints, MissingCredentials
-    from .flickr.client import library_lines, oauth_interface, sign_in_refused, unreachable
+    from .flickr.signin import SignInFailed, sign_in
 
     try:
         creds = Credentials.load(need_token=False, api_base=api_base)
@@ -241,24 +239,12 @@ def auth(perms: str, api_base: str | None, api_rate) -> None:
         raise click.UsageError(str(error)) from None
     if sys.stdin is None:
         raise _no_terminal()
-    endpoints = Endpoints(api_base) if api_base else Endpoints()
-    anonymous = Credentials(creds.api_key, creds.api_secret)
-    oauth = oauth_interface(anonymous, endpoints)
-    with library_lines() as said:
-        try:
-            oauth.get_request_token(oauth_callback="oob")
-            url = oauth.auth_url(perms=perms)
-            click.echo(f"Open this address in a browser signed in to Flickr and authorize exodus:\n\n  {url}\n",
-                       err=True)
-            oauth.verifier = _read_code()
-            token = oauth.get_access_token()
-        except LibraryError:
-            raise click.ClickException(sign_in_refused(endpoints.sign_in_host, said)) from None
-        except OSError as error:  # requests' connection errors among them
-            raise click.ClickException(unreachable(endpoints.sign_in_host, error)) from None
-    path = Credentials(creds.api_key, creds.api_secret, token.token, token.token_secret, perms,
-                       token.username).save(api_base)
-    say(f"Signed in as {token.username} with {perms} permission; token stored in {path} (mode 0600).", err=True)
+    try:
+        signed = sign_in(creds, Endpoints(api_base) if api_base else Endpoints(), perms, _authorize)
+    except SignInFailed as error:
+        raise click.ClickException(str(error)) from None
+    path = signed.save(api_base)
+    say(f"Signed in as {signed.username} with {perms} permission; token stored in {path} (mode 0600).", err=True)
 
 
 def _no_terminal() -> click.ClickException:
@@ -270,8 +256,10 @@ def _no_terminal() -> click.ClickException:
     return problem
 
 
-def _read_code() -> str:
-    """The code the user pastes; a closed standard input (no terminal) says so."""
+def _authorize(url: str) -> str:
+    """The user opens the address, authorizes, and pastes the code Flickr shows; a closed
+    standard input (no terminal) says so."""
+    click.echo(f"Open this address in a browser signed in to Flickr and authorize exodus:\n\n  {url}\n", err=True)
     click.echo("Then paste the code Flickr shows you: ", err=True, nl=False)
     line = sys.stdin.readline()
     if not sys.stdin.isatty():
