@@ -20,6 +20,13 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_NEEDS_USER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
+def exit_code_for(problems: bool, needs_user: bool = False) -> int:
+    """The contract's code for a command that ran to its end: 1 when something is wrong
+    (damaged, failed, refused, missing), else 3 when something waits for the user, else 0.
+    A usage problem (2) and an interruption (130) end a command before it gets here."""
+    return EXIT_PROBLEMS if problems else EXIT_NEEDS_USER if needs_user else EXIT_OK
+
+
 # The record of the command running now (a records.Recording, set by records.recorded):
 # open_backup tells it when its DEST is open, for its log and its row in `runs` to start
 # there. Held here, not imported from records, which builds on this module's exit codes

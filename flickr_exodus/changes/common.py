@@ -11,8 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Awaitable, Callable, Iterator
 
-import click
-
 from ..catalog import Catalog
 from ..flickr import Api, Credentials, MissingCredentials, Transient
 from ..flickr import parse
@@ -32,13 +30,18 @@ async def token_allows(api: Api, needed: str) -> str:
 
 
 def confirmed(username: str, what: str, yes: bool) -> bool:
-    """--yes, or the username typed back on a terminal; never a guess."""
+    """--yes, or the username typed back on a terminal; never a guess. The end of input
+    (Ctrl-D) stops the command as Ctrl-C would: it is no answer."""
     if yes:
         return True
     if not sys.stdin.isatty():
         return False
-    answer = click.prompt(clean(f"{what}\nType the account's username ({username}) to go ahead, or anything "
-                                "else to stop"), default="", show_default=False, err=True)
+    sys.stderr.write(clean(f"{what}\nType the account's username ({username}) to go ahead, or anything "
+                           "else to stop") + ": ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if not answer:
+        raise KeyboardInterrupt
     return answer.strip() == username
 
 

@@ -30,7 +30,7 @@ from ..flickr import parse
 from ..flickr.connect import connect
 from ..flickr.listing import Listing, Seen, list_account
 from ..flickr.quota import DEFAULT_RATE
-from ..dest import EXIT_OK, EXIT_PROBLEMS, UsageProblem, check_same_account
+from ..dest import UsageProblem, check_same_account, exit_code_for
 from ..progress import Progress
 from ..records import recorded
 from ..layout.proof import read_proof
@@ -279,7 +279,7 @@ def run_delete(options: DeleteOptions) -> tuple[int, dict]:
             "kept": plan.kept,
             "journal": cat.one("SELECT count(*) FROM deletions WHERE result IN ('deleted', 'already_gone')"),
         }
-        return (EXIT_OK if report["ok"] else EXIT_PROBLEMS), report
+        return exit_code_for(not report["ok"]), report
 
 
 REASON_TEXT = {

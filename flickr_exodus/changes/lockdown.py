@@ -23,7 +23,7 @@ from ..flickr import parse
 from ..flickr.connect import connect
 from ..flickr.listing import list_account
 from ..flickr.quota import DEFAULT_RATE
-from ..dest import EXIT_OK, EXIT_PROBLEMS, check_same_account
+from ..dest import check_same_account, exit_code_for
 from ..progress import Progress
 from ..records import recorded
 
@@ -182,7 +182,7 @@ def run_lockdown(options: LockdownOptions) -> tuple[int, dict]:
                        "without_verified_backup": plan.without_backup},
             "sample": [{"id": s.photo_id, "before": s.before, "after": s.after} for s in plan.steps[:10]],
         }
-        return (EXIT_OK if report["ok"] else EXIT_PROBLEMS), report
+        return exit_code_for(not report["ok"]), report
 
 
 def render(report: dict) -> str:

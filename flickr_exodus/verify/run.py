@@ -21,7 +21,7 @@ from ..catalog.store import dumps, has_file, now_iso
 from ..flickr import Credentials, FlickrError, MissingCredentials, Transient
 from ..flickr.connect import connect
 from ..flickr.quota import DEFAULT_RATE
-from ..dest import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, UsageProblem, open_backup
+from ..dest import EXIT_OK, UsageProblem, exit_code_for, open_backup
 from ..progress import Progress
 from ..records import recorded
 from .local import ItemResult, TreeFinding, check_files, scan_tree
@@ -263,7 +263,7 @@ def report(job: Verification, options: VerifyOptions, remote: RemoteReport | Non
            repaired: dict | None) -> tuple[int, dict]:
     counts = job.counts
     problems = sum(n for k, n in counts.items() if k.startswith("problem:"))
-    code = EXIT_PROBLEMS if problems else EXIT_NEEDS_USER if job.needs_user else EXIT_OK
+    code = exit_code_for(bool(problems), bool(job.needs_user))
     document = {
         "ok": code == EXIT_OK,
         "dest": str(options.dest),
