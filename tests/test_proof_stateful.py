@@ -28,7 +28,7 @@ from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, p
 
 from flickr_exodus.account_export.run import ImportOptions, run_import
 from flickr_exodus.backup.run import BackupOptions, run_backup
-from flickr_exodus.changes.common.delete import DeleteOptions, run_delete
+from flickr_exodus.changes.delete import DeleteOptions, run_delete
 from flickr_exodus.flickr import Credentials
 from flickr_exodus.dest import UsageProblem
 from flickr_exodus.sandbox import Sandbox, SandboxConfig

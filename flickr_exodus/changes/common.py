@@ -8,12 +8,14 @@ import asyncio
 import sys
 from collections import Counter
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Iterator
 
 from ..catalog import Catalog
 from ..flickr import Api, Credentials, MissingCredentials, Transient
 from ..flickr import parse
+from ..flickr.connect import connect
+from .journal import Journal
 from ..dest import UsageProblem, open_backup
 from ..progress import Progress, clean
 
@@ -51,18 +53,31 @@ def certain_dry_run(yes: bool) -> bool:
     return not yes and not sys.stdin.isatty()
 
 
+@dataclass
+class Session:
+    """One command that changes Flickr, its DEST open: the catalog, the credentials and
+    where Flickr is, the progress."""
+    cat: Catalog
+    creds: Credentials
+    progress: Progress
+    api_base: str | None
+    api_rate: tuple[int, float]
+
+    def connect(self):
+        return connect(self.creds, self.api_base, self.api_rate, self.progress.note)
+
+
 @contextmanager
-def change_session(dest: Path, creds: Credentials | None, quiet: bool, command: str,
-                   dry_run: bool = False, api_base: str | None = None
-                   ) -> Iterator[tuple[Catalog, Credentials, Progress]]:
+def change_session(options, command: str, dry_run: bool = False) -> Iterator[Session]:
     """Credentials, DEST's lock, its catalog (which must exist, pass quick_check, and in a
-    dry run cannot be written) and a log for one command."""
+    dry run cannot be written) and a log for one command (its `options`: dest, creds,
+    quiet, api_base, api_rate)."""
     try:
-        creds = creds or Credentials.load(api_base=api_base)
+        creds = options.creds or Credentials.load(api_base=options.api_base)
     except MissingCredentials as error:
         raise UsageProblem(str(error)) from None
-    with open_backup(dest, quiet, command, changes=True, dry_run=dry_run) as (cat, progress):
-        yield cat, creds, progress
+    with open_backup(options.dest, options.quiet, command, changes=True, dry_run=dry_run) as (cat, progress):
+        yield Session(cat, creds, progress, options.api_base, options.api_rate)
 
 
 def prepare(work: Awaitable, what: str):
@@ -74,18 +89,41 @@ def prepare(work: Awaitable, what: str):
                            "try again later") from None
 
 
-def carry_out(cat: Catalog, command: str, work: Callable[[int], Awaitable[Counter]], progress: Progress) -> Counter:
-    """The changing half, recorded as a run; a Flickr that stops answering ends it with the
-    journal exact, for the same command to go on."""
-    run_id = cat.start_run(command)
+Change = Callable[[Api, Journal, Any], Awaitable[str]]
+
+
+def carry_out(session: Session, command: str, journal: Journal, level: str, label: str, steps: list,
+              change: Change, first: Callable[[Api], Awaitable[None]] | None = None) -> Counter:
+    """The changing half, recorded as a run: connected with a token that allows `level`,
+    `first` (once), then each step through `change(api, journal, step)`, counted by the
+    result it returns. A Flickr that stops answering ends it with the journal exact, for
+    the same command to go on."""
+    run_id = journal.run_id = session.cat.start_run(command)
     status, done = "interrupted", Counter()
     try:
-        done = asyncio.run(work(run_id))
+        done = asyncio.run(_each(session, journal, level, label, steps, change, first))
         status = "done"
     except Transient as error:
         status = "unreachable"
-        progress.note(f"Flickr did not answer properly ({error.reason}); run the same command again to go on "
-                      "(every change so far is journaled)")
+        session.progress.note(f"Flickr did not answer properly ({error.reason}); run the same command again to "
+                              "go on (every change so far is journaled)")
     finally:
-        cat.finish_run(run_id, status, 0, 0, {"done": dict(done)})
+        session.cat.finish_run(run_id, status, 0, 0, {"done": dict(done)})
+    return done
+
+
+async def _each(session: Session, journal: Journal, level: str, label: str, steps: list, change: Change,
+                first: Callable[[Api], Awaitable[None]] | None) -> Counter:
+    done: Counter = Counter()
+    bar = session.progress.bar(label, total=len(steps), unit="item")
+    try:
+        async with session.connect() as api:
+            await token_allows(api, level)
+            if first is not None:
+                await first(api)
+            for step in steps:
+                done[await change(api, journal, step)] += 1
+                bar.update(1)
+    finally:
+        bar.close()
     return done
