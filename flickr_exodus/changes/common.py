@@ -1,6 +1,7 @@
-"""What every command that changes Flickr shares: the token must allow it (asked of
-Flickr, before any change), a dry run unless --yes, and on a terminal the account's
-username typed back as the confirmation."""
+"""What every command that changes Flickr shares: the token must be the backup's account's
+and allow the change (asked of Flickr, before any change), a dry run unless --yes, on a
+terminal the account's username typed back as the confirmation, and the changing half
+carried out step by step through the command's Journal."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from ..catalog import Catalog
 from ..flickr import Api, Credentials, MissingCredentials, Transient
 from ..flickr import parse
 from ..flickr.connect import connect
+from ..flickr.listing import Listing, list_account
 from .journal import Journal
-from ..dest import UsageProblem, open_backup
+from ..dest import UsageProblem, check_same_account, open_backup
 from ..progress import Progress, clean
 
 LEVELS = ("none", "read", "write", "delete")  # Flickr's OAuth permissions, each above the last
@@ -29,6 +31,25 @@ async def token_allows(api: Api, needed: str) -> str:
         raise UsageProblem(f"this token has {perms} permission, and this needs {needed}: run "
                            f"'exodus auth --perms {needed}' (nothing was changed on Flickr)")
     return perms
+
+
+async def whose_token(api: Api, cat: Catalog, needed: str | None) -> str:
+    """The token's account (its username), which must be the backup's; and, when the run
+    is sure to be real (--yes), its permission, asked before anything else."""
+    login = parse.login(await api.call("flickr.test.login"))
+    check_same_account(cat, login)
+    if needed is not None:
+        await token_allows(api, needed)
+    return login["username"]
+
+
+async def listed(api: Api, session: "Session") -> Listing:
+    """A fresh listing of the whole account, its pages shown as they come."""
+    bar = session.progress.bar("listing Flickr", unit="page")
+    try:
+        return await list_account(api, bar)
+    finally:
+        bar.close()
 
 
 def confirmed(username: str, what: str, yes: bool) -> bool:

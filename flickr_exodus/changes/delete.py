@@ -24,13 +24,14 @@ from pathlib import Path
 
 from ..catalog import Catalog
 from ..catalog.journal import album_members, deletion_candidates, proof_now, pushed_as_they_are
-from .common import Session, carry_out, certain_dry_run, change_session, confirmed, prepare, token_allows
+from .common import (
+    Session, carry_out, certain_dry_run, change_session, confirmed, listed, prepare, whose_token,
+)
 from .journal import Journal
 from ..flickr import Api, Credentials, FlickrError
-from ..flickr import parse
-from ..flickr.listing import Listing, Seen, list_account
+from ..flickr.listing import Listing, Seen
 from ..flickr.quota import DEFAULT_RATE
-from ..dest import UsageProblem, check_same_account, exit_code_for
+from ..dest import UsageProblem, exit_code_for
 from ..records import recorded
 from ..layout.proof import read_proof
 
@@ -147,12 +148,9 @@ def plan_deletions(cat: Catalog, listing: Listing, options: DeleteOptions) -> Pl
 
 
 async def _prepare(session: Session, options: DeleteOptions) -> Plan:
-    cat, progress = session.cat, session.progress
+    cat = session.cat
     async with session.connect() as api:
-        login = parse.login(await api.call("flickr.test.login"))
-        check_same_account(cat, login)
-        if options.yes:
-            await token_allows(api, "delete")
+        username = await whose_token(api, cat, "delete" if options.yes else None)
         settled: Counter = Counter()
         # Settling writes the journal: only in a run that is sure to be real (--yes); one
         # that asks on the terminal settles once confirmed (run_delete), a dry run never.
@@ -160,21 +158,18 @@ async def _prepare(session: Session, options: DeleteOptions) -> Plan:
         # the fresh listing, so it is not eligible.
         if options.yes and not cat.read_only:
             await settle_open_intents(api, Journal(cat, "delete"), settled)
-        bar = progress.bar("listing Flickr", unit="page")
-        try:
-            listing = await list_account(api, bar)
-        finally:
-            bar.close()
+        listing = await listed(api, session)
     plan = plan_deletions(cat, listing, options)
-    plan.username, plan.settled = login["username"], settled
+    plan.username, plan.settled = username, settled
     return plan
 
 
 def _catalog_still_proves(cat: Catalog, item: dict) -> bool:
     """The catalog still holds the proof the plan was made on, for the same bytes and path."""
     now = proof_now(cat, item["id"])
+    proved = (item["sha256"], item["size"], item["sha256"], item["size"], item["path"])
     return now is not None and (now["sha256"], now["size"], now["verified_sha256"], now["verified_size"],
-                                now["path"]) == (item["sha256"], item["size"], item["sha256"], item["size"], item["path"])
+                                now["path"]) == proved
 
 
 def _file_still_proves(dest: Path, item: dict) -> bool:

@@ -16,13 +16,13 @@ from pathlib import Path
 
 from ..catalog import Catalog
 from ..catalog.journal import locks_to_undo, proved_ids
-from .common import Session, carry_out, certain_dry_run, change_session, confirmed, prepare, token_allows
+from .common import (
+    Session, carry_out, certain_dry_run, change_session, confirmed, listed, prepare, whose_token,
+)
 from .journal import Journal
 from ..flickr import Api, Credentials, FlickrError
-from ..flickr import parse
-from ..flickr.listing import list_account
 from ..flickr.quota import DEFAULT_RATE
-from ..dest import check_same_account, exit_code_for
+from ..dest import exit_code_for
 from ..records import recorded
 
 # Creative-Commons licenses and public-domain dedications (flickr.photos.licenses.getInfo).
@@ -97,21 +97,10 @@ def plan_undo(cat: Catalog) -> Plan:
 
 
 async def _prepare(session: Session, options: LockdownOptions) -> Plan:
-    cat, progress = session.cat, session.progress
     async with session.connect() as api:
-        login = parse.login(await api.call("flickr.test.login"))
-        check_same_account(cat, login)
-        if options.yes:
-            await token_allows(api, "write")
-        if options.undo:
-            plan = plan_undo(cat)
-        else:
-            bar = progress.bar("listing Flickr", unit="page")
-            try:
-                plan = plan_lock(cat, await list_account(api, bar))
-            finally:
-                bar.close()
-    plan.username = login["username"]
+        username = await whose_token(api, session.cat, "write" if options.yes else None)
+        plan = plan_undo(session.cat) if options.undo else plan_lock(session.cat, await listed(api, session))
+    plan.username = username
     return plan
 
 
