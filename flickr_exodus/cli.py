@@ -27,10 +27,11 @@ def say(text: str, err: bool = False) -> None:
     click.echo(clean(text), err=err)
 
 
-def say_json(document) -> None:
-    """--json: one document on stdout, exact for any JSON parser, inert on a terminal."""
+def say_json(document, dump=None) -> None:
+    """--json: one document on stdout, exact for any JSON parser, inert on a terminal.
+    `dump`: the command's own JSON writer, when it has one."""
     from .progress import json_text
-    click.echo(json_text(json.dumps(document, ensure_ascii=False)))
+    click.echo(json_text(dump(document) if dump else json.dumps(document, ensure_ascii=False)))
 
 
 ENVIRONMENT = """\b
@@ -230,10 +231,8 @@ def auth(perms: str, api_base: str | None, api_rate) -> None:
     kept in ~/.config/flickr-exodus/token.json with mode 0600, one per API host: a sign-in
     to a sandbox (--api-base, EXODUS_API_BASE) never replaces the one for Flickr.
     """
-    from flickrapi.exceptions import FlickrError as LibraryError
-
     from .flickr import Credentials, Endpoints, MissingCredentials
-    from .flickr.client import library_lines, oauth_interface, sign_in_refused, unreachable
+    from .flickr.signin import SignInFailed, sign_in
 
     try:
         creds = Credentials.load(need_token=False, api_base=api_base)
@@ -241,24 +240,12 @@ def auth(perms: str, api_base: str | None, api_rate) -> None:
         raise click.UsageError(str(error)) from None
     if sys.stdin is None:
         raise _no_terminal()
-    endpoints = Endpoints(api_base) if api_base else Endpoints()
-    anonymous = Credentials(creds.api_key, creds.api_secret)
-    oauth = oauth_interface(anonymous, endpoints)
-    with library_lines() as said:
-        try:
-            oauth.get_request_token(oauth_callback="oob")
-            url = oauth.auth_url(perms=perms)
-            click.echo(f"Open this address in a browser signed in to Flickr and authorize exodus:\n\n  {url}\n",
-                       err=True)
-            oauth.verifier = _read_code()
-            token = oauth.get_access_token()
-        except LibraryError:
-            raise click.ClickException(sign_in_refused(endpoints.sign_in_host, said)) from None
-        except OSError as error:  # requests' connection errors among them
-            raise click.ClickException(unreachable(endpoints.sign_in_host, error)) from None
-    path = Credentials(creds.api_key, creds.api_secret, token.token, token.token_secret, perms,
-                       token.username).save(api_base)
-    say(f"Signed in as {token.username} with {perms} permission; token stored in {path} (mode 0600).", err=True)
+    try:
+        signed = sign_in(creds, Endpoints(api_base) if api_base else Endpoints(), perms, _authorize)
+    except SignInFailed as error:
+        raise click.ClickException(str(error)) from None
+    path = signed.save(api_base)
+    say(f"Signed in as {signed.username} with {perms} permission; token stored in {path} (mode 0600).", err=True)
 
 
 def _no_terminal() -> click.ClickException:
@@ -270,8 +257,10 @@ def _no_terminal() -> click.ClickException:
     return problem
 
 
-def _read_code() -> str:
-    """The code the user pastes; a closed standard input (no terminal) says so."""
+def _authorize(url: str) -> str:
+    """The user opens the address, authorizes, and pastes the code Flickr shows; a closed
+    standard input (no terminal) says so."""
+    click.echo(f"Open this address in a browser signed in to Flickr and authorize exodus:\n\n  {url}\n", err=True)
     click.echo("Then paste the code Flickr shows you: ", err=True, nl=False)
     line = sys.stdin.readline()
     if not sys.stdin.isatty():
@@ -283,8 +272,12 @@ def _read_code() -> str:
     return line.strip()
 
 
-def _report(run, options, as_json: bool, render) -> None:
-    """Run a command's job; print its one JSON document or its text; exit with its code."""
+def _report(run, options, as_json: bool, render, *, quiet: bool = False, err: bool = False,
+            again: str = "the same command", dump=None) -> None:
+    """The one way from a command to the terminal: run it (a usage problem is one line, exit
+    2); print its JSON document on stdout, or else its text unless `quiet` (`err`: on stderr,
+    where backup keeps its stdout for --json alone); a run that stopped early says so even
+    when quiet; exit with the code the command decided (dest.exit_code_for)."""
     from .dest import UsageProblem
 
     try:
@@ -292,9 +285,13 @@ def _report(run, options, as_json: bool, render) -> None:
     except UsageProblem as error:
         raise click.UsageError(str(error)) from None
     if as_json:
-        say_json(document)
-    else:
-        say(render(document))
+        say_json(document, dump)
+    elif not quiet:
+        say(render(document), err=err)
+    if code == EXIT_INTERRUPTED:
+        say(f"exodus: interrupted; run {again} again to resume", err=True)
+    elif quiet and not as_json and document.get("problem"):  # what stopped the run, even when quiet
+        say(f"exodus: {document['problem']}", err=True)
     sys.exit(code)
 
 
@@ -357,36 +354,22 @@ def backup(dest: str, concurrency: int, no_deep: bool, cookies: str | None, xmp:
     some need you (see 'exodus status'), 130 when interrupted.
     """
     from .backup.run import BackupOptions, run_backup
-    from .dest import UsageProblem
-    from .status import render, status
 
     options = BackupOptions(dest=_dest(dest), concurrency=concurrency, api_rate=api_rate,
                             api_base=api_base, quiet=quiet or as_json, deep=not no_deep,
                             cookies=_dest(cookies) if cookies else None, xmp=xmp, faves=faves,
                             private_urls=private_urls, adopt=adopt)
-    try:
-        code, summary = run_backup(options)
-    except UsageProblem as error:
-        raise click.UsageError(str(error)) from None
-    if as_json:
-        say_json(summary)
-    elif not quiet:
-        from .progress import plural
+    _report(run_backup, options, as_json, _backup_text, quiet=quiet, err=True, again=f"'exodus backup {dest}'")
 
-        run = summary["this_run"]
-        say(f"This run: {plural(run['downloaded'], 'file')}, {run['bytes'] / 1e6:.1f} MB, "
-            f"{plural(run['api_calls'], 'API call')}, {plural(run['retries'], 'retry', 'retries')}, "
-            f"{run['seconds']:.1f} s.", err=True)
-        if summary["status"] == "done":
-            say(render(status(options.dest)), err=True)
-        for note in summary["notes"]:
-            if note != summary.get("problem"):  # what stopped the run was told as it happened
-                say(f"note: {note}", err=True)
-    if code == EXIT_INTERRUPTED:
-        say(f"exodus: interrupted; run 'exodus backup {dest}' again to resume", err=True)
-    elif quiet and not as_json and summary.get("problem"):  # what stopped the run, even when quiet
-        say(f"exodus: {summary['problem']}", err=True)
-    sys.exit(code)
+
+def _backup_text(summary: dict) -> str:
+    """backup's text report, with what the backup holds (status's text) once it finished."""
+    from pathlib import Path
+
+    from .backup.run import render
+    from .status import render as holds, status
+
+    return render(summary, holds(status(Path(summary["dest"]))) if summary["status"] == "done" else None)
 
 
 @cli.command(short_help="Prove a backup whole (--remote: and complete).")
@@ -555,19 +538,9 @@ def push(dest: str, target: str, concurrency: int, dry_run: bool, quiet: bool, a
 def status_command(dest: str, as_json: bool) -> None:
     """What a backup holds: items per state, bytes on disk, what is left, and what needs
     you (with Flickr page URLs and the next step). Makes no call to Flickr."""
-    from .status import StatusError, render, status, to_json
+    from .status import StatusOptions, render, run_status, to_json
 
-    try:
-        report = status(_dest(dest))
-    except StatusError as error:
-        raise click.UsageError(str(error)) from None
-    if as_json:
-        from .progress import json_text
-        click.echo(json_text(to_json(report)))
-    else:
-        say(render(report))
-    counts = report["counts"]
-    sys.exit(1 if counts["failed"] else 3 if counts["needs_manual"] or counts["original_unavailable"] else 0)
+    _report(run_status, StatusOptions(dest=_dest(dest)), as_json, render, dump=to_json)
 
 
 @cli.command(short_help="Try it all against a local Flickr sandbox.")

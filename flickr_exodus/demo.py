@@ -18,7 +18,7 @@ import requests
 
 from .backup.run import BackupOptions, run_backup
 from .flickr import Credentials, Endpoints
-from .flickr.client import oauth_interface
+from .flickr.signin import sign_in
 from .sandbox import Sandbox, SandboxConfig
 from .progress import plural
 from .status import render, status
@@ -45,22 +45,21 @@ def write_cookies(path: Path, session_cookie: str) -> Path:
     return path
 
 
-def sign_in(base: str, info: dict, echo) -> Credentials:
-    """The out-of-band OAuth flow exactly as `exodus auth` runs it, with the browser's
-    part ("OK, I'll authorize it") done by posting the sandbox's form."""
-    anonymous = Credentials(info["api_key"], info["api_secret"])
-    oauth = oauth_interface(anonymous, Endpoints(base))
-    oauth.get_request_token(oauth_callback="oob")
-    url = oauth.auth_url(perms="read")
-    echo(f"  1. you open        {url}")
-    form = dict(re.findall(r'name="(oauth_token|perms)" value="([^"]*)"', requests.get(url, timeout=30).text))
-    page = requests.post(f"{base}/services/oauth/authorize", data={**form, "decision": "yes"}, timeout=30).text
-    oauth.verifier = re.search(r'id="verifier">([0-9-]+)<', page).group(1)
-    echo(f"  2. and paste back  {oauth.verifier}")
-    token = oauth.get_access_token()
-    echo(f"  3. exodus holds a read token for {token.username}")
-    return Credentials(info["api_key"], info["api_secret"], token.token, token.token_secret, "read",
-                       token.username)
+def sign_in_as_user(base: str, info: dict, echo) -> Credentials:
+    """The out-of-band OAuth sign-in `exodus auth` runs (flickr/signin.py), with the
+    user's part ("OK, I'll authorize it") done by posting the sandbox's form."""
+
+    def authorize(url: str) -> str:
+        echo(f"  1. you open        {url}")
+        form = dict(re.findall(r'name="(oauth_token|perms)" value="([^"]*)"', requests.get(url, timeout=30).text))
+        page = requests.post(f"{base}/services/oauth/authorize", data={**form, "decision": "yes"}, timeout=30).text
+        code = re.search(r'id="verifier">([0-9-]+)<', page).group(1)
+        echo(f"  2. and paste back  {code}")
+        return code
+
+    creds = sign_in(Credentials(info["api_key"], info["api_secret"]), Endpoints(base), "read", authorize)
+    echo(f"  3. exodus holds a read token for {creds.username}")
+    return creds
 
 
 def run_demo(directory: str, echo=print) -> int:
@@ -72,7 +71,7 @@ def run_demo(directory: str, echo=print) -> int:
              f"{DEMO_ACCOUNT.albums} albums, a quota of {DEMO_ACCOUNT.rate_limit[0]} calls per "
              f"{DEMO_ACCOUNT.rate_limit[1]:g} s, and 3% of requests failing.")
         echo("Signing in (OAuth 1.0a, out of band):")
-        creds = sign_in(base, info, echo)
+        creds = sign_in_as_user(base, info, echo)
         # A session cookie is a secret: it lives only as long as the backup that needs it.
         with tempfile.TemporaryDirectory(prefix="exodus-demo-") as folder:
             cookies = write_cookies(Path(folder) / "cookies.txt", info["session_cookie"])

@@ -1,25 +1,37 @@
-"""What every command that works on a DEST shares: its lock, the exit codes of the
-contract (design.md), and usage problems (one line for the user, exit 2)."""
+"""What every command that works on a DEST shares: its lock, opening it (read-only rules,
+its catalog), the exit codes of the contract (design.md), and usage problems (one line for
+the user, exit 2). What a run leaves as its record is records.py's."""
 
 from __future__ import annotations
 
-import dataclasses
 import fcntl
-import functools
 import os
-import re
 import shutil
 import sqlite3
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Iterator
 
 if TYPE_CHECKING:
     from .catalog import Catalog
     from .progress import Progress
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_NEEDS_USER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def exit_code_for(problems: bool, needs_user: bool = False) -> int:
+    """The contract's code for a command that ran to its end: 1 when something is wrong
+    (damaged, failed, refused, missing), else 3 when something waits for the user, else 0.
+    A usage problem (2) and an interruption (130) end a command before it gets here."""
+    return EXIT_PROBLEMS if problems else EXIT_NEEDS_USER if needs_user else EXIT_OK
+
+
+# The record of the command running now (a records.Recording, set by records.recorded):
+# open_backup tells it when its DEST is open, for its log and its row in `runs` to start
+# there. Held here, not imported from records, which builds on this module's exit codes
+# and usage problems: an import back would make a cycle.
+RECORDING: ContextVar = ContextVar("exodus_recording", default=None)
 
 
 class UsageProblem(Exception):
@@ -165,7 +177,7 @@ def open_backup(dest: Path, quiet: bool, command: str, changes: bool | None = No
     and a catalog that passes PRAGMA quick_check. One that only reads runs on a read-only
     DEST too, with no lock (nobody can change it there), no log, and nothing recorded.
     dry_run: the catalog is opened so that nothing can be written to it."""
-    from .progress import Progress, log_to
+    from .progress import Progress
 
     if not dest.is_dir():
         raise UsageProblem(f"{dest} is not a folder with an exodus backup")
@@ -187,10 +199,9 @@ def open_backup(dest: Path, quiet: bool, command: str, changes: bool | None = No
         held.callback(cat.close)  # before the lock is let go
         if cat.read_only and not dry_run and changes:  # catalog.db itself cannot be written
             raise catalog_read_only(cat, command)
-        log_to(dest, command)
-        recording = _RECORDING.get()
+        recording = RECORDING.get()
         if recording is not None:  # it keeps the catalog and the lock until its last line
-            recording.begin(cat, command, dry_run, held.pop_all())
+            recording.opened(dest, cat, command, dry_run, held.pop_all())
         yield cat, Progress(quiet)
 
 
@@ -227,112 +238,3 @@ def _open_catalog(dest: Path, read_only: bool, check: bool) -> "Catalog":
             cat.close()
             raise UsageProblem(str(error)) from None
     return cat
-
-
-# --- records: every command's log and its row in `runs` ----------------------------------
-
-_RECORDING: ContextVar["Recording | None"] = ContextVar("exodus_recording", default=None)
-# Commands that change Flickr record their run only once they change something (changes.
-# carry_out): a dry run, or a confirmation declined, writes nothing in the catalog.
-RECORDED_WHEN_CHANGING = ("delete-remote", "lockdown", "lockdown-undo")
-_SECRET_NAME = re.compile(r"secret|password|token|key|cookie", re.I)
-# In a value: a URL's password (webdav://user:PASSWORD@host), an rclone remote's option
-# or a query parameter named like a secret (:s3,secret_access_key=...:, ?api_key=...).
-_URL_PASSWORD = re.compile(r"(//[^/@:\s]*):[^/@\s]*@")
-_SECRET_OPTION = re.compile(r"(\w*(?:secret|pass|token|key)\w*)=('[^']*'|[^,:&@/\s]+)", re.I)
-
-
-def current_recording() -> "Recording | None":
-    return _RECORDING.get()
-
-
-def arguments(options) -> dict:
-    """A command's options as its log keeps them: no credentials, no password in a URL."""
-    out = {}
-    for field in dataclasses.fields(options):
-        value = getattr(options, field.name)
-        if field.name == "creds" or (_SECRET_NAME.search(field.name) and value):
-            continue
-        if isinstance(value, (list, tuple)):
-            value = [str(v) for v in value] if field.name != "api_rate" else list(value)
-        elif value is not None and not isinstance(value, (bool, int, float)):
-            value = _SECRET_OPTION.sub(r"\1=***", _URL_PASSWORD.sub(r"\1:***@", str(value)))
-        out[field.name] = value
-    return out
-
-
-def summary_of(document: dict) -> dict:
-    """What `runs.summary` and the log's last line keep of a report: its figures, not its
-    (possibly long) lists of items."""
-    return {k: v for k, v in document.items() if not isinstance(v, list)}
-
-
-class Recording:
-    """One command's record: the first and last lines of its log (progress.log_to,
-    progress.log_summary) and its row in `runs`. A dry run writes nothing in the catalog:
-    its log alone keeps it, and says so."""
-
-    def __init__(self, options):
-        self.arguments = arguments(options)
-        self.dry_run = bool(getattr(options, "dry_run", False))
-        self.log: Path | None = None  # set by progress.log_to
-        self.cat: "Catalog | None" = None
-        self.held: ExitStack | None = None
-        self.run_id: int | None = None
-
-    def begin(self, cat: "Catalog", command: str, dry_run: bool, held: ExitStack) -> None:
-        from .progress import log
-
-        self.cat, self.held = cat, held
-        if dry_run or self.dry_run or cat.read_only:
-            log.info("dry run: nothing is recorded in catalog.db; this log is its only record")
-        elif command not in RECORDED_WHEN_CHANGING:
-            self.run_id = cat.start_run(command)
-
-    def close(self, status: str, document: dict) -> None:
-        from .progress import log_summary
-
-        run_id = self.run_id or (self.cat.my_runs[-1] if self.cat is not None and self.cat.my_runs else None)
-        try:
-            if run_id is not None:
-                self.cat.close_run(run_id, status, summary_of(document))
-        except (OSError, sqlite3.OperationalError) as error:
-            if not disk_full(error, self.cat.path.parent):
-                raise
-        finally:
-            if self.held is not None:
-                self.held.close()
-            if self.log is not None:
-                log_summary(status, summary_of(document), run_id)
-
-
-def ended(error: BaseException) -> str:
-    """What `runs.status` says of a command that ended in this exception."""
-    if isinstance(error, KeyboardInterrupt):
-        return "interrupted"
-    if isinstance(error, UsageProblem):
-        return "refused"
-    return "failed"
-
-
-def recorded(run: Callable) -> Callable:
-    """A command's run(options) -> (exit code, report), recorded: its log opens with its
-    arguments and closes with its summary; its row in `runs` (opened by open_backup or by
-    the command itself) is closed with the same summary, whatever ended it."""
-
-    @functools.wraps(run)
-    def recorded_run(options):
-        recording = Recording(options)
-        token = _RECORDING.set(recording)
-        try:
-            try:
-                code, document = run(options)
-            except BaseException as error:
-                recording.close(ended(error), {"problem": str(error) or type(error).__name__})
-                raise
-            recording.close("interrupted" if code == EXIT_INTERRUPTED else "done", {"exit_code": code, **document})
-            return code, document
-        finally:
-            _RECORDING.reset(token)
-
-    return recorded_run

@@ -1,5 +1,5 @@
-"""What the user sees while a long job runs: tqdm bars on stderr, one-line notes, and a
-log file that keeps both. --quiet keeps the log and silences the terminal.
+"""What the user sees while a long job runs: tqdm bars on stderr and one-line notes, which
+the run's log (records.log_to) keeps too. --quiet keeps the log and silences the terminal.
 
 Sizes are decimal, as everywhere in exodus: 1 MB = 10^6 bytes. A terminal that reports
 no width (0 columns: some serial consoles, editors' shells) gets the bars as plain lines,
@@ -8,13 +8,10 @@ every few seconds, since a bar redrawn in place cannot be drawn there.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 import sys
-import time
-from pathlib import Path
 
 from tqdm import tqdm
 
@@ -123,62 +120,3 @@ class Progress:
         log.info(message)
         if not self.quiet:
             tqdm.write(message, file=sys.stderr)
-
-
-class _QuietFileHandler(logging.FileHandler):
-    """A log that cannot be written (a full disk) is given up, without the traceback
-    logging would print on stderr: the run itself says what went wrong."""
-
-    def handleError(self, record) -> None:
-        logging.getLogger("exodus").removeHandler(self)
-
-
-def _new_log(dest: Path, command: str) -> Path:
-    """DEST/logs/COMMAND-YYYYmmdd-HHMMSS.log, or -2, -3... when a run of the same second
-    has it already: each run its own file (O_EXCL: never another's, even in a race)."""
-    from .layout.paths import inside
-
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    for n in range(1, 1000):
-        path = inside(dest, f"logs/{command}-{stamp}{'' if n == 1 else f'-{n}'}.log")
-        try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            return path
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"{path}: a thousand runs of '{command}' in one second")
-
-
-def log_to(dest: Path, command: str) -> Path:
-    """Send everything logged to a new file of DEST/logs/ (a logs/ that leads out of DEST
-    is refused like any other path: paths.inside); its first line says what was run."""
-    from .dest import current_recording
-
-    path = _new_log(dest, command)
-    handler = _QuietFileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("exodus")
-    for old in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
-        root.removeHandler(old)
-        old.close()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    root.propagate = False
-    recording = current_recording()
-    if recording is not None:
-        recording.log = path
-        log.info("exodus %s (pid %d): %s", command, os.getpid(), json.dumps(recording.arguments, ensure_ascii=False))
-    return path
-
-
-def log_summary(status: str, summary: dict, run_id: int | None) -> None:
-    """The log's closing lines: how the run ended and its figures; then the log is let go
-    (a later command in the same process opens its own)."""
-    code = summary.get("exit_code")
-    log.info("finished: %s%s%s", status, "" if code is None else f", exit code {code}",
-             "" if run_id is None else f" (run {run_id})")
-    log.info("summary: %s", json.dumps(summary, ensure_ascii=False, default=str))
-    root = logging.getLogger("exodus")
-    for handler in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
-        root.removeHandler(handler)
-        handler.close()

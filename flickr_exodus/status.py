@@ -5,11 +5,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from .catalog import Catalog, CatalogError
 from .catalog.store import has_file
 from .findings import Finding, Kind, of_item
+from .dest import UsageProblem, exit_code_for
 
 # What the user does about each kind of item left waiting (status reads those as findings).
 NEXT_STEP = {
@@ -151,3 +153,18 @@ def render(report: dict, limit: int = 20) -> str:
 
 def to_json(report: dict) -> str:
     return json.dumps(report, ensure_ascii=False, indent=1)
+
+
+@dataclass
+class StatusOptions:
+    dest: Path
+
+
+def run_status(options: StatusOptions) -> tuple[int, dict]:
+    """The command: the report, and its code (1: items failed; 3: some need the user)."""
+    try:
+        report = status(options.dest)
+    except StatusError as error:
+        raise UsageProblem(str(error)) from None
+    counts = report["counts"]
+    return exit_code_for(bool(counts["failed"]), bool(counts["needs_manual"] or counts["original_unavailable"])), report

@@ -30,10 +30,11 @@ from ..layout.tree import build_views, write_links, write_sidecars
 from ..catalog import Catalog
 from ..catalog.store import dumps, now_iso
 from ..dest import (
-    EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, DestLock, UsageProblem, open_for_writing, prepare_dest, recorded,
+    DestLock, UsageProblem, exit_code_for, open_for_writing, prepare_dest,
 )
 from ..flickr import parse
-from ..progress import Progress, log_to
+from ..progress import Progress
+from ..records import log_to, recorded
 from .reader import (Container, ExportedItem, ExportProblem, epoch, exported_item, json_documents,
                      media_entries, open_all)
 
@@ -364,7 +365,7 @@ def run_import(options: ImportOptions) -> tuple[int, dict]:
                              "or 'exodus backup --cookies' for videos") if missing else None,
                 }
                 cat.finish_run(run_id, "done", 0, 0, report["counts"])
-                code = EXIT_OK if report["ok"] else EXIT_PROBLEMS if problems else EXIT_NEEDS_USER
+                code = exit_code_for(bool(problems), bool(counts["still_missing"]))
                 return code, report
             finally:
                 cat.close()

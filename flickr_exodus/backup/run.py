@@ -23,10 +23,11 @@ from ..flickr.cookies import CookieProblem, flickr_cookie_header
 from ..flickr.quota import DEFAULT_RATE
 from ..knobs import crash_point
 from ..dest import (
-    EXIT_INTERRUPTED, EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, DestLock, open_for_writing,
-    UsageProblem, disk_full, open_to_others, prepare_dest, recorded,
+    EXIT_INTERRUPTED, EXIT_PROBLEMS, EXIT_USAGE, DestLock, exit_code_for, open_for_writing,
+    UsageProblem, disk_full, open_to_others, prepare_dest,
 )
-from ..progress import Progress, log_to, plural
+from ..progress import Progress, plural
+from ..records import log_to, recorded
 from . import adopt
 from .crawl import Crawler
 from .deep import deep_pass
@@ -264,12 +265,9 @@ class Backup:
 
     def exit_code(self) -> int:
         counts = self.cat.counts()
-        if counts["failed"] or (self.listing and not self.listing.complete) or \
-                (self.crawler and self.crawler.skipped_count):
-            return EXIT_PROBLEMS
-        if counts["needs_manual"] or counts["original_unavailable"]:
-            return EXIT_NEEDS_USER
-        return EXIT_OK
+        problems = counts["failed"] or (self.listing and not self.listing.complete) or \
+            (self.crawler and self.crawler.skipped_count)
+        return exit_code_for(bool(problems), bool(counts["needs_manual"] or counts["original_unavailable"]))
 
     def user_notes(self, counts: dict) -> list[str]:
         """What the user should do about items exodus could not fully save."""
@@ -334,3 +332,16 @@ class Backup:
             + ([self.problem] if self.problem else []),
             "problem": self.problem,  # what ended the run early, if anything
         }
+
+
+def render(summary: dict, holds: str | None = None) -> str:
+    """The text report: this run's figures, what the backup holds now (`holds`, status's
+    text, when the run finished), and the notes not told already as they happened."""
+    run = summary["this_run"]
+    lines = [f"This run: {plural(run['downloaded'], 'file')}, {run['bytes'] / 1e6:.1f} MB, "
+             f"{plural(run['api_calls'], 'API call')}, {plural(run['retries'], 'retry', 'retries')}, "
+             f"{run['seconds']:.1f} s."]
+    if holds is not None:
+        lines.append(holds)
+    lines += [f"note: {note}" for note in summary["notes"] if note != summary.get("problem")]
+    return "\n".join(lines)

@@ -16,22 +16,23 @@ Without --yes it is a dry run: what would go, by reason, and nothing changes.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..knobs import crash_point
 from ..catalog import Catalog
-from ..catalog.store import dumps, now_iso
-from .common import carry_out, certain_dry_run, change_session, confirmed, prepare, token_allows
+from ..catalog.journal import album_members, deletion_candidates, proof_now, pushed_as_they_are
+from .common import (
+    Session, carry_out, certain_dry_run, change_session, confirmed, listed, prepare, whose_token,
+)
+from .journal import Journal
 from ..flickr import Api, Credentials, FlickrError
-from ..flickr import parse
-from ..flickr.connect import connect
-from ..flickr.listing import Listing, Seen, list_account
+from ..flickr.listing import Listing, Seen
 from ..flickr.quota import DEFAULT_RATE
-from ..dest import EXIT_OK, EXIT_PROBLEMS, UsageProblem, check_same_account, recorded
-from ..progress import Progress, page_meter
+from ..dest import UsageProblem, exit_code_for
+from ..records import recorded
 from ..layout.proof import read_proof
 
 SAMPLE = 10  # titles shown in a dry run
@@ -88,8 +89,7 @@ def wanted_ids(cat: Catalog, options: DeleteOptions) -> set[str] | None:
     """--album and --ids narrow the candidates; None: every item."""
     wanted = None
     if options.album:
-        wanted = {r["photo_id"] for r in cat.rows("SELECT photo_id FROM album_photos WHERE album_id = ?",
-                                                  [options.album])}
+        wanted = album_members(cat, options.album)
         if not wanted:
             raise UsageProblem(f"the backup knows no album {options.album} (or it is empty)")
     if options.ids_file:
@@ -102,23 +102,18 @@ def wanted_ids(cat: Catalog, options: DeleteOptions) -> set[str] | None:
     return wanted
 
 
-async def settle_open_intents(api: Api, cat: Catalog, counts: Counter) -> None:
+async def settle_open_intents(api: Api, journal: Journal, counts: Counter) -> None:
     """Intents without a result: a run was stopped around its delete call. Flickr says
     which way it went; the journal records it, and nothing is called twice."""
-    for entry in cat.rows("SELECT id, photo_id FROM deletions WHERE result IS NULL ORDER BY id"):
+    for entry in journal.open_intents():
         try:
             await api.call("flickr.photos.getInfo", photo_id=entry["photo_id"])
-            outcome, state = "not_done", None  # still there: the call never took effect
+            outcome = "not_done"  # still there: the call never took effect
         except FlickrError as error:
             if error.code != 1:
                 raise
-            outcome, state = "deleted", "deleted_remote"
-        with cat.tx() as conn:
-            conn.execute("UPDATE deletions SET result = ?, result_at = ?, detail = ? WHERE id = ?",
-                         (outcome, now_iso(), "settled after an interrupted run", entry["id"]))
-            if state:
-                conn.execute("UPDATE photos SET state = ?, reason = 'deleted on Flickr by exodus' WHERE id = ?",
-                             (state, entry["photo_id"]))
+            outcome = "deleted"
+        journal.settle(entry["id"], entry["photo_id"], outcome, "settled after an interrupted run")
         counts[outcome] += 1
 
 
@@ -130,67 +125,52 @@ def pushed_to(cat: Catalog, target_url: str) -> set[str]:
         name = open_target(target_url).name
     except TargetProblem as error:
         raise UsageProblem(str(error)) from None
-    return {r["id"] for r in cat.rows("SELECT p.id FROM photos p JOIN pushes x ON x.key = p.path AND "
-                                      "x.sha256 = p.sha256 WHERE x.target = ?", [name])}
+    return pushed_as_they_are(cat, name)
 
 
 def plan_deletions(cat: Catalog, listing: Listing, options: DeleteOptions) -> Plan:
     plan = Plan(listing_total=listing.total)
     wanted = wanted_ids(cat, options)
     pushed = pushed_to(cat, options.require_pushed) if options.require_pushed else None
-    last = ""
-    while True:
-        rows = cat.rows("SELECT id, title, state, path, size, sha256, verified_sha256, verified_size, "
-                        "verified_facts, deep_done, last_update, original_secret FROM photos WHERE id > ? "
-                        "ORDER BY id LIMIT 1000",
-                        [last])
-        if not rows:
-            return plan
-        last = rows[-1]["id"]
-        for row in rows:
-            if wanted is not None and row["id"] not in wanted:
-                continue
-            why = reason(row, listing.items.get(row["id"]), listing.complete, options.allow_shallow)
-            if why == "eligible" and pushed is not None and row["id"] not in pushed:
-                why = "not_pushed"
-            if why == "eligible" and options.limit is not None and len(plan.eligible) >= options.limit:
-                why = "over_limit"
-            plan.reasons[why] += 1
-            if why == "eligible":
-                plan.eligible.append({k: row[k] for k in ("id", "title", "path", "size", "sha256")})
-            elif why not in ("already_deleted", "remote_gone") and len(plan.kept) < SHOWN:
-                plan.kept.append({"id": row["id"], "title": row["title"], "reason": why})
+    for row in deletion_candidates(cat):
+        if wanted is not None and row["id"] not in wanted:
+            continue
+        why = reason(row, listing.items.get(row["id"]), listing.complete, options.allow_shallow)
+        if why == "eligible" and pushed is not None and row["id"] not in pushed:
+            why = "not_pushed"
+        if why == "eligible" and options.limit is not None and len(plan.eligible) >= options.limit:
+            why = "over_limit"
+        plan.reasons[why] += 1
+        if why == "eligible":
+            plan.eligible.append({k: row[k] for k in ("id", "title", "path", "size", "sha256")})
+        elif why not in ("already_deleted", "remote_gone") and len(plan.kept) < SHOWN:
+            plan.kept.append({"id": row["id"], "title": row["title"], "reason": why})
+    return plan
 
 
-async def _prepare(cat: Catalog, options: DeleteOptions, creds: Credentials, progress: Progress) -> Plan:
-    async with connect(creds, options.api_base, options.api_rate, progress.note) as api:
-        login = parse.login(await api.call("flickr.test.login"))
-        check_same_account(cat, login)
-        if options.yes:
-            await token_allows(api, "delete")
+async def _prepare(session: Session, options: DeleteOptions) -> Plan:
+    cat = session.cat
+    async with session.connect() as api:
+        username = await whose_token(api, cat, "delete" if options.yes else None)
         settled: Counter = Counter()
         # Settling writes the journal: only in a run that is sure to be real (--yes); one
-        # that asks on the terminal settles once confirmed (_delete), a dry run never.
+        # that asks on the terminal settles once confirmed (run_delete), a dry run never.
         # Unsettled intents cannot mislead the plan: an item Flickr already lost is not in
         # the fresh listing, so it is not eligible.
         if options.yes and not cat.read_only:
-            await settle_open_intents(api, cat, settled)
-        bar = progress.bar("listing Flickr", unit="page")
-        try:
-            listing = await list_account(api, page_meter(bar))
-        finally:
-            bar.close()
+            await settle_open_intents(api, Journal(cat, "delete"), settled)
+        listing = await listed(api, session)
     plan = plan_deletions(cat, listing, options)
-    plan.username, plan.settled = login["username"], settled
+    plan.username, plan.settled = username, settled
     return plan
 
 
 def _catalog_still_proves(cat: Catalog, item: dict) -> bool:
     """The catalog still holds the proof the plan was made on, for the same bytes and path."""
-    now = cat.rows("SELECT sha256, size, verified_sha256, verified_size, path FROM photos WHERE id = ?",
-                   [item["id"]])
-    return bool(now) and (now[0]["sha256"], now[0]["size"], now[0]["verified_sha256"], now[0]["verified_size"],
-                          now[0]["path"]) == (item["sha256"], item["size"], item["sha256"], item["size"], item["path"])
+    now = proof_now(cat, item["id"])
+    proved = (item["sha256"], item["size"], item["sha256"], item["size"], item["path"])
+    return now is not None and (now["sha256"], now["size"], now["verified_sha256"], now["verified_size"],
+                                now["path"]) == proved
 
 
 def _file_still_proves(dest: Path, item: dict) -> bool:
@@ -202,70 +182,43 @@ def _file_still_proves(dest: Path, item: dict) -> bool:
     return (found.sha256, found.size) == (item["sha256"], item["size"])
 
 
-async def _delete(cat: Catalog, plan: Plan, options: DeleteOptions, creds: Credentials, progress: Progress,
-                  run_id: int) -> Counter:
-    done: Counter = Counter()
-    bar = progress.bar("deleting", total=len(plan.eligible), unit="item")
+async def _delete_one(dest: Path, api: Api, journal: Journal, item: dict) -> str:
+    """One item: the last look at the local copy, right before Flickr's goes; then the
+    delete, journaled."""
+    if not (_catalog_still_proves(journal.cat, item) and await asyncio.to_thread(_file_still_proves, dest, item)):
+        journal.cat.update(item["id"], verified_at=None, verified_sha256=None, verified_size=None,
+                           verified_facts=None, reason="changed on disk after verify; kept on Flickr")
+        return "changed_locally"
+    return await journal.change(item["id"], lambda: _call_delete(api, item["id"]),
+                                raw={"title": item["title"], "path": item["path"], "sha256": item["sha256"]})
+
+
+async def _call_delete(api: Api, photo_id: str) -> tuple[str, str | None]:
     try:
-        async with connect(creds, options.api_base, options.api_rate, progress.note) as api:
-            await token_allows(api, "delete")
-            if not options.yes:  # confirmed on the terminal just now
-                await settle_open_intents(api, cat, plan.settled)
-            for item in plan.eligible:
-                # The last look at the local copy, right before Flickr's goes.
-                if not (_catalog_still_proves(cat, item)
-                        and await asyncio.to_thread(_file_still_proves, options.dest, item)):
-                    cat.update(item["id"], verified_at=None, verified_sha256=None, verified_size=None,
-                               verified_facts=None, reason="changed on disk after verify; kept on Flickr")
-                    done["changed_locally"] += 1
-                    bar.update(1)
-                    continue
-                with cat.tx() as conn:
-                    cursor = conn.execute(
-                        "INSERT INTO deletions (photo_id, run_id, intent_at, raw) VALUES (?, ?, ?, ?)",
-                        (item["id"], run_id, now_iso(), dumps({"title": item["title"], "path": item["path"],
-                                                               "sha256": item["sha256"]})))
-                    entry = cursor.lastrowid
-                crash_point("delete-intent")
-                try:
-                    await api.call("flickr.photos.delete", photo_id=item["id"])
-                    outcome = "deleted"
-                except FlickrError as error:
-                    if error.code != 1:
-                        with cat.tx() as conn:
-                            conn.execute("UPDATE deletions SET result = 'refused', result_at = ?, detail = ? "
-                                         "WHERE id = ?", (now_iso(), str(error), entry))
-                        done["refused"] += 1
-                        bar.update(1)
-                        continue
-                    # "Not found" after an attempt whose answer was lost: that attempt did it.
-                    outcome = "deleted" if error.maybe_sent else "already_gone"
-                crash_point("delete-call")
-                with cat.tx() as conn:
-                    conn.execute("UPDATE deletions SET result = ?, result_at = ? WHERE id = ?",
-                                 (outcome, now_iso(), entry))
-                    conn.execute("UPDATE photos SET state = 'deleted_remote', reason = 'deleted on Flickr by "
-                                 "exodus' WHERE id = ?", (item["id"],))
-                done[outcome] += 1
-                bar.update(1)
-    finally:
-        bar.close()
-    return done
+        await api.call("flickr.photos.delete", photo_id=photo_id)
+        return "deleted", None
+    except FlickrError as error:
+        if error.code != 1:
+            return "refused", str(error)
+        # "Not found" after an attempt whose answer was lost: that attempt did it.
+        return ("deleted" if error.maybe_sent else "already_gone"), None
 
 
 @recorded
 def run_delete(options: DeleteOptions) -> tuple[int, dict]:
-    with change_session(options.dest, options.creds, options.quiet, "delete-remote",
-                        dry_run=certain_dry_run(options.yes), api_base=options.api_base) as (cat, creds, progress):
-        plan = prepare(_prepare(cat, options, creds, progress), "deleted")
+    with change_session(options, "delete-remote", dry_run=certain_dry_run(options.yes)) as session:
+        plan = prepare(_prepare(session, options), "deleted")
         bytes_eligible = sum(i["size"] or 0 for i in plan.eligible)
         what = (f"{len(plan.eligible)} items ({bytes_eligible / 1e9:.2f} GB) would be deleted on Flickr; "
                 "their files here stay.")
         done: Counter = Counter()
         dry_run = not plan.eligible or not confirmed(plan.username, what, options.yes)
+        journal = Journal(session.cat, "delete")
         if not dry_run:
-            done = carry_out(cat, "delete-remote",
-                             lambda run_id: _delete(cat, plan, options, creds, progress, run_id), progress)
+            # Confirmed on the terminal just now: the earlier run's intents are settled first.
+            first = None if options.yes else (lambda api: settle_open_intents(api, journal, plan.settled))
+            done = carry_out(session, "delete-remote", journal, "delete", "deleting", plan.eligible,
+                             functools.partial(_delete_one, options.dest), first)
         report = {
             "ok": not done["refused"] and not done["changed_locally"],
             "dry_run": dry_run,
@@ -276,9 +229,9 @@ def run_delete(options: DeleteOptions) -> tuple[int, dict]:
             "settled_from_earlier_run": dict(plan.settled),
             "sample": [{"id": i["id"], "title": i["title"]} for i in plan.eligible[:SAMPLE]],
             "kept": plan.kept,
-            "journal": cat.one("SELECT count(*) FROM deletions WHERE result IN ('deleted', 'already_gone')"),
+            "journal": journal.settled("deleted", "already_gone"),
         }
-        return (EXIT_OK if report["ok"] else EXIT_PROBLEMS), report
+        return exit_code_for(not report["ok"]), report
 
 
 REASON_TEXT = {

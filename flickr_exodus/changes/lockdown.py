@@ -14,17 +14,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..knobs import crash_point
 from ..catalog import Catalog
-from ..catalog.store import dumps, has_file, now_iso
-from .common import carry_out, certain_dry_run, change_session, confirmed, prepare, token_allows
-from ..flickr import Credentials, FlickrError
-from ..flickr import parse
-from ..flickr.connect import connect
-from ..flickr.listing import list_account
+from ..catalog.journal import locks_to_undo, proved_ids
+from .common import (
+    Session, carry_out, certain_dry_run, change_session, confirmed, listed, prepare, whose_token,
+)
+from .journal import Journal
+from ..flickr import Api, Credentials, FlickrError
 from ..flickr.quota import DEFAULT_RATE
-from ..dest import EXIT_OK, EXIT_PROBLEMS, check_same_account, recorded
-from ..progress import Progress, page_meter
+from ..dest import exit_code_for
+from ..records import recorded
 
 # Creative-Commons licenses and public-domain dedications (flickr.photos.licenses.getInfo).
 OPEN_LICENSES = frozenset({1, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 14, 15, 16})
@@ -66,10 +65,8 @@ def locked(before: dict) -> dict:
 def plan_lock(cat: Catalog, listing) -> Plan:
     plan = Plan(seen=len(listing.items))
     open_ids = set()
-    for entry in cat.rows("SELECT id, photo_id, before, after FROM lockdowns WHERE action = 'lock' "
-                          "AND result IS NULL ORDER BY id"):
-        plan.steps.append(Step(entry["photo_id"], json.loads(entry["before"]), json.loads(entry["after"]),
-                               entry["id"]))
+    for entry in Journal(cat, "lockdown", action="lock").open_intents():
+        plan.steps.append(_carried_on(entry))
         open_ids.add(entry["photo_id"])
     for photo_id, seen in sorted(listing.items.items()):
         if photo_id in open_ids or not (seen.is_public or seen.license in OPEN_LICENSES):
@@ -77,21 +74,21 @@ def plan_lock(cat: Catalog, listing) -> Plan:
         before = {"is_public": seen.is_public or 0, "is_friend": seen.is_friend or 0,
                   "is_family": seen.is_family or 0, "license": seen.license or 0}
         plan.steps.append(Step(photo_id, before, locked(before)))
-    saved = {r["id"] for r in cat.rows(f"SELECT id FROM photos WHERE {has_file()} AND verified_sha256 = sha256")}
+    saved = proved_ids(cat)
     plan.without_backup = sum(1 for s in plan.steps if s.photo_id not in saved)
     return plan
 
 
+def _carried_on(entry: dict) -> Step:
+    """An open intent of an earlier run, to be carried out again as it was recorded."""
+    return Step(entry["photo_id"], json.loads(entry["before"]), json.loads(entry["after"]), entry["id"])
+
+
 def plan_undo(cat: Catalog) -> Plan:
     """Per item, the values from before its first lockdown not undone yet."""
-    plan = Plan()
-    for entry in cat.rows("SELECT id, photo_id, before, after FROM lockdowns WHERE action = 'undo' "
-                          "AND result IS NULL ORDER BY id"):
-        plan.steps.append(Step(entry["photo_id"], json.loads(entry["before"]), json.loads(entry["after"]),
-                               entry["id"]))
+    plan = Plan(steps=[_carried_on(entry) for entry in Journal(cat, "lockdown", action="undo").open_intents()])
     busy = {s.photo_id for s in plan.steps}
-    for entry in cat.rows("SELECT photo_id, after, before FROM lockdowns WHERE action = 'lock' AND result = 'done' "
-                          "AND undone = 0 ORDER BY id"):
+    for entry in locks_to_undo(cat):
         if entry["photo_id"] in busy:
             continue
         busy.add(entry["photo_id"])
@@ -99,81 +96,47 @@ def plan_undo(cat: Catalog) -> Plan:
     return plan
 
 
-async def _prepare(cat: Catalog, options: LockdownOptions, creds: Credentials, progress: Progress) -> Plan:
-    async with connect(creds, options.api_base, options.api_rate, progress.note) as api:
-        login = parse.login(await api.call("flickr.test.login"))
-        check_same_account(cat, login)
-        if options.yes:
-            await token_allows(api, "write")
-        if options.undo:
-            plan = plan_undo(cat)
-        else:
-            bar = progress.bar("listing Flickr", unit="page")
-            try:
-                plan = plan_lock(cat, await list_account(api, page_meter(bar)))
-            finally:
-                bar.close()
-    plan.username = login["username"]
+async def _prepare(session: Session, options: LockdownOptions) -> Plan:
+    async with session.connect() as api:
+        username = await whose_token(api, session.cat, "write" if options.yes else None)
+        plan = plan_undo(session.cat) if options.undo else plan_lock(session.cat, await listed(api, session))
+    plan.username = username
     return plan
 
 
-async def _apply(cat: Catalog, plan: Plan, options: LockdownOptions, creds: Credentials, progress: Progress,
-                 run_id: int) -> Counter:
-    action = "undo" if options.undo else "lock"
-    done: Counter = Counter()
-    bar = progress.bar("undoing" if options.undo else "locking down", total=len(plan.steps), unit="item")
+async def _apply(api: Api, journal: Journal, step: Step) -> str:
+    """One item's visibility and license set as planned, journaled."""
+    return await journal.change(step.photo_id, lambda: _set(api, step), entry=step.entry,
+                                before=step.before, after=step.after)
+
+
+async def _set(api: Api, step: Step) -> tuple[str, str | None]:
+    after = step.after
     try:
-        async with connect(creds, options.api_base, options.api_rate, progress.note) as api:
-            await token_allows(api, "write")
-            for step in plan.steps:
-                entry = step.entry
-                if entry is None:
-                    with cat.tx() as conn:
-                        entry = conn.execute(
-                            "INSERT INTO lockdowns (photo_id, run_id, action, before, after, intent_at) "
-                            "VALUES (?, ?, ?, ?, ?, ?)", (step.photo_id, run_id, action, dumps(step.before),
-                                                          dumps(step.after), now_iso())).lastrowid
-                crash_point("lockdown-intent")
-                after = step.after
-                try:
-                    if (after["is_public"], after["is_friend"], after["is_family"]) != \
-                            (step.before["is_public"], step.before["is_friend"], step.before["is_family"]):
-                        await api.call("flickr.photos.setPerms", photo_id=step.photo_id,
-                                       is_public=after["is_public"], is_friend=after["is_friend"],
-                                       is_family=after["is_family"])
-                    if after["license"] != step.before["license"]:
-                        await api.call("flickr.photos.licenses.setLicense", photo_id=step.photo_id,
-                                       license_id=after["license"])
-                    result, detail = "done", None
-                except FlickrError as error:  # recorded; the next item goes on
-                    result, detail = ("gone" if error.code == 1 else "refused"), str(error)
-                crash_point("lockdown-call")
-                with cat.tx() as conn:
-                    conn.execute("UPDATE lockdowns SET result = ?, result_at = ?, detail = ? WHERE id = ?",
-                                 (result, now_iso(), detail, entry))
-                    if action == "undo" and result in ("done", "gone"):
-                        conn.execute("UPDATE lockdowns SET undone = 1 WHERE photo_id = ? AND action = 'lock' "
-                                     "AND result = 'done'", (step.photo_id,))
-                done[result] += 1
-                bar.update(1)
-    finally:
-        bar.close()
-    return done
+        if (after["is_public"], after["is_friend"], after["is_family"]) != \
+                (step.before["is_public"], step.before["is_friend"], step.before["is_family"]):
+            await api.call("flickr.photos.setPerms", photo_id=step.photo_id, is_public=after["is_public"],
+                           is_friend=after["is_friend"], is_family=after["is_family"])
+        if after["license"] != step.before["license"]:
+            await api.call("flickr.photos.licenses.setLicense", photo_id=step.photo_id, license_id=after["license"])
+        return "done", None
+    except FlickrError as error:  # recorded; the next item goes on
+        return ("gone" if error.code == 1 else "refused"), str(error)
 
 
 @recorded
 def run_lockdown(options: LockdownOptions) -> tuple[int, dict]:
     command = "lockdown-undo" if options.undo else "lockdown"
-    with change_session(options.dest, options.creds, options.quiet, command,
-                        dry_run=certain_dry_run(options.yes), api_base=options.api_base) as (cat, creds, progress):
-        plan = prepare(_prepare(cat, options, creds, progress), "changed")
+    with change_session(options, command, dry_run=certain_dry_run(options.yes)) as session:
+        plan = prepare(_prepare(session, options), "changed")
         verb = "restored to what they were" if options.undo else "made private and All Rights Reserved"
         dry_run = not plan.steps or not confirmed(plan.username, f"{len(plan.steps)} items would be {verb}.",
                                                   options.yes)
         done: Counter = Counter()
         if not dry_run:
-            done = carry_out(cat, command, lambda run_id: _apply(cat, plan, options, creds, progress, run_id),
-                             progress)
+            journal = Journal(session.cat, "lockdown", action="undo" if options.undo else "lock")
+            done = carry_out(session, command, journal, "write", "undoing" if options.undo else "locking down",
+                             plan.steps, _apply)
         report = {
             "ok": not done["refused"], "dry_run": dry_run, "undo": options.undo, "account": plan.username,
             "counts": {"items": len(plan.steps), "changed": done["done"], "gone": done["gone"],
@@ -181,7 +144,7 @@ def run_lockdown(options: LockdownOptions) -> tuple[int, dict]:
                        "without_verified_backup": plan.without_backup},
             "sample": [{"id": s.photo_id, "before": s.before, "after": s.after} for s in plan.steps[:10]],
         }
-        return (EXIT_OK if report["ok"] else EXIT_PROBLEMS), report
+        return exit_code_for(not report["ok"]), report
 
 
 def render(report: dict) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from ..dest import EXIT_OK, EXIT_PROBLEMS, UsageProblem, open_backup, recorded
+from ..dest import UsageProblem, exit_code_for, open_backup
+from ..records import recorded
 from ..targets import LibraryTarget, TargetProblem, open_target
 from .common import PushOptions
 
@@ -41,7 +42,7 @@ def run_push(options: PushOptions) -> tuple[int, dict]:
                   "pushed_in_all": cat.one("SELECT count(*) FROM pushes WHERE target = ? AND size IS NOT NULL",
                                            [target.name]),
                   "seconds": round(time.monotonic() - started, 2), "failed": job.failed[:1000]}
-        return (EXIT_OK if report["ok"] else EXIT_PROBLEMS), report
+        return exit_code_for(not report["ok"]), report
 
 
 def render(report: dict) -> str:

@@ -21,9 +21,10 @@ from ..catalog.store import dumps, has_file, now_iso
 from ..flickr import Credentials, FlickrError, MissingCredentials, Transient
 from ..flickr.connect import connect
 from ..flickr.quota import DEFAULT_RATE
-from ..dest import EXIT_NEEDS_USER, EXIT_OK, EXIT_PROBLEMS, UsageProblem, open_backup, recorded
+from ..dest import EXIT_OK, UsageProblem, exit_code_for, open_backup
 from ..findings import Finding, Findings, Kind, of_item
 from ..progress import Progress, page_meter
+from ..records import recorded
 from .local import ItemResult, check_files, scan_tree
 from .remote import RemoteReport, check_remote
 
@@ -265,7 +266,7 @@ def report(job: Verification, options: VerifyOptions, remote: RemoteReport | Non
            repaired: dict | None) -> tuple[int, dict]:
     found, tally = job.found, job.tally
     problems = found.total
-    code = EXIT_PROBLEMS if problems else EXIT_NEEDS_USER if found.needs_user else EXIT_OK
+    code = exit_code_for(bool(problems), bool(found.needs_user))
     document = {
         "ok": code == EXIT_OK,
         "dest": str(options.dest),
