@@ -30,7 +30,8 @@ from ..progress import Progress, log_to, plural
 from . import adopt
 from .crawl import Crawler
 from .deep import deep_pass
-from .download import DiskFull, Downloader, keep_replaced, recover
+from ..layout.writer import recover
+from .download import DiskFull, Downloader, keep_replaced
 from .faves import download_faves
 from ..layout.tree import build_views, write_links, write_sidecars
 

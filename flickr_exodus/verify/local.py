@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ..layout import proof
+from ..layout.writer import PART
 from ..media import magic
 from ..catalog.store import TO_FETCH, Catalog, has_file
 from ..media import complete, facts
 
 DURATION_TOLERANCE_S = 1.5  # Flickr rounds durations to whole seconds
-LEFTOVER_SUFFIXES = (".part", ".tmp")
+LEFTOVER_SUFFIXES = (PART, ".tmp")
 SIDECAR_SUFFIXES = (".json", ".xmp")
 VIEW_ROOTS = ("albums", "collections")
 MANIFEST = "manifest.txt"
@@ -241,7 +242,7 @@ def scan_tree(cat: Catalog, dest: Path) -> Iterator[TreeFinding]:
             leftover = next((s for s in LEFTOVER_SUFFIXES if name.endswith(s)), None)
             if leftover:
                 owner = cat.rows("SELECT id, state FROM photos WHERE path = ?", [relative[:-len(leftover)]])
-                if leftover == ".part" and owner and owner[0]["state"] in TO_FETCH:
+                if leftover == PART and owner and owner[0]["state"] in TO_FETCH:
                     yield TreeFinding("resumable_part", relative, f"partial download of {owner[0]['id']}; "
                                                                   "'exodus backup' resumes it")
                 else:
