@@ -1,0 +1,112 @@
+"""layout/writer.py, the one way a file lands in DEST: the catalog's commit comes before
+the name, the name comes only with every byte (fsynced, dated), and a favorite, like any
+download, streams through its .part instead of being held whole in memory."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import time
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from flickr_exodus.backup.faves import download_faves
+from flickr_exodus.catalog import Catalog
+from flickr_exodus.layout import paths, writer
+from flickr_exodus.net.limits import TooLarge
+from flickr_exodus.progress import Progress
+from threaded_app import ThreadedApp
+
+JPEG = b"\xff\xd8\xff\xe0" + bytes(300_000)
+HALF = 150_000
+
+
+def test_the_commit_sees_the_part_and_the_name_comes_after_it_dated(tmp_path):
+    file = writer.Part(tmp_path, "photos/2019/05/04/1_x.jpg")
+    file.pour(io.BytesIO(JPEG))
+    assert file.check("photo", "jpg") == "jpg" and file.have == len(JPEG)
+    seen = {}
+
+    def commit() -> None:  # the catalog's transition: the file is not under its name yet
+        seen.update(part=file.part.exists(), final=file.target.exists(), sha=file.sha256)
+
+    taken = writer.taken_epoch("2019-05-04 10:11:12")
+    file.finish(commit, taken)
+    assert seen == {"part": True, "final": False, "sha": writer.sha256_of(file.target)}
+    assert file.target.read_bytes() == JPEG and not file.part.exists()
+    assert file.target.stat().st_mtime == taken == time.mktime((2019, 5, 4, 10, 11, 12, 0, 0, -1))
+
+
+def test_the_wrong_format_or_too_many_bytes_leave_nothing_behind(tmp_path):
+    file = writer.Part(tmp_path, "photos/undated/2_x.png")
+    file.pour(io.BytesIO(JPEG))
+    with pytest.raises(writer.WrongFormat, match="jpg"):
+        file.check("photo", "png")
+    capped = writer.Part(tmp_path, "photos/undated/3_x.jpg", cap=HALF)
+    with pytest.raises(TooLarge):
+        capped.pour(io.BytesIO(JPEG))
+    assert capped.have <= HALF and capped.part.stat().st_size == capped.have
+    capped.restart()
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    with pytest.raises(paths.OutsideDest):
+        writer.Part(tmp_path, "photos/../../escape.jpg")
+
+
+def _fave_server(faves_folder, seen: dict) -> ThreadedApp:
+    """/whole.jpg pauses halfway to look at DEST/faves; /short.jpg promises more than it sends."""
+
+    async def whole(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
+        response.content_length = len(JPEG)
+        await response.prepare(request)
+        await response.write(JPEG[:HALF])
+        await asyncio.sleep(0.5)  # the client has the first half by now
+        seen["halfway"] = {p.name: p.stat().st_size for p in faves_folder.iterdir()}
+        await response.write(JPEG[HALF:])
+        return response
+
+    async def short(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
+        response.content_length = len(JPEG)
+        await response.prepare(request)
+        await response.write(JPEG[:HALF])
+        request.transport.close()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/whole.jpg", whole)
+    app.router.add_get("/short.jpg", short)
+    return ThreadedApp(app, "hostile CDN")
+
+
+def test_a_fave_streams_through_its_part_and_a_cut_one_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXODUS_BACKOFF", "0.01")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    seen: dict = {}
+    server = _fave_server(dest / "faves", seen)
+    host = server.start()
+    cat = Catalog.open(dest)
+    try:
+        with cat.tx() as conn:
+            conn.executemany("INSERT INTO favorites (id, title, url) VALUES (?, ?, ?)",
+                             [("11", "whole", f"http://{host}/whole.jpg"), ("12", "cut", f"http://{host}/short.jpg")])
+
+        async def run() -> dict:
+            async with aiohttp.ClientSession() as session:
+                return await download_faves(cat, dest, session, lambda url: url, Progress(quiet=True))
+
+        stats = asyncio.run(run())
+    finally:
+        cat.close()
+        server.stop()
+    assert stats["saved"] == 1 and stats["failed"] == 1, stats
+    # Halfway, the fave is only a .part holding what came (never the whole body in memory
+    # and nothing yet under its name).
+    halfway = seen["halfway"]
+    assert "11_whole.jpg" not in halfway and 0 < halfway["11_whole.jpg.part"] <= HALF, halfway
+    assert sorted(os.listdir(dest / "faves")) == ["11_whole.jpg"]
+    assert (dest / "faves" / "11_whole.jpg").read_bytes() == JPEG
