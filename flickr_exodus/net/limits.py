@@ -20,7 +20,7 @@ from typing import AsyncIterator
 import aiohttp
 
 from ..knobs import min_rate, stall_bytes, stall_seconds
-from ..flickr.errors import Transient
+from .errors import Transient
 
 CHUNK = 1 << 20
 

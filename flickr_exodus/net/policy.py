@@ -1,0 +1,117 @@
+"""The one retry policy of every request exodus makes: `await policy.run(op)`.
+
+- A `Transient` failure is tried again after a pause: the server's Retry-After when it
+  sent one, else exponential backoff with jitter (EXODUS_BACKOFF, doubling, capped), up
+  to `attempts` failures in all; the last one is raised.
+- A `Throttled` one (HTTP 429) pauses every caller of the policy, not only the one that
+  heard it: the client as a whole is over the limit. 429s of one burst (requests sent
+  before the pause was decided) share that pause instead of each lengthening it. A
+  `patient` policy never counts a 429 as a failure (Flickr's quota: wait and go on).
+- Anything else, `Permanent` included, is raised at once; a `Permanent` learns whether
+  an earlier try may have reached the server unanswered (`maybe_sent`).
+
+Each wait is told through `on_wait(attempt, seconds, error)` before it starts, so that
+the user hears why nothing moves ("waiting for Flickr (attempt N, next in S s): why").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Awaitable, Callable, TypeVar
+
+from ..knobs import backoff_base
+from .errors import Permanent, Throttled, Transient
+
+T = TypeVar("T")
+OnWait = Callable[[int, float, BaseException], None]
+
+
+def backoff(failures: int, cap: float) -> float:
+    """The pause after the Nth failure in a row: full jitter over the upper half of an
+    exponential ceiling (EXODUS_BACKOFF, doubling), so that callers failing together do
+    not come back together."""
+    ceiling = min(cap, backoff_base() * 2 ** min(failures - 1, 10))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+class Pause:
+    """One pause for every caller of a policy, set by a 429."""
+
+    def __init__(self):
+        self.until = 0.0
+        self.began = float("-inf")  # when the pause in force was decided
+        self.streak = 0              # 429 bursts with no success between them
+
+    async def wait(self) -> None:
+        while (left := self.until - time.monotonic()) > 0:
+            await asyncio.sleep(left)
+
+    def throttled(self, retry_after: float | None, sent_at: float, cap: float) -> float:
+        """A 429 to a request sent at `sent_at`: the seconds until every caller may go on."""
+        now = time.monotonic()
+        if sent_at < self.began:  # sent before this pause was decided: the same burst
+            wait = retry_after or 0.0
+        else:
+            self.streak += 1
+            self.began = now
+            wait = retry_after if retry_after is not None else backoff(self.streak, cap)
+        self.until = max(self.until, now + wait)
+        return self.until - now
+
+    def ok(self) -> None:
+        self.streak = 0
+
+
+class Policy:
+    """How often and how long to try again; one per client, shared by its concurrent
+    callers (the 429 pause and the counters are theirs together)."""
+
+    def __init__(self, attempts: int, cap: float = 60.0, patient: bool = False,
+                 on_wait: OnWait | None = None):
+        self.attempts = max(1, attempts)  # failures before the last one is raised
+        self.cap = cap                    # the longest backoff, in seconds
+        self.patient = patient            # a 429 never counts as a failure
+        self.on_wait = on_wait
+        self.pause = Pause()
+        self.retries = 0    # waits for another try, 429s included
+        self.throttled = 0  # of which for a 429
+
+    async def run(self, op: Callable[[], Awaitable[T]], on_wait: OnWait | None = None) -> T:
+        """op(), tried again per the policy; `on_wait` (else the policy's) hears each wait."""
+        failures = tries = 0
+        maybe_sent = False
+        while True:
+            await self.pause.wait()
+            tries += 1
+            sent_at = time.monotonic()
+            try:
+                result = await op()
+            except Transient as error:
+                failures += 0 if self.patient and isinstance(error, Throttled) else 1
+                maybe_sent = maybe_sent or error.maybe_sent
+                if failures >= self.attempts:
+                    raise
+                failed, delay = error, self._delay(error, failures, sent_at)
+            except Permanent as error:
+                error.maybe_sent = error.maybe_sent or maybe_sent
+                raise
+            else:
+                self.pause.ok()
+                return result
+            self._tell(on_wait or self.on_wait, tries, delay, failed)
+            if not isinstance(failed, Throttled):  # a 429's pause is waited at the top
+                await asyncio.sleep(delay)
+
+    def _delay(self, error: Transient, failures: int, sent_at: float) -> float:
+        self.retries += 1
+        if isinstance(error, Throttled):
+            self.throttled += 1
+            return self.pause.throttled(error.retry_after, sent_at, self.cap)
+        return error.retry_after if error.retry_after is not None else backoff(failures, self.cap)
+
+    @staticmethod
+    def _tell(on_wait: OnWait | None, tries: int, delay: float, error: Transient) -> None:
+        if on_wait is not None:
+            on_wait(tries, delay, error)
