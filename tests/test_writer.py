@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from flickr_exodus.backup.download import cdn_policy
 from flickr_exodus.backup.faves import download_faves
 from flickr_exodus.catalog import Catalog
 from flickr_exodus.layout import paths, writer
@@ -110,3 +111,47 @@ def test_a_fave_streams_through_its_part_and_a_cut_one_leaves_nothing(tmp_path, 
     assert "11_whole.jpg" not in halfway and 0 < halfway["11_whole.jpg.part"] <= HALF, halfway
     assert sorted(os.listdir(dest / "faves")) == ["11_whole.jpg"]
     assert (dest / "faves" / "11_whole.jpg").read_bytes() == JPEG
+
+
+def test_faves_wait_out_the_downloads_cdn_pause_and_their_own_429(tmp_path, monkeypatch):
+    """The faves share the downloads' policy: a 429 the downloads heard pauses them too,
+    and a 429 of their own is waited out (Retry-After), not a failure."""
+    monkeypatch.setenv("EXODUS_BACKOFF", "0.01")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    asked: list[tuple[str, float]] = []
+
+    async def fave(request: web.Request) -> web.Response:
+        asked.append((request.path, time.monotonic()))
+        if request.path == "/busy.jpg" and sum(path == "/busy.jpg" for path, _ in asked) == 1:
+            return web.Response(status=429, headers={"Retry-After": "1"}, text="slow down")
+        return web.Response(body=JPEG, content_type="image/jpeg")
+
+    app = web.Application()
+    app.router.add_get("/{name}", fave)
+    server = ThreadedApp(app, "busy CDN")
+    host = server.start()
+    cat = Catalog.open(dest)
+    policy = cdn_policy()
+    try:
+        with cat.tx() as conn:
+            conn.executemany("INSERT INTO favorites (id, title, url) VALUES (?, ?, ?)",
+                             [("21", "calm", f"http://{host}/calm.jpg"), ("22", "busy", f"http://{host}/busy.jpg")])
+
+        async def run() -> dict:
+            async with aiohttp.ClientSession() as session:
+                return await download_faves(cat, dest, session, lambda url: url, Progress(quiet=True),
+                                            policy=policy)
+
+        start = time.monotonic()
+        policy.pause.throttled(1.0, start, 60.0)  # what a CDN 429 to a download leaves behind
+        stats = asyncio.run(run())
+    finally:
+        cat.close()
+        server.stop()
+    assert stats["saved"] == 2 and stats["failed"] == 0, stats
+    assert min(at for _, at in asked) - start >= 0.9, asked  # nothing went out during the pause
+    busy = [at for path, at in asked if path == "/busy.jpg"]
+    assert len(busy) == 2 and busy[1] - busy[0] >= 0.9, asked  # its own 429's Retry-After, then again
+    assert policy.throttled == 1
+    assert sorted(os.listdir(dest / "faves")) == ["21_calm.jpg", "22_busy.jpg"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import random
 import re
 import sqlite3
 import time
@@ -30,8 +29,9 @@ from yarl import URL
 from ..catalog.store import Catalog, now_iso
 from ..flickr import Api, FlickrError, Transient, ids
 from ..net import limits
-from ..flickr.client import parse_retry_after
-from ..knobs import backoff_base, crash_point, photo_max_bytes, video_max_bytes
+from ..net.errors import Throttled, on_the_wire, parse_retry_after
+from ..net.policy import Policy
+from ..knobs import crash_point, photo_max_bytes, video_max_bytes
 from ..layout import names, paths, writer
 from ..layout.writer import Part, is_disk_full
 from .crawl import video_sources
@@ -45,6 +45,12 @@ ATTEMPTS = 8  # per file, 429s not counted
 BYTES_PER_PIXEL_CAP = 32
 CAP_HEADROOM = 64 << 20
 REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def cdn_policy() -> Policy:
+    """The downloads' policy: ATTEMPTS failures per file, backoff up to a minute, and a
+    429 (the whole client over the CDN's limit) a pause for all, never a failure."""
+    return Policy(ATTEMPTS, cap=60.0, patient=True)
 
 
 class DiskFull(Exception):
@@ -121,27 +127,6 @@ class Stats:
     throttled: int = 0
 
 
-class Pause:
-    """One pause for every worker: a CDN 429 means the whole client is over the limit."""
-
-    def __init__(self):
-        self.until = 0.0
-        self.streak = 0
-
-    async def wait(self) -> None:
-        while (delay := self.until - time.monotonic()) > 0:
-            await asyncio.sleep(delay)
-
-    def throttled(self, retry_after: float | None) -> float:
-        self.streak += 1
-        delay = retry_after if retry_after is not None else min(60.0, backoff_base() * 2 ** min(self.streak, 8))
-        self.until = max(self.until, time.monotonic() + delay)
-        return delay
-
-    def ok(self) -> None:
-        self.streak = 0
-
-
 class Downloader:
     def __init__(self, dest: Path, cat: Catalog, api: Api, session: aiohttp.ClientSession,
                  progress: Progress, concurrency: int = 8, cookies: str | None = None):
@@ -152,7 +137,9 @@ class Downloader:
         self.session = session
         self.progress = progress
         self.concurrency = max(1, concurrency)
-        self.pause = Pause()
+        # One policy for every worker (and the faves after them): a CDN 429 means the
+        # whole client is over the limit, and a 429 never counts as a failure.
+        self.policy = cdn_policy()
         self.stats = Stats()
         self.files = None
         self.bytes_bar = None
@@ -293,7 +280,7 @@ class Downloader:
 
     def _raise_for(self, status: int, headers, video: bool, source: str = "") -> None:
         if status == 429:
-            raise _CdnThrottled(parse_retry_after(headers.get("Retry-After")))
+            raise Throttled("CDN 429", parse_retry_after(headers.get("Retry-After")))
         if status >= 500:
             raise Transient(f"HTTP {status}")
         if video and status in (401, 403, 404, 410):
@@ -311,30 +298,25 @@ class Downloader:
 
     async def _transfer(self, row: dict, source: str, video: bool, final: str = "downloaded") -> None:
         state = _Slot(self._part(row, row["path"]) if row["path"] else None)
-        failures = 0
-        while True:
-            await self.pause.wait()
-            try:
+
+        async def attempt() -> None:
+            with on_the_wire("the download"):
                 url = await self._resolve_video(source) if video else source
                 await self._attempt(row, url, video, state)
-                self.pause.ok()
-                break
-            except _CdnThrottled as throttled:
-                self.stats.throttled += 1
-                delay = self.pause.throttled(throttled.retry_after)
-                log.info("CDN 429: every download pauses %.1f s", delay)
-            except _NotFound as missing:
-                raise await self._gone_or(row, f"HTTP {missing.status} for the original") from None
-            except (Transient, aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as error:
-                failures += 1
-                self.stats.retries += 1
-                reason = error.reason if isinstance(error, Transient) else type(error).__name__
-                if failures >= ATTEMPTS:
-                    raise Transient(reason) from None
-                ceiling = min(60.0, backoff_base() * 2 ** (failures - 1))
-                log.info("%s: %s; retry %d in up to %.1f s", row["id"], reason, failures, ceiling)
-                await asyncio.sleep(random.uniform(ceiling / 2, ceiling))
+
+        try:
+            await self.policy.run(attempt, on_wait=lambda tries, delay, error: self._waits(row, tries, delay, error))
+        except _NotFound as missing:
+            raise await self._gone_or(row, f"HTTP {missing.status} for the original") from None
         await self._finish(row, state, video, final)
+
+    def _waits(self, row: dict, tries: int, delay: float, error: BaseException) -> None:
+        if isinstance(error, Throttled):
+            self.stats.throttled += 1
+            log.info("CDN 429: every download pauses %.1f s", delay)
+        else:
+            self.stats.retries += 1
+            log.info("%s: %s; retry %d in %.1f s", row["id"], error, tries, delay)
 
     async def _attempt(self, row: dict, url: str, video: bool, state: "_Slot") -> None:
         file = state.file
@@ -453,11 +435,6 @@ def _extent(response: aiohttp.ClientResponse) -> tuple[int, int | None]:
             return int(match.group(1)), total
         raise Transient("206 without a usable Content-Range")
     return 0, response.content_length
-
-
-class _CdnThrottled(Exception):
-    def __init__(self, retry_after: float | None):
-        self.retry_after = retry_after
 
 
 class _NotFound(Exception):
