@@ -56,20 +56,45 @@ def test_the_wrong_format_or_too_many_bytes_leave_nothing_behind(tmp_path):
         writer.Part(tmp_path, "photos/../../escape.jpg")
 
 
-def _fave_server(faves_folder, seen: dict) -> ThreadedApp:
-    """/whole.jpg pauses halfway to look at DEST/faves; /short.jpg promises more than it sends."""
+def fetch_faves(dest, app: web.Application, faves: list[tuple[str, str, str]], policy=None) -> dict:
+    """download_faves over a real session from `app`, served on 127.0.0.1; faves are
+    (id, title, path on the server)."""
+    server = ThreadedApp(app, "CDN")
+    host = server.start()
+    cat = Catalog.open(dest)
+    try:
+        with cat.tx() as conn:
+            conn.executemany("INSERT INTO favorites (id, title, url) VALUES (?, ?, ?)",
+                             [(fave_id, title, f"http://{host}{path}") for fave_id, title, path in faves])
 
-    async def whole(request: web.Request) -> web.StreamResponse:
+        async def run() -> dict:
+            async with aiohttp.ClientSession() as session:
+                return await download_faves(cat, dest, session, lambda url: url, Progress(quiet=True),
+                                            policy=policy)
+
+        return asyncio.run(run())
+    finally:
+        cat.close()
+        server.stop()
+
+
+def test_a_fave_streams_through_its_part_and_a_cut_one_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXODUS_BACKOFF", "0.01")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    seen: dict = {}
+
+    async def whole(request: web.Request) -> web.StreamResponse:  # pauses halfway to look at DEST/faves
         response = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
         response.content_length = len(JPEG)
         await response.prepare(request)
         await response.write(JPEG[:HALF])
         await asyncio.sleep(0.5)  # the client has the first half by now
-        seen["halfway"] = {p.name: p.stat().st_size for p in faves_folder.iterdir()}
+        seen["halfway"] = {p.name: p.stat().st_size for p in (dest / "faves").iterdir()}
         await response.write(JPEG[HALF:])
         return response
 
-    async def short(request: web.Request) -> web.StreamResponse:
+    async def short(request: web.Request) -> web.StreamResponse:  # promises more than it sends
         response = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
         response.content_length = len(JPEG)
         await response.prepare(request)
@@ -80,30 +105,7 @@ def _fave_server(faves_folder, seen: dict) -> ThreadedApp:
     app = web.Application()
     app.router.add_get("/whole.jpg", whole)
     app.router.add_get("/short.jpg", short)
-    return ThreadedApp(app, "hostile CDN")
-
-
-def test_a_fave_streams_through_its_part_and_a_cut_one_leaves_nothing(tmp_path, monkeypatch):
-    monkeypatch.setenv("EXODUS_BACKOFF", "0.01")
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    seen: dict = {}
-    server = _fave_server(dest / "faves", seen)
-    host = server.start()
-    cat = Catalog.open(dest)
-    try:
-        with cat.tx() as conn:
-            conn.executemany("INSERT INTO favorites (id, title, url) VALUES (?, ?, ?)",
-                             [("11", "whole", f"http://{host}/whole.jpg"), ("12", "cut", f"http://{host}/short.jpg")])
-
-        async def run() -> dict:
-            async with aiohttp.ClientSession() as session:
-                return await download_faves(cat, dest, session, lambda url: url, Progress(quiet=True))
-
-        stats = asyncio.run(run())
-    finally:
-        cat.close()
-        server.stop()
+    stats = fetch_faves(dest, app, [("11", "whole", "/whole.jpg"), ("12", "cut", "/short.jpg")])
     assert stats["saved"] == 1 and stats["failed"] == 1, stats
     # Halfway, the fave is only a .part holding what came (never the whole body in memory
     # and nothing yet under its name).
@@ -129,26 +131,10 @@ def test_faves_wait_out_the_downloads_cdn_pause_and_their_own_429(tmp_path, monk
 
     app = web.Application()
     app.router.add_get("/{name}", fave)
-    server = ThreadedApp(app, "busy CDN")
-    host = server.start()
-    cat = Catalog.open(dest)
     policy = cdn_policy()
-    try:
-        with cat.tx() as conn:
-            conn.executemany("INSERT INTO favorites (id, title, url) VALUES (?, ?, ?)",
-                             [("21", "calm", f"http://{host}/calm.jpg"), ("22", "busy", f"http://{host}/busy.jpg")])
-
-        async def run() -> dict:
-            async with aiohttp.ClientSession() as session:
-                return await download_faves(cat, dest, session, lambda url: url, Progress(quiet=True),
-                                            policy=policy)
-
-        start = time.monotonic()
-        policy.pause.throttled(1.0, start, 60.0)  # what a CDN 429 to a download leaves behind
-        stats = asyncio.run(run())
-    finally:
-        cat.close()
-        server.stop()
+    start = time.monotonic()
+    policy.pause.throttled(1.0, start, 60.0)  # what a CDN 429 to a download leaves behind
+    stats = fetch_faves(dest, app, [("21", "calm", "/calm.jpg"), ("22", "busy", "/busy.jpg")], policy)
     assert stats["saved"] == 2 and stats["failed"] == 0, stats
     assert min(at for _, at in asked) - start >= 0.9, asked  # nothing went out during the pause
     busy = [at for path, at in asked if path == "/busy.jpg"]
