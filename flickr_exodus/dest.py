@@ -78,7 +78,7 @@ NEARLY_FULL = 1 << 20
 
 def disk_full(error: BaseException, where: Path | None = None) -> bool:
     """ENOSPC, EFBIG, SQLITE_FULL, or an I/O error on a disk with hardly any space left."""
-    from .backup.download import is_disk_full
+    from .layout.writer import is_disk_full
 
     if is_disk_full(error):
         return True

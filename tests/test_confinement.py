@@ -146,7 +146,7 @@ def test_a_video_named_with_an_unknown_extension_fails(tmp_path):
     for hostile in ('attachment; filename="clip.sh"', 'attachment; filename="clip.mp4/../../../x.bashrc"'):
         with pytest.raises(Refused, match="not a video format"):
             downloader._video_path(row, hostile)
-    assert downloader._video_path(row, 'attachment; filename="../../clip.MOV"') == \
+    assert downloader._video_path(row, 'attachment; filename="../../clip.MOV"').target == \
         tmp_path / "photos" / "undated" / "123_t.mov"
     cat.close()
 

@@ -5,6 +5,7 @@ attaches a file to the wrong item, and resumes after kill -9."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -85,6 +86,11 @@ def test_export_alone_builds_the_whole_backup_field_by_field(make_sandbox, tmp_p
     code, report, done = run_import(env, dest, tmp_path / "export")
     assert code == 0 and report["built_from_export_alone"], done.stdout
     rows = assert_every_file_is_its_items(client, dest)
+    dated = [r for r in rows.values() if r["state"] == "downloaded" and not r["taken_unknown"]]
+    for row in dated:  # written as a download is: the file's mtime is the date taken
+        taken = time.mktime(time.strptime(row["date_taken"], "%Y-%m-%d %H:%M:%S"))
+        assert abs((dest / row["path"]).stat().st_mtime - taken) < 2, row["id"]
+    assert dated
     want = records(client)
     assert set(rows) == set(want)
     for item_id, rec in want.items():

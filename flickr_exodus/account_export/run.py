@@ -3,14 +3,14 @@
 With an API backup in DEST, the export fills what the API could not give (withheld
 originals, videos behind a browser session) and is checked against what both have.
 Without one, it builds the catalog and tree alone. Files are written as the backup writes
-them (a .part, hashed while it streams, format checked, fsynced, committed, renamed), so a
-kill at any instant is finished by running the same command again. The zips are only read.
+them (layout/writer.py: hashed while they stream, format checked, dated, fsynced,
+committed, renamed), so a kill at any instant is finished by running the same command
+again. The zips are only read.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import sqlite3
 import unicodedata
@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Iterator
 
 from ..media import magic
-from ..layout import names, paths
+from ..layout import names, paths, writer
+from ..layout.writer import recover
 from ..flickr import ids
-from ..backup.download import recover
 from ..knobs import crash_point
+from ..net.limits import TooLarge
 from ..layout.tree import build_views, write_links, write_sidecars
 from ..catalog import Catalog
 from ..catalog.store import dumps, now_iso
@@ -260,30 +261,15 @@ class Import:
         ext = magic.extension(kept)
         relative = names.item_path(row["id"], row["title"] or "", ext, row["date_taken"], bool(row["taken_unknown"]))
         try:
-            part = paths.sibling(self.dest, relative, ".part")
-            target = paths.inside(self.dest, relative)
+            file = writer.Part(self.dest, relative, cap=size)
         except paths.OutsideDest as error:
             self.problem(row["id"], "bad_media", f"{name}: {error}")
             return
-        digest, written, head = hashlib.sha256(), 0, b""
-        try:
-            with container.open(name, room=self.dest) as source, open(part, "wb") as out:
-                while block := source.read(CHUNK):
-                    if not head:
-                        head = block[:magic.HEAD]
-                    out.write(block)
-                    digest.update(block)
-                    written += len(block)
-                out.flush()
-                os.fsync(out.fileno())
-        except BaseException:
-            part.unlink(missing_ok=True)
-            raise
-        if written != size or not magic.matches(magic.sniff(head), row["media"], ext):
-            part.unlink(missing_ok=True)
-            self.problem(row["id"], "bad_media", f"{name}: {written} of {size} bytes, or not a {row['media']} "
-                                                 f"in .{ext}")
+        if not self._pour(container, name, file, size, (row["media"], ext)):
+            self.problem(row["id"], "bad_media", f"{name}: not {size} bytes, or not a {row['media']} in .{ext}")
             return
+        written, digest = file.have, file.digest
+        file.seal(writer.taken_epoch(None if row["taken_unknown"] else row["date_taken"]))
         with self.cat.tx() as conn:
             if row["sha256"] and row["path"] and row["path"] != relative:
                 # A smaller size kept earlier: recorded as an earlier version, left in place.
@@ -297,9 +283,26 @@ class Import:
                          # No expected_size: the zip's own size of an entry is no fact Flickr
                          # stated apart from these bytes, so it must not confirm them.
                          (relative, written, digest.hexdigest(), None, ext, now_iso(), row["id"]))
-        crash_point("import-item")
-        os.replace(part, target)
+        file.land(after_commit="import-item")
         self.counts["filled"] += 1
+
+    def _pour(self, container: Container, name: str, file: writer.Part, size: int, kind: tuple[str, str]) -> bool:
+        """The entry's bytes into the file's .part: True if they are `size` bytes of the
+        `kind` expected (media, extension); else the .part is gone."""
+        file.restart()  # what a killed run left is read again whole
+        try:
+            with container.open(name, room=self.dest) as source:
+                file.pour(source)
+            if file.have == size:
+                file.check(*kind)
+                return True
+        except (TooLarge, writer.WrongFormat):
+            pass
+        except BaseException:
+            file.restart()
+            raise
+        file.restart()
+        return False
 
     def missing(self) -> list[dict]:
         """Items still without their original, and what to do."""

@@ -1,13 +1,12 @@
 """Catalog -> files: originals streamed by aiohttp workers, resumable to the byte.
 
-Each file is written to NAME.part beside its target, resumed with a Range request, hashed
+Each file goes through layout/writer.py's `Part`, resumed with a Range request, hashed
 while it streams, checked (length, magic bytes), fsynced, committed to the catalog, then
-renamed into place. A kill at any instant leaves either a .part to resume, or a committed
-.part that the next run renames (see `recover`), or the finished file.
+renamed into place; a kill at any instant is finished by the next run (`writer.recover`).
 
 Every body is read within net/limits.py's bounds: a stall is retried like a reset, and a
 file larger than its cap (its declared length, else a ceiling from its pixel count or for
-videos) fails the item and loses its .part, so a body without end cannot fill the disk.
+videos) fails the item and loses its partial file, so a body without end cannot fill the disk.
 Only a /play/ URL on a host `Endpoints.trusts` gets the OAuth header and the browser
 session, on a request that follows no redirect; the media URLs themselves are fetched
 without credentials, whatever their host.
@@ -16,15 +15,12 @@ without credentials, whatever their host.
 from __future__ import annotations
 
 import asyncio
-import errno
-import hashlib
 import logging
 import os
-import random
 import re
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -33,23 +29,28 @@ from yarl import URL
 from ..catalog.store import Catalog, now_iso
 from ..flickr import Api, FlickrError, Transient, ids
 from ..net import limits
-from ..flickr.client import parse_retry_after
-from ..knobs import backoff_base, crash_point, photo_max_bytes, video_max_bytes
-from ..media import magic
-from ..layout import names, paths
+from ..net.errors import Throttled, on_the_wire, parse_retry_after
+from ..net.policy import Policy
+from ..knobs import crash_point, photo_max_bytes, video_max_bytes
+from ..layout import names, paths, writer
+from ..layout.writer import Part, is_disk_full
 from .crawl import video_sources
 from ..progress import Progress
 
 log = logging.getLogger("exodus.backup")
 
-CHUNK = 1 << 20
 ATTEMPTS = 8  # per file, 429s not counted
-DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 # A photo with no declared length may hold at most this much per pixel of its original
 # (16-bit RGBA uncompressed is 8; layered TIFFs more), plus room for metadata.
 BYTES_PER_PIXEL_CAP = 32
 CAP_HEADROOM = 64 << 20
 REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def cdn_policy() -> Policy:
+    """The downloads' policy: ATTEMPTS failures per file, backoff up to a minute, and a
+    429 (the whole client over the CDN's limit) a pause for all, never a failure."""
+    return Policy(ATTEMPTS, cap=60.0, patient=True)
 
 
 class DiskFull(Exception):
@@ -63,62 +64,6 @@ class Refused(Exception):
         super().__init__(reason)
         self.state = state
         self.reason = reason
-
-
-def part_of(path: Path) -> Path:
-    return path.with_name(path.name + ".part")
-
-
-def _taken_epoch(date_taken: str | None) -> float | None:
-    try:
-        return time.mktime(time.strptime((date_taken or "")[:19], "%Y-%m-%d %H:%M:%S"))
-    except (ValueError, OverflowError):
-        return None
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def is_disk_full(error: BaseException) -> bool:
-    if isinstance(error, OSError) and error.errno in DISK_FULL:
-        return True
-    return isinstance(error, sqlite3.OperationalError) and "full" in str(error)
-
-
-def recover(cat: Catalog, dest: Path) -> dict:
-    """Before downloading: finish renames a kill interrupted, and send back to pending any
-    item whose file has vanished (while Flickr still has it)."""
-    renamed, missing = 0, 0
-    for row in cat.with_files():
-        if not row["path"]:
-            continue
-        try:
-            final = paths.inside(dest, row["path"], mkdir=False)
-            part = paths.sibling(dest, row["path"], ".part", mkdir=False)
-        except paths.OutsideDest as error:
-            log.warning("%s: %s", row["id"], error)
-            continue
-        if final.exists():
-            continue
-        if part.exists() and part.stat().st_size == row["size"] and sha256_of(part) == row["sha256"]:
-            os.replace(part, final)
-            _fsync_dir(final.parent)
-            renamed += 1
-            continue
-        if row["state"] in ("downloaded", "original_unavailable"):
-            cat.update(row["id"], state="pending", reason="file was missing; fetched again")
-            missing += 1
-    return {"renamed": renamed, "missing": missing}
 
 
 SIDECAR_SUFFIXES = (".json", ".xmp")
@@ -164,18 +109,10 @@ def keep_replaced(cat: Catalog, dest: Path) -> int:
                     if sidecar.exists():
                         os.replace(sidecar, paths.sibling(dest, recorded, suffix))
                 os.replace(current, kept_as)
-                _fsync_dir(current.parent)
+                writer.fsync_dir(current.parent)
                 kept += 1
         cat.release_replaced(row["id"])
     return kept
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -190,27 +127,6 @@ class Stats:
     throttled: int = 0
 
 
-class Pause:
-    """One pause for every worker: a CDN 429 means the whole client is over the limit."""
-
-    def __init__(self):
-        self.until = 0.0
-        self.streak = 0
-
-    async def wait(self) -> None:
-        while (delay := self.until - time.monotonic()) > 0:
-            await asyncio.sleep(delay)
-
-    def throttled(self, retry_after: float | None) -> float:
-        self.streak += 1
-        delay = retry_after if retry_after is not None else min(60.0, backoff_base() * 2 ** min(self.streak, 8))
-        self.until = max(self.until, time.monotonic() + delay)
-        return delay
-
-    def ok(self) -> None:
-        self.streak = 0
-
-
 class Downloader:
     def __init__(self, dest: Path, cat: Catalog, api: Api, session: aiohttp.ClientSession,
                  progress: Progress, concurrency: int = 8, cookies: str | None = None):
@@ -221,7 +137,9 @@ class Downloader:
         self.session = session
         self.progress = progress
         self.concurrency = max(1, concurrency)
-        self.pause = Pause()
+        # One policy for every worker (and the faves after them): a CDN 429 means the
+        # whole client is over the limit, and a 429 never counts as a failure.
+        self.policy = cdn_policy()
         self.stats = Stats()
         self.files = None
         self.bytes_bar = None
@@ -300,18 +218,17 @@ class Downloader:
             raise Refused("original_unavailable", "Flickr lists no size of this photo that it will hand out")
         if not row["path"]:
             relative = names.item_path(row["id"], row["title"], ext, row["date_taken"], bool(row["taken_unknown"]))
-            self._target(row, relative)
+            self._part(row, relative)
             row["path"] = relative
             self.cat.update(row["id"], path=row["path"])
         await self._transfer(row, url, video=False, final=final)
 
-    def _target(self, row: dict, relative: str) -> Path:
-        """DEST/relative, proven inside DEST; else the item fails with the reason."""
+    def _part(self, row: dict, relative: str) -> Part:
+        """The writer of DEST/relative, proven inside DEST; else the item fails with the reason."""
         if not ids.is_photo_id(row["id"]):
             raise Refused("failed", f"the item id {ids.shown(row['id'])} is not one of Flickr's")
         try:
-            paths.sibling(self.dest, relative, ".part")
-            return paths.inside(self.dest, relative)
+            return Part(self.dest, relative)
         except paths.OutsideDest as error:
             raise Refused("failed", str(error)) from None
 
@@ -363,7 +280,7 @@ class Downloader:
 
     def _raise_for(self, status: int, headers, video: bool, source: str = "") -> None:
         if status == 429:
-            raise _CdnThrottled(parse_retry_after(headers.get("Retry-After")))
+            raise Throttled("CDN 429", parse_retry_after(headers.get("Retry-After")))
         if status >= 500:
             raise Transient(f"HTTP {status}")
         if video and status in (401, 403, 404, 410):
@@ -380,38 +297,34 @@ class Downloader:
             raise Refused("original_unavailable", "Flickr refused the original (HTTP 403)")
 
     async def _transfer(self, row: dict, source: str, video: bool, final: str = "downloaded") -> None:
-        state = _PartState(path=self._target(row, row["path"]) if row["path"] else None)
-        failures = 0
-        while True:
-            await self.pause.wait()
-            try:
+        state = _Slot(self._part(row, row["path"]) if row["path"] else None)
+
+        async def attempt() -> None:
+            with on_the_wire("the download"):
                 url = await self._resolve_video(source) if video else source
                 await self._attempt(row, url, video, state)
-                self.pause.ok()
-                break
-            except _CdnThrottled as throttled:
-                self.stats.throttled += 1
-                delay = self.pause.throttled(throttled.retry_after)
-                log.info("CDN 429: every download pauses %.1f s", delay)
-            except _NotFound as missing:
-                raise await self._gone_or(row, f"HTTP {missing.status} for the original") from None
-            except (Transient, aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as error:
-                failures += 1
-                self.stats.retries += 1
-                reason = error.reason if isinstance(error, Transient) else type(error).__name__
-                if failures >= ATTEMPTS:
-                    raise Transient(reason) from None
-                ceiling = min(60.0, backoff_base() * 2 ** (failures - 1))
-                log.info("%s: %s; retry %d in up to %.1f s", row["id"], reason, failures, ceiling)
-                await asyncio.sleep(random.uniform(ceiling / 2, ceiling))
+
+        try:
+            await self.policy.run(attempt, on_wait=lambda tries, delay, error: self._waits(row, tries, delay, error))
+        except _NotFound as missing:
+            raise await self._gone_or(row, f"HTTP {missing.status} for the original") from None
         await self._finish(row, state, video, final)
 
-    async def _attempt(self, row: dict, url: str, video: bool, state: "_PartState") -> None:
-        if state.path is not None:
-            state.load()
+    def _waits(self, row: dict, tries: int, delay: float, error: BaseException) -> None:
+        if isinstance(error, Throttled):
+            self.stats.throttled += 1
+            log.info("CDN 429: every download pauses %.1f s", delay)
+        else:
+            self.stats.retries += 1
+            log.info("%s: %s; retry %d in %.1f s", row["id"], error, tries, delay)
+
+    async def _attempt(self, row: dict, url: str, video: bool, state: "_Slot") -> None:
+        file = state.file
+        if file is not None:
+            file.resume()
         headers = {}
-        if state.have:
-            headers["Range"] = f"bytes={state.have}-"
+        if file is not None and file.have:
+            headers["Range"] = f"bytes={file.have}-"
             if row["etag"]:
                 headers["If-Range"] = row["etag"]
         async with limits.answer(self.session.get(url, headers=headers)) as response:
@@ -419,23 +332,23 @@ class Downloader:
                 raise Transient("the signed video URL was refused (expired?)")
             self._raise_for(response.status, response.headers, video=False)
             if response.status == 416:
-                state.restart()
+                if file is not None:
+                    file.restart()
                 raise Transient("HTTP 416: the partial file is longer than the original")
             if response.status not in (200, 206):
                 raise Transient(f"HTTP {response.status}")
-            if state.path is None:  # a video: its real extension comes with the answer
-                state.path = self._video_path(row, response.headers.get("Content-Disposition", ""))
-                state.load()
-                if state.have:  # a .part from an earlier run under the same name
+            if file is None:  # a video: its real extension comes with the answer
+                state.file = file = self._video_path(row, response.headers.get("Content-Disposition", ""))
+                if file.resume():  # a partial file from an earlier run under the same name
                     raise Transient("resuming an earlier partial download")
             start, total = _extent(response)
-            if response.status == 200 or start != state.have:
-                state.restart()  # the server ignored or refused our Range: from byte 0
+            if response.status == 200 or start != file.have:
+                file.restart()  # the server ignored or refused our Range: from byte 0
                 if start != 0:
                     raise Transient("unexpected Content-Range")
             cap = size_cap(row, video)
             if total is not None and total > cap:
-                state.restart()
+                file.restart()
                 raise Refused("failed", f"Flickr declares {total} bytes, more than this file may hold "
                                         f"({cap} bytes; {cap_knob(video)})")
             etag = response.headers.get("ETag")
@@ -443,30 +356,22 @@ class Downloader:
                 self.cat.update(row["id"], etag=etag, expected_size=total)
                 row["etag"], row["expected_size"] = etag, total
             try:
-                await self._stream(response, state, (total if total is not None else cap) - state.have)
+                room = (total if total is not None else cap) - file.have
+                async for size in file.stream(limits.chunks(response, max(0, room), "the file")):
+                    self.stats.bytes += size
+                    self.bytes_bar.update(size)
             except limits.TooLarge:
-                state.restart()
+                file.restart()
                 limit = (f"{total} bytes, its declared length" if total is not None
                          else f"{cap} bytes with no length declared ({cap_knob(video)})")
                 raise Refused("failed", f"the body went past {limit}; the partial file was removed") from None
-        if row["expected_size"] is not None and state.have < row["expected_size"]:
-            raise Transient(f"short body ({state.have} of {row['expected_size']} bytes)")
-        if row["expected_size"] is not None and state.have > row["expected_size"]:
-            state.restart()
+        if row["expected_size"] is not None and file.have < row["expected_size"]:
+            raise Transient(f"short body ({file.have} of {row['expected_size']} bytes)")
+        if row["expected_size"] is not None and file.have > row["expected_size"]:
+            file.restart()
             raise Transient("longer than Content-Length")
 
-    async def _stream(self, response: aiohttp.ClientResponse, state: "_PartState", room: int) -> None:
-        """The body onto the .part: at most `room` more bytes, at the minimum speed."""
-        state.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(state.part, "ab") as out:
-            async for block in limits.chunks(response, max(0, room), "the file"):
-                out.write(block)
-                state.digest.update(block)
-                state.have += len(block)
-                self.stats.bytes += len(block)
-                self.bytes_bar.update(len(block))
-
-    def _video_path(self, row: dict, disposition: str) -> Path:
+    def _video_path(self, row: dict, disposition: str) -> Part:
         match = re.search(r'filename\*?=(?:UTF-8\'\')?"?([^";]+)"?', disposition)
         ext = match.group(1).rsplit(".", 1)[-1].lower() if match and "." in match.group(1) else ""
         ext = ids.video_format(ext or "mp4")
@@ -474,32 +379,27 @@ class Downloader:
             raise Refused("failed", ids.format_refused(match.group(1) if match else disposition, video=True))
         name_ext = ext if row["video_source"] else kept_ext(row, ext)
         relative = names.item_path(row["id"], row["title"], name_ext, row["date_taken"], bool(row["taken_unknown"]))
-        target = self._target(row, relative)
+        file = self._part(row, relative)
         self.cat.update(row["id"], path=relative, original_format=ext)
         row["path"], row["original_format"] = relative, ext
-        return target
+        return file
 
-    async def _finish(self, row: dict, state: "_PartState", video: bool, final: str) -> None:
-        with open(state.part, "rb") as handle:
-            head = handle.read(magic.HEAD)
-        kind = magic.sniff(head)
-        if not magic.matches(kind, row["media"], row["original_format"]):
-            state.restart()
+    async def _finish(self, row: dict, state: "_Slot", video: bool, final: str) -> None:
+        file = state.file
+        try:
+            file.check(row["media"], row["original_format"])
+        except writer.WrongFormat as wrong:
             what = "a video" if video else f"a {row['original_format']} image"
-            raise Refused("failed", f"Flickr sent {kind or 'unrecognised bytes'} where {what} was expected")
-        sha = state.digest.hexdigest()
-        await asyncio.to_thread(_fsync_file, state.part)
-        stamp = _taken_epoch(None if row["taken_unknown"] else row["date_taken"])
-        if stamp is not None:
-            os.utime(state.part, (stamp, stamp))
+            raise Refused("failed", f"Flickr sent {wrong} where {what} was expected") from None
         reason = None if final == "downloaded" else f"Flickr withholds the original; kept {row['kept_size']}"
-        self.cat.update(row["id"], state=final, size=state.have, sha256=sha, reason=reason, source="api",
-                        downloaded_at=now_iso(), sidecar_dirty=1, etag=None,
-                        attempts=(row.get("attempts") or 0) + 1)
-        crash_point("after-commit")
-        os.replace(state.part, state.path)
-        _fsync_dir(state.path.parent)
-        crash_point("after-rename")
+
+        def commit() -> None:
+            self.cat.update(row["id"], state=final, size=file.have, sha256=file.sha256, reason=reason, source="api",
+                            downloaded_at=now_iso(), sidecar_dirty=1, etag=None,
+                            attempts=(row.get("attempts") or 0) + 1)
+
+        await file.finish_async(commit, writer.taken_epoch(None if row["taken_unknown"] else row["date_taken"]),
+                                after_commit="after-commit", after_rename="after-rename")
         self.stats.downloaded += 1
 
 
@@ -526,14 +426,6 @@ def kept_ext(row: dict, ext: str) -> str:
     return f"size-{(row['kept_size'] or 'largest').split()[0]}.{ext}"
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _extent(response: aiohttp.ClientResponse) -> tuple[int, int | None]:
     """(first byte, whole file's size) of an answer."""
     if response.status == 206:
@@ -545,44 +437,14 @@ def _extent(response: aiohttp.ClientResponse) -> tuple[int, int | None]:
     return 0, response.content_length
 
 
-class _CdnThrottled(Exception):
-    def __init__(self, retry_after: float | None):
-        self.retry_after = retry_after
-
-
 class _NotFound(Exception):
     def __init__(self, status: int):
         self.status = status
 
 
 @dataclass
-class _PartState:
-    """How far a file has come: bytes in its .part and their running hash."""
+class _Slot:
+    """The file an item's attempts write: known from the start for a photo, from the
+    first answer for a video (its real extension comes with it)."""
 
-    path: Path | None
-    have: int = 0
-    digest: "hashlib._Hash" = field(default_factory=hashlib.sha256)
-    loaded: bool = False
-
-    @property
-    def part(self) -> Path:
-        return part_of(self.path)
-
-    def load(self) -> None:
-        """Pick up a .part left by an earlier run (hashing what it holds), once."""
-        if self.loaded or self.path is None:
-            return
-        self.loaded = True
-        part = self.part
-        if part.exists():
-            self.digest = hashlib.sha256()
-            with open(part, "rb") as handle:
-                while block := handle.read(CHUNK):
-                    self.digest.update(block)
-            self.have = part.stat().st_size
-
-    def restart(self) -> None:
-        if self.path is not None and self.part.exists():
-            self.part.unlink()
-        self.have = 0
-        self.digest = hashlib.sha256()
+    file: Part | None = None

@@ -1,33 +1,36 @@
 """--faves: the user's favorites (other people's photos) at the largest size Flickr lists,
-into DEST/faves/{id}_{title}.jpg. A keepsake, not an archive: no resume within a file,
-no sidecars; the catalog's favorites table holds who, what and where."""
+into DEST/faves/{id}_{title}.jpg (layout/faves.py), written as every file is
+(layout/writer.py). A keepsake, not an archive: no resume within a file, no sidecars; the
+catalog's favorites table holds who, what and where."""
 
 from __future__ import annotations
 
 import asyncio
-import os
+import logging
 from pathlib import Path
 
 import aiohttp
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from ..catalog.store import Catalog
 from ..flickr import ids
 from ..net import limits
-from ..knobs import backoff_base, photo_max_bytes
-from ..media import magic
-from ..layout import names, paths
+from ..net.errors import Throttled, Transient, on_the_wire, parse_retry_after
+from ..net.policy import Policy
+from ..knobs import photo_max_bytes
+from ..layout import paths
+from ..layout.faves import fave_path, fave_relative
+from ..layout.writer import Part, WrongFormat
 from ..progress import Progress
+from .download import cdn_policy
 
-FOLDER = "faves"
-
-
-class _Retry(Exception):
-    pass
+log = logging.getLogger("exodus.backup")
 
 
 async def download_faves(cat: Catalog, dest: Path, session: aiohttp.ClientSession, rebase,
-                         progress: Progress, concurrency: int = 4) -> dict:
+                         progress: Progress, concurrency: int = 4, policy: Policy | None = None) -> dict:
+    """Each favorite not yet in DEST/faves; `policy`: the downloads', so that a CDN 429
+    pauses the faves as it pauses them."""
+    policy = policy or cdn_policy()
     rows = cat.rows("SELECT id, title, url FROM favorites WHERE url IS NOT NULL ORDER BY id")
     stats = {"saved": 0, "failed": 0, "already": 0, "refused": []}
     todo = []
@@ -41,59 +44,56 @@ async def download_faves(cat: Catalog, dest: Path, session: aiohttp.ClientSessio
         if target.exists():
             stats["already"] += 1
         else:
-            todo.append((row, target))
+            todo.append(row)
     if not todo:
         return stats
     bar = progress.bar("faves", total=len(todo), unit="file")
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(row: dict, target: Path) -> None:
+    async def one(row: dict) -> None:
         async with gate:
             try:
-                await _fetch(session, rebase(row["url"]), target)
+                await _fetch(session, rebase(row["url"]), Part(dest, fave_relative(row)), policy)
                 stats["saved"] += 1
-            except (_Retry, aiohttp.ClientError, asyncio.TimeoutError, ValueError, limits.Stalled, limits.TooLarge):
+            except (Transient, ValueError, limits.TooLarge, WrongFormat):
                 stats["failed"] += 1
             bar.update(1)
 
     try:
-        await asyncio.gather(*(one(r, t) for r, t in todo))
+        await asyncio.gather(*(one(r) for r in todo))
     finally:
         bar.close()
     return stats
 
 
-def fave_file(row: dict) -> str:
-    ext = row["url"].rsplit(".", 1)[-1] if "." in row["url"].rsplit("/", 1)[-1] else "jpg"
-    return names.file_name(row["id"], row["title"], ids.photo_format(ext) or "jpg")
+async def _fetch(session: aiohttp.ClientSession, url: str, file: Part, policy: Policy) -> None:
+    """The favorite streamed through the writer: never in memory whole, never seen
+    half-written under its name. Its partial file goes when it fails."""
 
-
-def fave_path(dest: Path, row: dict) -> Path:
-    """DEST/faves/{id}_{title}.{ext}, proven inside DEST (and its .part with it)."""
-    if not ids.is_photo_id(row["id"]):
-        raise paths.OutsideDest(dest, row["id"], "the favorite's id is not one of Flickr's")
-    relative = f"{FOLDER}/{fave_file(row)}"
-    paths.sibling(dest, relative, ".part", mkdir=False)
-    return paths.inside(dest, relative)
-
-
-async def _fetch(session: aiohttp.ClientSession, url: str, target: Path) -> None:
-    part = target.with_name(target.name + ".part")
-    async for attempt in AsyncRetrying(stop=stop_after_attempt(5), reraise=True,
-                                       wait=wait_random_exponential(multiplier=backoff_base(), max=30),
-                                       retry=retry_if_exception_type((_Retry, aiohttp.ClientError,
-                                                                      asyncio.TimeoutError, limits.Stalled))):
-        with attempt:
-            # No credentials: a favorite is someone else's public photo. Bounded like any answer.
+    async def attempt() -> None:
+        file.restart()  # a keepsake: no resume within a file
+        # No credentials: a favorite is someone else's public photo. Bounded like any answer.
+        with on_the_wire("a favorite"):
             async with limits.answer(session.get(url)) as response:
-                if response.status == 429 or response.status >= 500:
-                    raise _Retry(f"HTTP {response.status}")
+                if response.status == 429:
+                    raise Throttled("CDN 429", parse_retry_after(response.headers.get("Retry-After")))
+                if response.status >= 500:
+                    raise Transient(f"HTTP {response.status}")
                 if response.status != 200:
                     raise ValueError(f"HTTP {response.status}")
-                body = bytes(await limits.read(response, photo_max_bytes(), "a favorite"))
-            if response.content_length is not None and len(body) != response.content_length:
-                raise _Retry("short body")
-    if not magic.matches(magic.sniff(body[:magic.HEAD]), "photo", None):
-        raise ValueError("not an image")
-    part.write_bytes(body)
-    os.replace(part, target)
+                async for _ in file.stream(limits.chunks(response, photo_max_bytes(), "a favorite")):
+                    pass
+        if response.content_length is not None and file.have != response.content_length:
+            raise Transient("short body")
+
+    try:
+        await policy.run(attempt, on_wait=_waits)
+        file.check("photo", None)
+        await file.finish_async()
+    except BaseException:
+        file.restart()
+        raise
+
+
+def _waits(tries: int, delay: float, error: BaseException) -> None:
+    log.info("favorite: %s; retry %d in %.1f s", error, tries, delay)

@@ -31,7 +31,8 @@ from ..records import log_to, recorded
 from . import adopt
 from .crawl import Crawler
 from .deep import deep_pass
-from .download import DiskFull, Downloader, keep_replaced, recover
+from ..layout.writer import recover
+from .download import DiskFull, Downloader, keep_replaced
 from .faves import download_faves
 from ..layout.tree import build_views, write_links, write_sidecars
 
@@ -220,7 +221,8 @@ class Backup:
             if self.options.deep:
                 self.deep = await deep_pass(self.api, self.cat, self.progress)
             if self.options.faves:
-                self.faves = await download_faves(self.cat, dest, session, api.endpoints.rebase, self.progress)
+                self.faves = await download_faves(self.cat, dest, session, api.endpoints.rebase, self.progress,
+                                                  policy=downloader.policy)
         crash_point("backup-tree")
         # --xmp once, and later runs keep the XMP sidecars up to date (until --no-xmp).
         xmp = self.options.xmp if self.options.xmp is not None else bool(self.cat.get("xmp", False))

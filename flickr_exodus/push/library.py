@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from ..backup.faves import FOLDER as FAVES, fave_file
+from ..layout.faves import FOLDER as FAVES, fave_file
 from ..layout.tree import raw_tags
 from ..layout.xmp import keywords
 from ..catalog import Catalog

@@ -20,6 +20,9 @@ from typing import Iterator
 
 from ..catalog import Catalog
 from ..catalog.store import has_file
+from ..layout.faves import FOLDER as FAVES
+from ..layout.writer import is_part
+from ..progress import Progress
 from ..targets import RemoteObject, Target, TargetProblem, opened
 from .common import Mismatch, Push, digests, each, pushed, why
 
@@ -60,8 +63,8 @@ def candidates(cat: Catalog, dest: Path) -> Iterator[Upload]:
                 if (dest / (version["path"] + suffix)).is_file():
                     yield Upload(version["path"] + suffix, dest / (version["path"] + suffix), version["photo_id"],
                                  None)
-    for extra in ["links.csv", *sorted(p.relative_to(dest).as_posix() for p in (dest / "faves").glob("*")
-                                       if p.is_file() and not p.name.endswith(".part"))]:
+    for extra in ["links.csv", *sorted(p.relative_to(dest).as_posix() for p in (dest / FAVES).glob("*")
+                                       if p.is_file() and not is_part(p.name))]:
         if (dest / extra).is_file():
             yield Upload(extra, dest / extra, None, None)
 

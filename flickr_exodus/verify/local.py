@@ -20,12 +20,13 @@ from typing import Callable, Iterator
 
 from ..findings import Finding, Kind
 from ..layout import proof
+from ..layout.writer import PART
 from ..media import magic
 from ..catalog.store import TO_FETCH, Catalog, has_file
 from ..media import complete, facts
 
 DURATION_TOLERANCE_S = 1.5  # Flickr rounds durations to whole seconds
-LEFTOVER_SUFFIXES = (".part", ".tmp")
+LEFTOVER_SUFFIXES = (PART, ".tmp")
 SIDECAR_SUFFIXES = (".json", ".xmp")
 VIEW_ROOTS = ("albums", "collections")
 MANIFEST = "manifest.txt"
@@ -239,7 +240,7 @@ def scan_tree(cat: Catalog, dest: Path) -> Iterator[Finding]:
             leftover = next((s for s in LEFTOVER_SUFFIXES if name.endswith(s)), None)
             if leftover:
                 owner = cat.rows("SELECT id, state FROM photos WHERE path = ?", [relative[:-len(leftover)]])
-                if leftover == ".part" and owner and owner[0]["state"] in TO_FETCH:
+                if leftover == PART and owner and owner[0]["state"] in TO_FETCH:
                     yield Finding(relative, Kind.RESUMABLE_PART, f"partial download of {owner[0]['id']}; "
                                                                  "'exodus backup' resumes it")
                 else:
