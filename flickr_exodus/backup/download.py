@@ -30,7 +30,8 @@ from pathlib import Path
 import aiohttp
 from yarl import URL
 
-from ..catalog.store import Catalog, now_iso
+from ..catalog import Catalog, State
+from ..catalog.items import FETCHABLE, WITH_FILE
 from ..flickr import Api, FlickrError, Transient, ids
 from ..net import limits
 from ..flickr.client import parse_retry_after
@@ -99,7 +100,7 @@ def recover(cat: Catalog, dest: Path) -> dict:
     """Before downloading: finish renames a kill interrupted, and send back to pending any
     item whose file has vanished (while Flickr still has it)."""
     renamed, missing = 0, 0
-    for row in cat.with_files():
+    for row in cat.items(WITH_FILE, batch=1000):
         if not row["path"]:
             continue
         try:
@@ -115,8 +116,8 @@ def recover(cat: Catalog, dest: Path) -> dict:
             _fsync_dir(final.parent)
             renamed += 1
             continue
-        if row["state"] in ("downloaded", "original_unavailable"):
-            cat.update(row["id"], state="pending", reason="file was missing; fetched again")
+        if row.state in (State.DOWNLOADED, State.ORIGINAL_UNAVAILABLE):
+            cat.mark_missing(row.id)
             missing += 1
     return {"renamed": renamed, "missing": missing}
 
@@ -153,7 +154,7 @@ def keep_replaced(cat: Catalog, dest: Path) -> int:
                 while paths.inside(dest, target, mkdir=False).exists():
                     target = replaced_name(row["path"], f"{day}-{n}")
                     n += 1
-                cat.record_version(row, target)
+                cat.record_version(row.id, target, size=row.size, sha256=row.sha256, secret=row.prior_secret)
                 crash_point("after-version")
                 recorded = target
             kept_as = paths.inside(dest, recorded)
@@ -235,7 +236,7 @@ class Downloader:
         queue: asyncio.Queue = asyncio.Queue(maxsize=self.concurrency * 2)
 
         async def feed() -> None:
-            for row in self.cat.to_fetch():
+            for row in self.cat.items(FETCHABLE):
                 await queue.put(row)
             for _ in range(self.concurrency):
                 await queue.put(None)
@@ -281,7 +282,7 @@ class Downloader:
         counter = {"failed": "failed", "needs_manual": "needs_manual", "original_unavailable": "unavailable",
                    "remote_gone": "gone"}[state]
         setattr(self.stats, counter, getattr(self.stats, counter) + 1)
-        self.cat.update(row["id"], state=state, reason=reason)
+        self.cat.mark_failed(row.id, reason, state)
 
     # --- one item ------------------------------------------------------------------
     async def fetch(self, row: dict) -> None:
@@ -301,8 +302,7 @@ class Downloader:
         if not row["path"]:
             relative = names.item_path(row["id"], row["title"], ext, row["date_taken"], bool(row["taken_unknown"]))
             self._target(row, relative)
-            row["path"] = relative
-            self.cat.update(row["id"], path=row["path"])
+            self.cat.set_path(row, relative)
         await self._transfer(row, url, video=False, final=final)
 
     def _target(self, row: dict, relative: str) -> Path:
@@ -325,8 +325,7 @@ class Downloader:
             except FlickrError as error:
                 raise await self._gone_or(row, f"getSizes: {error}") from None
             kept = f"{found.rendition_label} (video rendition)" if found.rendition else None
-            self.cat.update(row["id"], video_source=found.original, fallback_url=found.rendition, kept_size=kept)
-            row.update(video_source=found.original, fallback_url=found.rendition, kept_size=kept)
+            self.cat.set_video_sources(row, found.original, found.rendition, kept)
         if row["video_source"]:
             await self._transfer(row, row["video_source"], video=True)
         elif row["fallback_url"]:
@@ -440,8 +439,7 @@ class Downloader:
                                         f"({cap} bytes; {cap_knob(video)})")
             etag = response.headers.get("ETag")
             if etag != row["etag"] or total != row["expected_size"]:
-                self.cat.update(row["id"], etag=etag, expected_size=total)
-                row["etag"], row["expected_size"] = etag, total
+                self.cat.note_transfer(row, etag, total)
             try:
                 await self._stream(response, state, (total if total is not None else cap) - state.have)
             except limits.TooLarge:
@@ -475,8 +473,7 @@ class Downloader:
         name_ext = ext if row["video_source"] else kept_ext(row, ext)
         relative = names.item_path(row["id"], row["title"], name_ext, row["date_taken"], bool(row["taken_unknown"]))
         target = self._target(row, relative)
-        self.cat.update(row["id"], path=relative, original_format=ext)
-        row["path"], row["original_format"] = relative, ext
+        self.cat.set_video_path(row, relative, ext)
         return target
 
     async def _finish(self, row: dict, state: "_PartState", video: bool, final: str) -> None:
@@ -493,9 +490,7 @@ class Downloader:
         if stamp is not None:
             os.utime(state.part, (stamp, stamp))
         reason = None if final == "downloaded" else f"Flickr withholds the original; kept {row['kept_size']}"
-        self.cat.update(row["id"], state=final, size=state.have, sha256=sha, reason=reason, source="api",
-                        downloaded_at=now_iso(), sidecar_dirty=1, etag=None,
-                        attempts=(row.get("attempts") or 0) + 1)
+        self.cat.mark_downloaded(row, state.have, sha, final, reason)
         crash_point("after-commit")
         os.replace(state.part, state.path)
         _fsync_dir(state.path.parent)

@@ -28,7 +28,7 @@ class _Retry(Exception):
 
 async def download_faves(cat: Catalog, dest: Path, session: aiohttp.ClientSession, rebase,
                          progress: Progress, concurrency: int = 4) -> dict:
-    rows = cat.rows("SELECT id, title, url FROM favorites WHERE url IS NOT NULL ORDER BY id")
+    rows = cat.favorites(with_url=True)
     stats = {"saved": 0, "failed": 0, "already": 0, "refused": []}
     todo = []
     for row in rows:
