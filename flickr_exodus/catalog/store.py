@@ -1,5 +1,7 @@
-"""Reads and writes of the catalog. Each method that changes something commits before it
-returns, so a crash (even kill -9) loses at most the step in flight."""
+"""The catalog file: opening it (damaged, truncated, read-only, newer), transactions, meta
+and snapshots. `Catalog` gathers the statements of the other modules of this package;
+each method that changes something commits before it returns, so a crash (even kill -9)
+loses at most the step in flight."""
 
 from __future__ import annotations
 
