@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Awaitable, Callable, Iterable, TypeVar
@@ -18,6 +19,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from ..catalog import Catalog
 from ..catalog.store import now_iso
 from ..knobs import backoff_base, crash_point
+from ..progress import Progress
 
 ATTEMPTS = 6
 T = TypeVar("T")
@@ -100,6 +102,17 @@ class Recorder:
             return
         rows, self.pending = self.pending, []
         self.cat.record_pushes(rows)
+
+
+class PushJob:
+    """What every push holds: the catalog, the target, the options, counts, the failures
+    and the recorder of what went where."""
+
+    def __init__(self, cat: Catalog, target, options: "PushOptions", progress: Progress):
+        self.cat, self.target, self.options, self.progress = cat, target, options, progress
+        self.counts: Counter = Counter()
+        self.failed: list[dict] = []
+        self.recorder = Recorder(cat, target.name)
 
 
 async def each(items: Iterable[T], work: Callable[[T], Awaitable[object]], concurrency: int) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,10 +26,9 @@ from ..layout.tree import raw_tags
 from ..layout.xmp import keywords
 from ..catalog import Catalog
 from ..catalog.items import WITH_FILE
-from ..progress import Progress
 from ..targets import TargetProblem, opened
 from ..targets.immich import ImmichBusy, ImmichError, ImmichTarget
-from .common import Mismatch, PushOptions, Recorder, digests, each, pushed, with_retries
+from .common import Mismatch, PushJob, digests, each, pushed, with_retries
 
 BATCH = 200
 TAG_ROOT = "Flickr"
@@ -96,12 +95,8 @@ def chunks(items: Iterator[Asset], size: int) -> Iterator[list[Asset]]:
         yield batch
 
 
-class LibraryPush:
-    def __init__(self, cat: Catalog, target: ImmichTarget, options: PushOptions, progress: Progress):
-        self.cat, self.target, self.options, self.progress = cat, target, options, progress
-        self.counts: Counter = Counter()
-        self.failed: list[dict] = []
-        self.recorder = Recorder(cat, target.name)
+class LibraryPush(PushJob):
+    target: ImmichTarget
 
     def _fail(self, key: str, reason: str) -> None:
         self.counts["failed"] += 1

@@ -13,16 +13,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import tempfile
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from ..catalog import Catalog
 from ..catalog.items import WITH_FILE
-from ..progress import Progress
 from ..targets import RemoteObject, Target, TargetProblem, opened
-from .common import Mismatch, PushOptions, Recorder, digests, each, pushed, with_retries
+from .common import Mismatch, PushJob, digests, each, pushed, with_retries
 
 SNAPSHOT_KEY = "catalog.db"
 SIDECARS = (".json", ".xmp")
@@ -101,12 +99,8 @@ def snapshot(cat: Catalog, folder: Path) -> tuple[Path, str]:
     return path, cat.snapshot(path, leave_out=_BOOKKEEPING)
 
 
-class MirrorPush:
-    def __init__(self, cat: Catalog, target: Target, options: PushOptions, progress: Progress):
-        self.cat, self.target, self.options, self.progress = cat, target, options, progress
-        self.counts: Counter = Counter()
-        self.failed: list[dict] = []
-        self.recorder = Recorder(cat, target.name)
+class MirrorPush(PushJob):
+    target: Target
 
     async def send(self, upload: Upload, files_bar, bytes_bar) -> bool:
         """Upload one file unless the target has it already; True once it is there."""
