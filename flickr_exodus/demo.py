@@ -84,7 +84,7 @@ def run_demo(directory: str, echo=print) -> int:
     run = summary["this_run"]
     echo("")
     echo(render(status(target)))
-    hashes = {r["id"]: r.get("sha256") for r in _catalog_hashes(target)}
+    hashes = _catalog_hashes(target)
     matching = sum(1 for m in manifest if hashes.get(m["id"]) == m["sha256"])
     echo(f"\n{matching} of {len(manifest)} files match the sandbox's own SHA-256 exactly.")
     _, proof = run_verify(VerifyOptions(dest=target, quiet=True))
@@ -113,7 +113,7 @@ def _on_disk(dest: Path) -> tuple[int, int, int]:
 
     cat = Catalog.open(dest)
     try:
-        paths = [r["path"] for r in cat.rows("SELECT path FROM photos WHERE path IS NOT NULL AND sha256 IS NOT NULL")]
+        paths = cat.known_paths()
     finally:
         cat.close()
     present = [dest / p for p in paths if (dest / p).is_file()]
@@ -121,11 +121,11 @@ def _on_disk(dest: Path) -> tuple[int, int, int]:
     return sum(p.stat().st_size for p in present), len(present), everything
 
 
-def _catalog_hashes(dest: Path) -> list[dict]:
+def _catalog_hashes(dest: Path) -> dict[str, str | None]:
     from .catalog import Catalog
 
     cat = Catalog.open(dest)
     try:
-        return cat.rows("SELECT id, sha256 FROM photos")
+        return cat.hashes()
     finally:
         cat.close()

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .catalog import Catalog, CatalogError
-from .catalog.store import has_file
 from .findings import Finding, Kind, of_item
 from .dest import UsageProblem, exit_code_for
 
@@ -69,12 +68,11 @@ def status(dest: Path) -> dict:
         counts = cat.counts()
         attention = [attention_entry(of_item(row), row, account)
                      for row in cat.problems(("failed", "needs_manual", "original_unavailable"))]
-        last = cat.rows("SELECT id, command, started_at, finished_at, status, api_calls, bytes FROM runs "
-                        "ORDER BY id DESC LIMIT 1")
+        last = cat.last_run()
         listing = cat.get("listing") or {}
         busy = holder(dest)
-        if last and last[0]["status"] == "running" and busy is None:
-            last[0]["status"] = "died"  # nobody holds DEST: that run was killed (the next one records it)
+        if last and last["status"] == "running" and busy is None:
+            last["status"] = "died"  # nobody holds DEST: that run was killed (the next one records it)
         return {
             "dest": str(dest),
             "account": {k: account.get(k) for k in ("username", "nsid", "count")},
@@ -83,21 +81,18 @@ def status(dest: Path) -> dict:
             "bytes_on_disk": cat.bytes_on_disk(),
             "left": counts["pending"] + counts["failed"],
             "listing_complete": bool(listing.get("done")),
-            "albums": cat.one("SELECT count(*) FROM albums WHERE gone = 0"),
-            "collections": cat.one("SELECT count(*) FROM collections"),
-            "comments": cat.one("SELECT count(*) FROM comments"),
-            "sources": dict(cat.db.execute("SELECT coalesce(source, 'api'), count(*) FROM photos WHERE sha256 "
-                                           "IS NOT NULL GROUP BY 1").fetchall()),
-            "with_files": cat.one(f"SELECT count(*) FROM photos WHERE {has_file()}"),
-            "verified": cat.one(f"SELECT count(*) FROM photos WHERE {has_file()} AND verified_sha256 = sha256"),
-            "deep_missing": cat.one(f"SELECT count(*) FROM photos WHERE {has_file()} AND NOT deep_done"),
+            "albums": cat.count("albums"),
+            "collections": cat.count("collections"),
+            "comments": cat.count("comments"),
+            "sources": cat.sources(),
+            "with_files": cat.count("with_files"),
+            "verified": cat.count("verified"),
+            "deep_missing": cat.count("deep_missing"),
             "needs_you": counts["needs_manual"] + counts["original_unavailable"],
-            "pushed": dict(cat.db.execute(
-                "SELECT p.target, count(DISTINCT p.item_id) FROM pushes p JOIN photos ph ON ph.id = p.item_id "
-                "AND ph.sha256 = p.sha256 GROUP BY p.target ORDER BY p.target").fetchall()),
+            "pushed": cat.pushed_items(),
             "busy": busy,
             "attention": attention,
-            "last_run": last[0] if last else None,
+            "last_run": last,
         }
     finally:
         cat.close()

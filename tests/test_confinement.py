@@ -17,7 +17,7 @@ import pytest
 from conftest import catalog_rows, exodus, exodus_env, sha256_file
 from flickr_exodus.layout import paths
 from flickr_exodus.backup.download import Downloader, Refused
-from flickr_exodus.catalog import Catalog
+from flickr_exodus.catalog import Catalog, Item
 from flickr_exodus.progress import Progress
 from flickr_exodus.flickr import ids, parse
 
@@ -141,8 +141,7 @@ def test_a_video_named_with_an_unknown_extension_fails(tmp_path):
     """Content-Disposition names a video's extension: only a video format is kept."""
     cat = Catalog.open(tmp_path)
     downloader = Downloader(tmp_path, cat, None, None, Progress(quiet=True))
-    row = {"id": "123", "title": "t", "date_taken": None, "taken_unknown": 0, "video_source": "x",
-           "kept_size": None}
+    row = Item(id="123", title="t", date_taken=None, taken_unknown=0, video_source="x", kept_size=None)
     for hostile in ('attachment; filename="clip.sh"', 'attachment; filename="clip.mp4/../../../x.bashrc"'):
         with pytest.raises(Refused, match="not a video format"):
             downloader._video_path(row, hostile)

@@ -17,6 +17,7 @@ from PIL import Image
 from conftest import backed_up, catalog_rows, exodus, exodus_env, private_copy, sha256_file
 from flickr_exodus.sandbox import SandboxConfig, media
 from flickr_exodus.media import facts
+from flickr_exodus.catalog import Item, State
 from flickr_exodus.verify.local import check_item
 
 
@@ -245,13 +246,13 @@ def test_a_truncated_file_whose_hash_the_catalog_trusts_is_still_not_whole(copy)
     assert text.returncode == 1 and f"{photo['id']} truncated" in text.stdout
 
 
-def _row(dest, name: str, data: bytes, media: str = "photo") -> dict:
-    """A catalog row for a file written here, with its sidecar, as file_items gives it."""
+def _row(dest, name: str, data: bytes, media: str = "photo") -> Item:
+    """A catalog item for a file written here, with its sidecar, as Catalog.items gives it."""
     (dest / name).write_bytes(data)
     (dest / (name + ".json")).write_text(json.dumps({"id": "7"}))
-    return {"id": "7", "media": media, "state": "downloaded", "path": name, "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(), "expected_size": len(data), "o_width": None,
-            "o_height": None, "kept_size": None, "duration": None, "source": None}
+    return Item(id="7", media=media, state=State.DOWNLOADED, path=name, size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(), expected_size=len(data), o_width=None,
+                o_height=None, kept_size=None, duration=None, source=None)
 
 
 def _jpeg() -> bytes:

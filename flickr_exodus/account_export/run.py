@@ -29,7 +29,8 @@ from ..knobs import crash_point
 from ..net.limits import TooLarge
 from ..layout.tree import build_views, write_links, write_sidecars
 from ..catalog import Catalog
-from ..catalog.store import dumps, now_iso
+from ..catalog.items import WANTING_STATES, Item
+from ..catalog.store import dumps
 from ..dest import (
     DestLock, UsageProblem, exit_code_for, open_for_writing, prepare_dest,
 )
@@ -43,7 +44,7 @@ CHUNK = 1 << 20
 # What reading an export document of an unexpected shape raises, wherever in it.
 SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError, ValueError, OverflowError,
                 sqlite3.InterfaceError, sqlite3.ProgrammingError)  # a value SQLite cannot store
-FILLABLE = ("pending", "failed", "needs_manual", "original_unavailable")
+FILLABLE = WANTING_STATES
 SHOWN = 1000
 _MACHINE_TAG = re.compile(r"^[A-Za-z_][\w]*:[\w]+=.+$")
 
@@ -121,46 +122,28 @@ class Import:
                 self.problem(item.row["id"], "bad_field", f"{name}: {detail}")
             self.described.add(item.row["id"])
             self.counts["described"] += 1
-            known = self.cat.rows("SELECT id, is_friend, is_family, is_public, title FROM photos WHERE id = ?",
-                                  [item.row["id"]])
+            known = self.cat.item(item.row["id"])
             if known:
-                self._compare(known[0], item)
+                self._compare(known, item)
             else:
                 self._add(item)
         if self.fresh:
             self._albums(containers)
 
-    def _compare(self, row: dict, item: ExportedItem) -> None:
+    def _compare(self, row: Item, item: ExportedItem) -> None:
         """Fields both sources have; the API's stay, the export's mistakes are reported."""
         mine = (row["is_public"], row["is_friend"], row["is_family"])
         theirs = (item.row["is_public"], item.row["is_friend"], item.row["is_family"])
         if None not in theirs and None not in mine and mine != theirs:
             self.problem(row["id"], "export_privacy_differs",
                          f"the export says {theirs} (public, friend, family), Flickr's API {mine}")
-        if not item.albums and self.cat.one("SELECT count(*) FROM album_photos WHERE photo_id = ?", [row["id"]]):
+        if not item.albums and self.cat.in_album(row["id"]):
             self.problem(row["id"], "export_albums_empty", "the export lists no albums for an item in albums")
 
     def _add(self, item: ExportedItem) -> None:
         """An item only the export knows: every field it holds."""
-        row = dict(item.row)
-        cols = list(row) + ["state", "raw", "first_seen", "deep_done", "sidecar_dirty"]
-        values = list(row.values()) + ["pending", dumps(item.raw), now_iso(), 1, 1]
-        with self.cat.tx() as conn:
-            conn.execute(f"INSERT OR IGNORE INTO photos ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                         values)
-            conn.executemany("INSERT OR IGNORE INTO tags (photo_id, tag, machine, raw) VALUES (?, ?, ?, ?)",
-                             [(row["id"], *clean_tag(t), dumps(t)) for t in item.tags])
-            conn.executemany("INSERT OR REPLACE INTO comments (id, photo_id, author, date_create, text, raw) "
-                             "VALUES (?, ?, ?, ?, ?, ?)",
-                             [(c["id"], row["id"], c["author"], c["date_create"], c["text"], dumps(c["raw"]))
-                              for c in item.comments])
-            conn.executemany("INSERT OR REPLACE INTO notes (id, photo_id, x, y, w, h, text, raw) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                             [(n["id"], row["id"], n["x"], n["y"], n["w"], n["h"], n["text"], dumps(n["raw"]))
-                              for n in item.notes])
-            conn.executemany("INSERT OR REPLACE INTO people (photo_id, nsid, username, raw) VALUES (?, ?, ?, ?)",
-                             [(row["id"], p["nsid"], p["username"], dumps(p["raw"])) for p in item.people if p["nsid"]])
-            conn.execute("UPDATE photos SET comments_synced = ? WHERE id = ?", (len(item.comments), row["id"]))
+        self.cat.add_exported_item(dict(item.row), item.raw, [(*clean_tag(t), dumps(t)) for t in item.tags],
+                                   item.comments, item.notes, item.people)
         self.counts["added_from_metadata"] += 1
 
     def _albums(self, containers: list[Container]) -> None:
@@ -191,18 +174,13 @@ class Import:
                     self.problem(ids.shown(fave["photo_id"]), "bad_favorite", f"{name}: not one of Flickr's "
                                                                               "ids; left out")
             faves = [f for f in faves if ids.is_photo_id(f["photo_id"])]
-            with self.cat.tx() as conn:
-                conn.executemany("INSERT OR IGNORE INTO favorites (id, url, raw) VALUES (?, ?, ?)",
-                                 [(str(f["photo_id"]), f.get("url"), dumps(f)) for f in faves])
+            self.cat.add_favorites([(str(f["photo_id"]), f.get("url"), dumps(f)) for f in faves])
             self.counts["favorites"] += len(faves)
         for _, doc in self.documents(containers, r"sets_comments(_part\d+)?\.json"):
             rows = [c for c in self.listed(doc, "comments") if isinstance(c, dict) and c.get("id")
                     and ids.is_album_id(c.get("photoset_id"))]
-            with self.cat.tx() as conn:
-                conn.executemany("INSERT OR REPLACE INTO comments (id, album_id, date_create, text, raw) "
-                                 "VALUES (?, ?, ?, ?, ?)",
-                                 [(str(c["id"]), str(c.get("photoset_id")), epoch(str(c.get("date", ""))),
-                                   str(c.get("comment", "")), dumps(c)) for c in rows])
+            self.cat.add_album_comments([(str(c["id"]), str(c.get("photoset_id")), epoch(str(c.get("date", ""))),
+                                          str(c.get("comment", "")), dumps(c)) for c in rows])
             self.counts["album_comments"] += len(rows)
 
     # --- media -------------------------------------------------------------------------
@@ -223,20 +201,18 @@ class Import:
             self.problem(item_id, "bad_media", f"{container.path.name}: {name} cannot be read whole ({error})")
 
     def _place(self, container: Container, name: str, size: int, item_id: str, ext: str) -> None:
-        rows = self.cat.rows("SELECT id, media, title, state, path, size, sha256, date_taken, taken_unknown, "
-                             "o_width, o_height, source FROM photos WHERE id = ?", [item_id])
-        if not rows:
+        row = self.cat.item(item_id)
+        if row is None:
             self.problem(item_id, "media_without_metadata", f"{name}: no item {item_id} in the export's "
                                                             "metadata or the catalog; left alone")
             return
-        row = rows[0]
         self.counts["media_seen"] += 1
         if row["sha256"] and row["state"] not in FILLABLE:
             self._agree(container, name, size, row)
             return
         self._write(container, name, size, ext, row)
 
-    def _agree(self, container: Container, name: str, size: int, row: dict) -> None:
+    def _agree(self, container: Container, name: str, size: int, row: Item) -> None:
         """Both sources hold the item: their bytes must be the same."""
         if size != row["size"]:
             self.problem(row["id"], "sources_disagree", f"{name}: {size} bytes, the {row['source'] or 'api'} "
@@ -252,7 +228,7 @@ class Import:
             self.problem(row["id"], "sources_disagree", f"{name}: same size, other bytes than the "
                                                         f"{row['source'] or 'api'} copy")
 
-    def _write(self, container: Container, name: str, size: int, ext: str, row: dict) -> None:
+    def _write(self, container: Container, name: str, size: int, ext: str, row: Item) -> None:
         """The export's original into the tree, as atomically as a download."""
         kept = ids.photo_format(ext or "jpg") or ids.video_format(ext)
         if kept is None:
@@ -270,19 +246,7 @@ class Import:
             return
         written, digest = file.have, file.digest
         file.seal(writer.taken_epoch(None if row["taken_unknown"] else row["date_taken"]))
-        with self.cat.tx() as conn:
-            if row["sha256"] and row["path"] and row["path"] != relative:
-                # A smaller size kept earlier: recorded as an earlier version, left in place.
-                conn.execute("INSERT OR IGNORE INTO versions (photo_id, path, size, sha256, original_secret, "
-                             "replaced_at) VALUES (?, ?, ?, ?, ?, ?)",
-                             (row["id"], row["path"], row["size"], row["sha256"], None, now_iso()))
-            conn.execute("UPDATE photos SET state = CASE WHEN state IN ('remote_gone', 'deleted_remote') THEN state "
-                         "ELSE 'downloaded' END, path = ?, size = ?, sha256 = ?, expected_size = ?, "
-                         "original_format = ?, source = 'export', reason = NULL, downloaded_at = ?, "
-                         "sidecar_dirty = 1, kept_size = NULL WHERE id = ?",
-                         # No expected_size: the zip's own size of an entry is no fact Flickr
-                         # stated apart from these bytes, so it must not confirm them.
-                         (relative, written, digest.hexdigest(), None, ext, now_iso(), row["id"]))
+        self.cat.mark_imported(row, relative, written, digest.hexdigest(), ext)
         file.land(after_commit="import-item")
         self.counts["filled"] += 1
 
@@ -307,8 +271,7 @@ class Import:
     def missing(self) -> list[dict]:
         """Items still without their original, and what to do."""
         out = []
-        for row in self.cat.rows("SELECT id, title, state FROM photos WHERE state IN ('pending', 'failed', "
-                                 "'needs_manual', 'original_unavailable') ORDER BY id"):
+        for row in self.cat.problems(WANTING_STATES, by_state=False):
             self.counts["still_missing"] += 1
             where = "the export's metadata lists it, no media zip holds it" if row["id"] in self.described \
                 else "the export does not mention it"
@@ -387,7 +350,7 @@ def _account_from_export(job: Import, containers: list[Container]) -> None:
                                                "has the account's profile; the account stays unnamed")
             continue
         cat.put("account", {"nsid": doc.get("nsid"), "username": doc.get("screen_name"),
-                            "realname": doc.get("real_name"), "count": cat.one("SELECT count(*) FROM photos")})
+                            "realname": doc.get("real_name"), "count": cat.count("photos")})
     if not cat.get("listing"):
         cat.put("listing", {"done": True, "complete": True, "from": "export", "pass": 0})
 

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..layout import proof
-from ..catalog.store import TO_FETCH, Catalog, CatalogError, DamagedCatalog, holds_tree, now_iso, scalar
+from ..catalog.items import FETCHABLE
+from ..catalog.store import Catalog, CatalogError, DamagedCatalog, holds_tree, now_iso, scalar
 from ..dest import UsageProblem, catalog_read_only
 from ..progress import Progress
 from ..media import complete, facts, magic
@@ -325,9 +326,10 @@ def adopt_tree(cat: Catalog, dest: Path, progress: Progress, jobs: int = 4, gone
     found = scan(dest)
     if not found:
         return done
-    work = [(judge, r, found[r["id"]]) for r in _to_fetch(cat) if r["id"] in found]
+    # Ids only: each item is read when its turn comes, so memory stays flat.
+    work = [(judge, item_id, found[item_id]) for item_id in cat.ids(FETCHABLE) if item_id in found]
     if gone_too:
-        known = {item_id for (item_id,) in cat.db.execute("SELECT id FROM photos")}
+        known = set(cat.ids())
         work += [(judge_gone, item_id, found[item_id]) for item_id in sorted(set(found) - known)]
     bar = progress.bar("adopting", total=len(work), unit="file")
     try:
@@ -335,7 +337,7 @@ def adopt_tree(cat: Catalog, dest: Path, progress: Progress, jobs: int = 4, gone
             window: dict[futures.Future, None] = {}
             batch: list[Verdict] = []
             for how, what, files in work:
-                window[pool.submit(how, dest, what, files)] = None
+                window[pool.submit(how, dest, cat.item(what) if how is judge else what, files)] = None
                 if len(window) >= jobs * 4:
                     finished, _ = futures.wait(window, return_when=futures.FIRST_COMPLETED)
                     batch += [_take(window, f, bar) for f in finished]
@@ -355,28 +357,21 @@ def _take(window: dict, future: futures.Future, bar) -> Verdict:
     return future.result()
 
 
-def _to_fetch(cat: Catalog) -> list[dict]:
-    marks = ", ".join("?" * len(TO_FETCH))
-    return cat.rows(f"SELECT id, media, original_format, o_width, o_height, source_url, kept_size, "
-                    f"original_secret FROM photos WHERE state IN ({marks}) ORDER BY id", TO_FETCH)
-
-
 def _apply(cat: Catalog, dest: Path, verdicts: list[Verdict], done: Adopted) -> None:
     """Record a batch of verdicts in one commit, then move the disagreeing files aside."""
     with cat.tx():
         for verdict in verdicts:
             done.hashed_bytes += verdict.read_bytes
             if verdict.adopt:
-                cat.update(verdict.item_id, **verdict.adopt)
+                cat.mark_adopted(verdict.item_id, verdict.adopt)
                 done.files += 1
                 done.bytes += verdict.adopt["size"]
             elif verdict.gone:
                 cat.add_known_item(verdict.gone, verdict.document)
                 done.gone += 1
             for version in verdict.versions:
-                cat.record_version({"id": verdict.item_id, "size": version["size"], "sha256": version["sha256"],
-                                    "prior_secret": version["original_secret"]}, version["path"],
-                                   replaced_at=version["replaced_at"])
+                cat.record_version(verdict.item_id, version["path"], size=version["size"], sha256=version["sha256"],
+                                   secret=version["original_secret"], replaced_at=version["replaced_at"])
                 done.versions += 1
     for verdict in verdicts:
         for relative in verdict.aside:

@@ -246,8 +246,7 @@ class Crawler:
             self.cat.upsert_albums(albums)
             present |= {a["id"] for a in albums}
         self.cat.mark_albums_gone(present)
-        for album in self.cat.rows("SELECT id, date_update, count_photos, count_videos, synced_update "
-                                   "FROM albums WHERE gone = 0 ORDER BY id"):
+        for album in self.cat.albums():
             version = f"{album['date_update']}:{album['count_photos']}:{album['count_videos']}"
             if album["synced_update"] == version:
                 continue
@@ -278,8 +277,7 @@ class Crawler:
         albums. One call each, only where the count changed since the last fetch."""
         calls = 0
         todo = self.cat.photos_needing_comments()
-        counts = dict(self.cat.db.execute("SELECT id, count_comments FROM photos WHERE id IN "
-                                          "(SELECT value FROM json_each(?))", [dumps(todo)]).fetchall())
+        counts = self.cat.comment_counts(todo)
         for photo_id in todo:
             try:
                 data = await self.api.call("flickr.photos.comments.getList", photo_id=photo_id)
@@ -300,7 +298,7 @@ class Crawler:
                 raise
             calls += 1
             found = parse.comments(data)
-            count = self.cat.one("SELECT count_comments FROM albums WHERE id = ?", [album_id])
+            count = self.cat.album_comment_count(album_id)
             self.cat.set_comments("album_id", album_id, found, len(found) if count is None else count)
         return calls
 

@@ -26,7 +26,8 @@ from pathlib import Path
 import aiohttp
 from yarl import URL
 
-from ..catalog.store import Catalog, now_iso
+from ..catalog import Catalog
+from ..catalog.items import FETCHABLE
 from ..flickr import Api, FlickrError, Transient, ids
 from ..net import limits
 from ..net.errors import Throttled, on_the_wire, parse_retry_after
@@ -98,7 +99,7 @@ def keep_replaced(cat: Catalog, dest: Path) -> int:
                 while paths.inside(dest, target, mkdir=False).exists():
                     target = replaced_name(row["path"], f"{day}-{n}")
                     n += 1
-                cat.record_version(row, target)
+                cat.record_version(row.id, target, size=row.size, sha256=row.sha256, secret=row.prior_secret)
                 crash_point("after-version")
                 recorded = target
             kept_as = paths.inside(dest, recorded)
@@ -153,7 +154,7 @@ class Downloader:
         queue: asyncio.Queue = asyncio.Queue(maxsize=self.concurrency * 2)
 
         async def feed() -> None:
-            for row in self.cat.to_fetch():
+            for row in self.cat.items(FETCHABLE):
                 await queue.put(row)
             for _ in range(self.concurrency):
                 await queue.put(None)
@@ -199,7 +200,7 @@ class Downloader:
         counter = {"failed": "failed", "needs_manual": "needs_manual", "original_unavailable": "unavailable",
                    "remote_gone": "gone"}[state]
         setattr(self.stats, counter, getattr(self.stats, counter) + 1)
-        self.cat.update(row["id"], state=state, reason=reason)
+        self.cat.mark_failed(row.id, reason, state)
 
     # --- one item ------------------------------------------------------------------
     async def fetch(self, row: dict) -> None:
@@ -219,8 +220,7 @@ class Downloader:
         if not row["path"]:
             relative = names.item_path(row["id"], row["title"], ext, row["date_taken"], bool(row["taken_unknown"]))
             self._part(row, relative)
-            row["path"] = relative
-            self.cat.update(row["id"], path=row["path"])
+            self.cat.set_path(row, relative)
         await self._transfer(row, url, video=False, final=final)
 
     def _part(self, row: dict, relative: str) -> Part:
@@ -242,8 +242,7 @@ class Downloader:
             except FlickrError as error:
                 raise await self._gone_or(row, f"getSizes: {error}") from None
             kept = f"{found.rendition_label} (video rendition)" if found.rendition else None
-            self.cat.update(row["id"], video_source=found.original, fallback_url=found.rendition, kept_size=kept)
-            row.update(video_source=found.original, fallback_url=found.rendition, kept_size=kept)
+            self.cat.set_video_sources(row, found.original, found.rendition, kept)
         if row["video_source"]:
             await self._transfer(row, row["video_source"], video=True)
         elif row["fallback_url"]:
@@ -353,8 +352,7 @@ class Downloader:
                                         f"({cap} bytes; {cap_knob(video)})")
             etag = response.headers.get("ETag")
             if etag != row["etag"] or total != row["expected_size"]:
-                self.cat.update(row["id"], etag=etag, expected_size=total)
-                row["etag"], row["expected_size"] = etag, total
+                self.cat.note_transfer(row, etag, total)
             try:
                 room = (total if total is not None else cap) - file.have
                 async for size in file.stream(limits.chunks(response, max(0, room), "the file")):
@@ -380,8 +378,7 @@ class Downloader:
         name_ext = ext if row["video_source"] else kept_ext(row, ext)
         relative = names.item_path(row["id"], row["title"], name_ext, row["date_taken"], bool(row["taken_unknown"]))
         file = self._part(row, relative)
-        self.cat.update(row["id"], path=relative, original_format=ext)
-        row["path"], row["original_format"] = relative, ext
+        self.cat.set_video_path(row, relative, ext)
         return file
 
     async def _finish(self, row: dict, state: "_Slot", video: bool, final: str) -> None:
@@ -394,9 +391,7 @@ class Downloader:
         reason = None if final == "downloaded" else f"Flickr withholds the original; kept {row['kept_size']}"
 
         def commit() -> None:
-            self.cat.update(row["id"], state=final, size=file.have, sha256=file.sha256, reason=reason, source="api",
-                            downloaded_at=now_iso(), sidecar_dirty=1, etag=None,
-                            attempts=(row.get("attempts") or 0) + 1)
+            self.cat.mark_downloaded(row, file.have, file.sha256, final, reason)
 
         await file.finish_async(commit, writer.taken_epoch(None if row["taken_unknown"] else row["date_taken"]),
                                 after_commit="after-commit", after_rename="after-rename")

@@ -31,7 +31,7 @@ async def download_faves(cat: Catalog, dest: Path, session: aiohttp.ClientSessio
     """Each favorite not yet in DEST/faves; `policy`: the downloads', so that a CDN 429
     pauses the faves as it pauses them."""
     policy = policy or cdn_policy()
-    rows = cat.rows("SELECT id, title, url FROM favorites WHERE url IS NOT NULL ORDER BY id")
+    rows = cat.favorites(with_url=True)
     stats = {"saved": 0, "failed": 0, "already": 0, "refused": []}
     todo = []
     for row in rows:

@@ -274,8 +274,7 @@ class Backup:
     def user_notes(self, counts: dict) -> list[str]:
         """What the user should do about items exodus could not fully save."""
         notes = []
-        kept = self.cat.one("SELECT count(*) FROM photos WHERE state = 'original_unavailable' "
-                            "AND sha256 IS NOT NULL")
+        kept = self.cat.count("kept_smaller")
         if counts["original_unavailable"]:
             notes.append(f"{counts['original_unavailable']} items: Flickr withholds their originals (a free "
                          f"account); {kept} are kept at the largest size it allows. Flickr's account export "

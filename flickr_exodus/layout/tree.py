@@ -12,7 +12,8 @@ import os
 import re
 from pathlib import Path
 
-from ..catalog.store import Catalog, has_file
+from ..catalog import Catalog, Item, State
+from ..catalog.items import SIDECAR_DIRTY, WITH_FILE
 from ..flickr import ids
 from . import names, paths, xmp
 
@@ -26,28 +27,14 @@ def sidecar_path(dest: Path, relative: str) -> Path:
     return paths.sibling(dest, relative, ".json", mkdir=False)
 
 
-def sidecar(cat: Catalog, row: dict) -> dict:
+def sidecar(cat: Catalog, row: Item) -> dict:
     """Everything the catalog knows of one item, in one document."""
-    pid = row["id"]
-    raw = json.loads(row["raw"]) if row["raw"] else {}
-    albums = cat.rows("SELECT a.id, a.title, ap.position FROM album_photos ap JOIN albums a "
-                      "ON a.id = ap.album_id WHERE ap.photo_id = ? ORDER BY a.id", [pid])
-    comments = cat.rows("SELECT id, author, authorname, realname, date_create, permalink, text "
-                        "FROM comments WHERE photo_id = ? ORDER BY date_create, id", [pid])
-    tags = cat.rows("SELECT tag, machine, raw FROM tags WHERE photo_id = ? ORDER BY rowid", [pid])
-    notes = cat.rows("SELECT id, author, authorname, x, y, w, h, text FROM notes WHERE photo_id = ? "
-                     "ORDER BY id", [pid])
-    people = cat.rows("SELECT nsid, username, realname, added_by, box FROM people WHERE photo_id = ? "
-                      "ORDER BY nsid", [pid])
-    for person in people:
-        person["box"] = json.loads(person["box"]) if person["box"] else None
-    collections = cat.rows("SELECT DISTINCT c.id, c.title FROM collection_albums ca JOIN collections c "
-                           "ON c.id = ca.collection_id JOIN album_photos ap ON ap.album_id = ca.album_id "
-                           "WHERE ap.photo_id = ? ORDER BY c.id", [pid])
-    groups = cat.rows("SELECT g.nsid, g.name FROM group_photos gp JOIN groups g ON g.nsid = gp.group_id "
-                      "WHERE gp.photo_id = ? ORDER BY g.nsid", [pid])
-    versions = cat.rows("SELECT path, size, sha256, original_secret, replaced_at FROM versions "
-                        "WHERE photo_id = ? ORDER BY replaced_at", [pid])
+    pid = row.id
+    raw = json.loads(row.raw) if row.raw else {}
+    extras = cat.item_extras(pid)
+    albums, comments, tags, notes = extras["albums"], extras["comments"], extras["tags"], extras["notes"]
+    people, collections, groups, versions = (extras["people"], extras["collections"], extras["groups"],
+                                             extras["versions"])
     geo = None
     if row["latitude"] is not None:
         geo = {"latitude": row["latitude"], "longitude": row["longitude"], "accuracy": row["accuracy"],
@@ -71,7 +58,7 @@ def sidecar(cat: Catalog, row: dict) -> dict:
         "state": row["state"], "gone_at": row["gone_at"], "deep": bool(row["deep_done"]),
         "original": {"format": row["original_format"], "width": row["o_width"], "height": row["o_height"],
                      "size": row["size"], "sha256": row["sha256"], "path": row["path"],
-                     "kept_instead": row["kept_size"] if row["state"] == "original_unavailable" else None},
+                     "kept_instead": row["kept_size"] if row["state"] == State.ORIGINAL_UNAVAILABLE else None},
         "earlier_versions": versions,
         "flickr": raw,
         "flickr_info": json.loads(row["info_raw"]) if row["info_raw"] else None,
@@ -128,27 +115,22 @@ def write_sidecars(cat: Catalog, dest: Path, xmp_too: bool = False) -> int:
     """Rewrite the sidecars of every item whose metadata changed since they were written
     (and, with xmp_too, write the XMP sidecars that are missing)."""
     written = 0
-    last = ""
-    while True:
-        wanted = "" if xmp_too else "sidecar_dirty = 1 AND "
-        rows = cat.rows(f"SELECT * FROM photos WHERE {wanted}{has_file()} AND id > ? ORDER BY id LIMIT 500",
-                        [last])
-        if not rows:
-            return written
-        last = rows[-1]["id"]
-        dirty = []
-        for row in rows:
-            try:
-                if _write_sidecar(cat, dest, row, xmp_too):
-                    written += 1
-                    dirty.append(row["id"])
-            except paths.OutsideDest as error:  # a catalog from before ids were checked, a planted link
-                log.warning("%s: no sidecars: %s", row["id"], error)
-        with cat.tx() as conn:
-            conn.executemany("UPDATE photos SET sidecar_dirty = 0 WHERE id = ?", [(i,) for i in dirty])
+    dirty: list[str] = []
+    for row in cat.items(WITH_FILE if xmp_too else SIDECAR_DIRTY & WITH_FILE):
+        try:
+            if _write_sidecar(cat, dest, row, xmp_too):
+                written += 1
+                dirty.append(row.id)
+        except paths.OutsideDest as error:  # a catalog from before ids were checked, a planted link
+            log.warning("%s: no sidecars: %s", row.id, error)
+        if len(dirty) >= 500:  # one commit per batch, as many as a kill may make write again
+            cat.mark_sidecars_written(dirty)
+            dirty = []
+    cat.mark_sidecars_written(dirty)
+    return written
 
 
-def _write_sidecar(cat: Catalog, dest: Path, row: dict, xmp_too: bool) -> bool:
+def _write_sidecar(cat: Catalog, dest: Path, row: Item, xmp_too: bool) -> bool:
     """The JSON sidecar of one item if its metadata changed, its XMP one if asked for and
     missing; whether anything was written."""
     stale_xmp = xmp_too and not paths.sibling(dest, row["path"], ".xmp", mkdir=False).exists()
@@ -180,18 +162,16 @@ def desired_views(cat: Catalog) -> dict[str, list[tuple[str, str]]]:
     """{folder relative to DEST: [(entry name, DEST-relative target), ...] in order}."""
     views: dict[str, list[tuple[str, str]]] = {}
     album_dirs: dict[str, str] = {}
-    for album in cat.rows("SELECT id, title FROM albums WHERE gone = 0 ORDER BY id"):
+    for album in cat.albums():
         if not ids.is_album_id(album["id"]):
             log.warning("album %s: not one of Flickr's album ids; no view", ids.shown(album["id"]))
             continue
         folder = f"albums/{names.view_name(album['title'], album['id'])}"
         album_dirs[album["id"]] = folder
-        members = cat.rows(f"SELECT p.path, ap.position FROM album_photos ap JOIN photos p ON p.id = ap.photo_id "
-                           f"WHERE ap.album_id = ? AND {has_file('p')} "
-                           f"ORDER BY ap.position", [album["id"]])
+        members = cat.album_files(album["id"])
         width = max(4, len(str(len(members))))
         views[folder] = [(f"{m['position']:0{width}d}_{m['path'].rsplit('/', 1)[-1]}", m["path"]) for m in members]
-    nodes = {n["id"]: n for n in cat.rows("SELECT id, parent_id, title FROM collections")
+    nodes = {n["id"]: n for n in cat.collections()
              if ids.is_collection_id(n["id"])}
 
     def folder_of(node_id: str) -> str:
@@ -203,10 +183,9 @@ def desired_views(cat: Catalog) -> dict[str, list[tuple[str, str]]]:
     for node_id in nodes:
         folder = folder_of(node_id)
         entries = []
-        for link in cat.rows("SELECT album_id FROM collection_albums WHERE collection_id = ? ORDER BY position",
-                             [node_id]):
-            if link["album_id"] in album_dirs:
-                target = album_dirs[link["album_id"]]
+        for album_id in cat.collection_albums(node_id):
+            if album_id in album_dirs:
+                target = album_dirs[album_id]
                 entries.append((target.rsplit("/", 1)[-1], target))
         views[folder] = entries
     return views
@@ -327,22 +306,15 @@ def write_links(cat: Catalog, dest: Path, account: dict, private_urls: bool = Fa
     with open(tmp, "w", encoding="utf-8", newline="") as handle:
         out = csv.writer(handle)
         out.writerow(["kind", "id", "size", "flickr_url", "local_path"])
-        last = ""
-        while True:
-            batch = cat.rows(f"SELECT id, path, raw, is_public FROM photos WHERE {has_file()} AND id > ? "
-                             "ORDER BY id LIMIT 1000", [last])
-            if not batch:
-                break
-            last = batch[-1]["id"]
-            for row in batch:
-                if not ids.is_photo_id(row["id"]):
-                    continue  # never in a catalog exodus wrote; never a link from links.csv
-                raw = json.loads(row["raw"]) if row["raw"] else {}
-                static = private_urls or row["is_public"] == 1  # unknown counts as private
-                for size, url in item_urls(raw, row["id"], who, static):
-                    out.writerow(["item", row["id"], size, url, row["path"]])
-                    rows += 1
-        for album in cat.rows("SELECT id, title FROM albums WHERE gone = 0 ORDER BY id"):
+        for item in cat.items(WITH_FILE, batch=1000):
+            if not ids.is_photo_id(item.id):
+                continue  # never in a catalog exodus wrote; never a link from links.csv
+            raw = json.loads(item.raw) if item.raw else {}
+            static = private_urls or item.is_public == 1  # unknown counts as private
+            for size, url in item_urls(raw, item.id, who, static):
+                out.writerow(["item", item.id, size, url, item.path])
+                rows += 1
+        for album in cat.albums():
             if not ids.is_album_id(album["id"]):
                 continue
             folder = f"albums/{names.view_name(album['title'], album['id'])}"

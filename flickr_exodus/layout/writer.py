@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import IO, AsyncIterator, Callable
 
+from ..catalog.items import WITH_FILE, State
 from ..catalog.store import Catalog
 from ..knobs import crash_point
 from ..media import magic
@@ -201,7 +202,7 @@ def recover(cat: Catalog, dest: Path) -> dict:
     """Before writing: finish renames a kill interrupted, and send back to pending any
     item whose file has vanished (while Flickr still has it)."""
     renamed, missing = 0, 0
-    for row in cat.with_files():
+    for row in cat.items(WITH_FILE, batch=1000):
         if not row["path"]:
             continue
         try:
@@ -217,7 +218,7 @@ def recover(cat: Catalog, dest: Path) -> dict:
             fsync_dir(final.parent)
             renamed += 1
             continue
-        if row["state"] in ("downloaded", "original_unavailable"):
-            cat.update(row["id"], state="pending", reason="file was missing; fetched again")
+        if row.state in (State.DOWNLOADED, State.ORIGINAL_UNAVAILABLE):
+            cat.mark_missing(row.id)
             missing += 1
     return {"renamed": renamed, "missing": missing}

@@ -39,8 +39,7 @@ def run_push(options: PushOptions) -> tuple[int, dict]:
         report = {"ok": not job.failed, "target": target.name, "dry_run": options.dry_run,
                   "counts": {k: counts[k] for k in COUNTS + (LIBRARY_COUNTS if library else ())},
                   # files (albums and tags of libraries have rows without a size)
-                  "pushed_in_all": cat.one("SELECT count(*) FROM pushes WHERE target = ? AND size IS NOT NULL",
-                                           [target.name]),
+                  "pushed_in_all": cat.count_pushed_files(target.name),
                   "seconds": round(time.monotonic() - started, 2), "failed": job.failed[:1000]}
         return exit_code_for(not report["ok"]), report
 

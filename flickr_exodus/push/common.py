@@ -75,8 +75,7 @@ def digests(path: Path, *names: str) -> list[str]:
 
 
 def pushed(cat: Catalog, target: str, key: str) -> dict | None:
-    rows = cat.rows("SELECT size, sha256, etag, meta_sha256 FROM pushes WHERE target = ? AND key = ?", [target, key])
-    return rows[0] if rows else None
+    return cat.pushed(target, key)
 
 
 class Recorder:
@@ -104,12 +103,7 @@ class Recorder:
         if not self.pending:
             return
         rows, self.pending = self.pending, []
-        with self.cat.tx() as conn:
-            conn.executemany("INSERT INTO pushes (target, key, item_id, size, sha256, etag, meta_sha256, checked, "
-                             "pushed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(target, key) DO UPDATE SET "
-                             "item_id = excluded.item_id, size = excluded.size, sha256 = excluded.sha256, "
-                             "etag = excluded.etag, meta_sha256 = excluded.meta_sha256, "
-                             "checked = excluded.checked, pushed_at = excluded.pushed_at", rows)
+        self.cat.record_pushes(rows)
 
 
 async def each(items: Iterable[T], work: Callable[[T], Awaitable[object]], concurrency: int) -> None:

@@ -25,7 +25,7 @@ from ..layout.faves import FOLDER as FAVES, fave_file
 from ..layout.tree import raw_tags
 from ..layout.xmp import keywords
 from ..catalog import Catalog
-from ..catalog.store import has_file
+from ..catalog.items import WITH_FILE
 from ..net.errors import Permanent
 from ..targets import TargetProblem, opened
 from ..targets.immich import ImmichTarget
@@ -72,17 +72,10 @@ def item_meta(row: dict) -> dict:
 
 def assets(cat: Catalog, dest: Path) -> Iterator[Asset]:
     """The items with a file, then the faves, in a stable order."""
-    last = ""
-    while True:
-        rows = cat.rows("SELECT id, path, sha256, title, description, date_taken, date_upload, latitude, longitude "
-                        f"FROM photos WHERE {has_file()} AND id > ? ORDER BY id LIMIT 500", [last])
-        if not rows:
-            break
-        last = rows[-1]["id"]
-        for row in rows:
-            taken = _iso(row["date_taken"]) or datetime.fromtimestamp(row["date_upload"] or 0, timezone.utc).isoformat()
-            yield Asset(row["path"], dest / row["path"], row["id"], row["sha256"], item_meta(row), taken)
-    for fave in cat.rows("SELECT id, owner, title, date_faved, url FROM favorites ORDER BY id"):
+    for item in cat.items(WITH_FILE):
+        taken = _iso(item.date_taken) or datetime.fromtimestamp(item.date_upload or 0, timezone.utc).isoformat()
+        yield Asset(item.path, dest / item.path, item.id, item.sha256, item_meta(item), taken)
+    for fave in cat.favorites():
         key = f"{FAVES}/{fave_file(fave)}"
         if (dest / key).is_file():
             page = f"https://www.flickr.com/photos/{fave['owner']}/{fave['id']}/"
@@ -192,19 +185,13 @@ class LibraryPush(Push):
             self.counts["unchanged"] += 1
         files_bar.update(1)
 
-    def _asset_ids(self, sql: str, params: list) -> list[str]:
-        return [r["etag"] for r in self.cat.rows(sql, [self.target.name, *params])]
-
     async def push_albums(self) -> None:
         """Each album with its pushed photos in Flickr's order; matched to the library's by
         the id recorded, else by name, else created. Adding is idempotent ('duplicate')."""
         theirs: dict[str, str] | None = None
-        claimed = {r["etag"] for r in self.cat.rows("SELECT etag FROM pushes WHERE target = ? AND key LIKE 'album:%'",
-                                                     [self.target.name])}
-        for album in self.cat.rows("SELECT id, title, description FROM albums WHERE gone = 0 ORDER BY id"):
-            ids = self._asset_ids("SELECT x.etag FROM album_photos ap JOIN photos p ON p.id = ap.photo_id "
-                                  "JOIN pushes x ON x.target = ? AND x.key = p.path WHERE ap.album_id = ? "
-                                  "ORDER BY ap.position, p.id", [album["id"]])
+        claimed = self.cat.pushed_albums(self.target.name)
+        for album in self.cat.albums():
+            ids = self.cat.album_assets(self.target.name, album["id"])
             key, state = f"album:{album['id']}", _hash([album["title"], album["description"], ids])
             done = pushed(self.cat, self.target.name, key)
             if not ids or (done and done["meta_sha256"] == state):
@@ -234,10 +221,9 @@ class LibraryPush(Push):
     async def push_tags(self) -> None:
         """Flickr's tags, as the owner typed them, under one 'Flickr' parent tag."""
         members: dict[str, list[str]] = defaultdict(list)
-        rows = self.cat.rows("SELECT p.id, p.info_raw, x.etag FROM photos p JOIN pushes x ON x.target = ? "
-                             "AND x.key = p.path ORDER BY p.id", [self.target.name])
+        rows = self.cat.pushed_with_info(self.target.name)
         clean: dict[str, list[str]] = defaultdict(list)
-        for tag in self.cat.rows("SELECT photo_id, tag FROM tags WHERE machine = 0 ORDER BY rowid"):
+        for tag in self.cat.plain_tags():
             clean[tag["photo_id"]].append(tag["tag"])
         for row in rows:
             for word in dict.fromkeys(keywords({"tags_raw": raw_tags(row), "tags": clean.get(row["id"], [])})):

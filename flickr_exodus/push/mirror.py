@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from ..catalog import Catalog
-from ..catalog.store import has_file
+from ..catalog.items import WITH_FILE
 from ..layout.faves import FOLDER as FAVES
 from ..layout.writer import is_part
-from ..progress import Progress
 from ..targets import RemoteObject, Target, TargetProblem, opened
 from .common import Mismatch, Push, digests, each, pushed, why
 
@@ -44,19 +42,12 @@ class Upload:
 
 def candidates(cat: Catalog, dest: Path) -> Iterator[Upload]:
     """Every file of the backup that belongs on the target, in a stable order."""
-    last = ""
-    while True:
-        rows = cat.rows(f"SELECT id, path, sha256 FROM photos WHERE {has_file()} AND id > ? ORDER BY id LIMIT 500",
-                        [last])
-        if not rows:
-            break
-        last = rows[-1]["id"]
-        for row in rows:
-            yield Upload(row["path"], dest / row["path"], row["id"], row["sha256"])
-            for suffix in SIDECARS:
-                if (dest / (row["path"] + suffix)).is_file():
-                    yield Upload(row["path"] + suffix, dest / (row["path"] + suffix), row["id"], None)
-    for version in cat.rows("SELECT photo_id, path, sha256 FROM versions ORDER BY photo_id, path"):
+    for item in cat.items(WITH_FILE):
+        yield Upload(item.path, dest / item.path, item.id, item.sha256)
+        for suffix in SIDECARS:
+            if (dest / (item.path + suffix)).is_file():
+                yield Upload(item.path + suffix, dest / (item.path + suffix), item.id, None)
+    for version in cat.versions():
         if (dest / version["path"]).is_file():
             yield Upload(version["path"], dest / version["path"], version["photo_id"], version["sha256"])
             for suffix in SIDECARS:
@@ -104,20 +95,10 @@ async def check(target: Target, key: str, size: int, md5: str, sent: RemoteObjec
 
 
 def snapshot(cat: Catalog, folder: Path) -> tuple[Path, str]:
-    """A consistent copy of the catalog (SQLite's backup API) and a hash of what it holds,
-    bookkeeping tables aside, so that an unchanged backup is not sent again."""
+    """A consistent copy of the catalog and a hash of what it holds, bookkeeping tables
+    aside, so that an unchanged backup is not sent again."""
     path = folder / SNAPSHOT_KEY
-    copy = sqlite3.connect(path)
-    try:
-        cat.db.conn.backup(copy)
-        copy.execute("PRAGMA journal_mode=DELETE")
-        digest = hashlib.sha256()
-        for line in copy.iterdump():
-            if not any(line.startswith(f'INSERT INTO "{t}"') for t in _BOOKKEEPING):
-                digest.update(line.encode())
-    finally:
-        copy.close()
-    return path, digest.hexdigest()
+    return path, cat.snapshot(path, leave_out=_BOOKKEEPING)
 
 
 class MirrorPush(Push):
@@ -190,9 +171,7 @@ class MirrorPush(Push):
                         self.counts["would_send"] += 1
                     elif await self.send(Upload(SNAPSHOT_KEY, path, None, None), files_bar, bytes_bar):
                         self.recorder.flush()
-                        with self.cat.tx() as conn:
-                            conn.execute("UPDATE pushes SET sha256 = ? WHERE target = ? AND key = ?",
-                                         (content, self.target.name, SNAPSHOT_KEY))
+                        self.cat.set_pushed_sha256(self.target.name, SNAPSHOT_KEY, content)
             finally:
                 files_bar.close()
                 bytes_bar.close()

@@ -22,7 +22,8 @@ from ..findings import Finding, Kind
 from ..layout import proof
 from ..layout.writer import PART
 from ..media import magic
-from ..catalog.store import TO_FETCH, Catalog, has_file
+from ..catalog import Catalog, Item
+from ..catalog.items import TO_FETCH, WITH_FILE
 from ..media import complete, facts
 
 DURATION_TOLERANCE_S = 1.5  # Flickr rounds durations to whole seconds
@@ -50,21 +51,7 @@ class ItemResult:
         self.problems.append(Finding(self.id, kind, detail))
 
 
-def file_items(cat: Catalog, batch: int = 500) -> Iterator[dict]:
-    """Every item with a file on disk, in id order, a batch at a time."""
-    last = ""
-    while True:
-        rows = cat.rows(f"SELECT id, media, state, path, size, sha256, expected_size, o_width, o_height, "
-                        f"kept_size, duration, source, CASE WHEN o_width IS NULL THEN raw END AS listed "
-                        f"FROM photos WHERE {has_file()} AND id > ? ORDER BY id LIMIT ?",
-                        [last, batch])
-        if not rows:
-            return
-        yield from rows
-        last = rows[-1]["id"]
-
-
-def check_item(dest: Path, row: dict, fast: bool, progress: Callable[[int], None]) -> ItemResult:
+def check_item(dest: Path, row: Item, fast: bool, progress: Callable[[int], None]) -> ItemResult:
     """All checks of one item's file; runs in a worker thread and only reads."""
     result = ItemResult(row["id"])
     handle = _open_regular(dest, row, result)
@@ -159,7 +146,7 @@ def _check_content(handle, row: dict, result: ItemResult) -> str | None:
             else:
                 result.problem(Kind.PIXEL_SIZE_MISMATCH, f"{got[0]}x{got[1]} px, Flickr says "
                                                          f"{want[0]}x{want[1]}")
-        elif got and (rendition := facts.largest_rendition(row.get("listed"))):
+        elif got and row["o_width"] is None and (rendition := facts.largest_rendition(row.get("raw"))):
             # No original size from Flickr (a free account's, filled from the export): the
             # shape of the largest size Flickr listed is still Flickr's word, not the file's.
             if facts.same_shape(got, rendition):
@@ -201,7 +188,7 @@ def _check_sidecar(dest: Path, row: dict, result: ItemResult) -> None:
 
 
 def check_files(cat: Catalog, dest: Path, jobs: int, fast: bool, bar,
-                on_result: Callable[[dict, ItemResult], None]) -> None:
+                on_result: Callable[[Item, ItemResult], None]) -> None:
     """check_item over every file item, `jobs` at a time, results handed to on_result in
     the calling thread. At most a few items per worker are in flight (memory stays flat)."""
     lock = threading.Lock()
@@ -212,8 +199,8 @@ def check_files(cat: Catalog, dest: Path, jobs: int, fast: bool, bar,
 
     window = max(2, jobs * 4)
     with futures.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="verify") as pool:
-        flying: dict[futures.Future, dict] = {}
-        for row in file_items(cat):
+        flying: dict[futures.Future, Item] = {}
+        for row in cat.items(WITH_FILE):
             flying[pool.submit(check_item, dest, row, fast, progress)] = row
             if len(flying) >= window:
                 done, _ = futures.wait(flying, return_when=futures.FIRST_COMPLETED)
@@ -239,9 +226,9 @@ def scan_tree(cat: Catalog, dest: Path) -> Iterator[Finding]:
                 continue
             leftover = next((s for s in LEFTOVER_SUFFIXES if name.endswith(s)), None)
             if leftover:
-                owner = cat.rows("SELECT id, state FROM photos WHERE path = ?", [relative[:-len(leftover)]])
-                if leftover == PART and owner and owner[0]["state"] in TO_FETCH:
-                    yield Finding(relative, Kind.RESUMABLE_PART, f"partial download of {owner[0]['id']}; "
+                owner = cat.owner_of(relative[:-len(leftover)])
+                if leftover == PART and owner and owner["state"] in TO_FETCH:
+                    yield Finding(relative, Kind.RESUMABLE_PART, f"partial download of {owner['id']}; "
                                                                  "'exodus backup' resumes it")
                 else:
                     yield Finding(relative, Kind.PART_LEFTOVER, "left over from an interrupted write")
@@ -261,14 +248,12 @@ def scan_tree(cat: Catalog, dest: Path) -> Iterator[Finding]:
 def _known_names(cat: Catalog, folder: str) -> set[str]:
     """Names the catalog accounts for in one folder: files of items and earlier versions,
     and their sidecars."""
-    low, high = folder + "/", folder + "0"  # '0' follows '/': the folder's whole range
     names = set()
-    for table in ("photos", "versions"):
-        for (path,) in cat.db.execute(f"SELECT path FROM {table} WHERE path >= ? AND path < ?", [low, high]):
-            rest = path[len(low):]
-            if "/" not in rest:
-                names.add(rest)
-                names.update(rest + suffix for suffix in SIDECAR_SUFFIXES)
+    for path in cat.paths_in(folder):
+        rest = path[len(folder) + 1:]
+        if "/" not in rest:
+            names.add(rest)
+            names.update(rest + suffix for suffix in SIDECAR_SUFFIXES)
     return names
 
 

@@ -55,43 +55,36 @@ async def _list_everything(api: Api, report: RemoteReport, on_page: OnPage | Non
 
 
 def _reconcile_items(cat: Catalog, listed: dict, report: RemoteReport) -> None:
-    last = ""
-    while True:
-        rows = cat.rows("SELECT id, state, last_update, original_secret FROM photos WHERE id > ? "
-                        "ORDER BY id LIMIT 1000", [last])
-        if not rows:
-            break
-        last = rows[-1]["id"]
-        for row in rows:
-            on_flickr = listed.pop(row["id"], None)
-            if row["state"] == "deleted_remote":
-                if on_flickr:
-                    report.findings.append(Finding(row["id"], Kind.STILL_ON_FLICKR,
-                                                   "deleted by exodus, yet Flickr still lists it"))
-                continue
-            if on_flickr is None:
-                if row["state"] != "remote_gone" and report.complete:
-                    report.findings.append(Finding(row["id"], Kind.GONE_FROM_FLICKR,
-                                                   "in the backup, no longer on Flickr"))
-                continue
-            last_update, secret = on_flickr.last_update, on_flickr.original_secret
-            changed = []
-            if row["state"] == "remote_gone":
-                changed.append("listed again after it had gone")
-            if last_update is not None and row["last_update"] is not None and last_update != row["last_update"]:
-                changed.append("edited")
-            if secret and row["original_secret"] and secret != row["original_secret"]:
-                changed.append("its original was replaced")
-            if changed:
-                report.stale_ids.add(row["id"])
-                report.findings.append(Finding(row["id"], Kind.STALE, "changed on Flickr since the backup: "
-                                               + ", ".join(changed)))
+    for row in cat.items(batch=1000):
+        on_flickr = listed.pop(row["id"], None)
+        if row["state"] == "deleted_remote":
+            if on_flickr:
+                report.findings.append(Finding(row["id"], Kind.STILL_ON_FLICKR,
+                                               "deleted by exodus, yet Flickr still lists it"))
+            continue
+        if on_flickr is None:
+            if row["state"] != "remote_gone" and report.complete:
+                report.findings.append(Finding(row["id"], Kind.GONE_FROM_FLICKR,
+                                               "in the backup, no longer on Flickr"))
+            continue
+        last_update, secret = on_flickr.last_update, on_flickr.original_secret
+        changed = []
+        if row["state"] == "remote_gone":
+            changed.append("listed again after it had gone")
+        if last_update is not None and row["last_update"] is not None and last_update != row["last_update"]:
+            changed.append("edited")
+        if secret and row["original_secret"] and secret != row["original_secret"]:
+            changed.append("its original was replaced")
+        if changed:
+            report.stale_ids.add(row["id"])
+            report.findings.append(Finding(row["id"], Kind.STALE, "changed on Flickr since the backup: "
+                                           + ", ".join(changed)))
     for item_id in sorted(listed):
         report.findings.append(Finding(item_id, Kind.NEW_ON_FLICKR, "on Flickr, not in the backup"))
 
 
 async def _reconcile_albums(api: Api, cat: Catalog, report: RemoteReport) -> None:
-    ours = {r["id"]: r for r in cat.rows("SELECT id, title, synced_update FROM albums WHERE gone = 0")}
+    ours = {r["id"]: r for r in cat.albums()}
     async for page in Pager(api, "flickr.photosets.getList", "photosets", "photoset").pages():
         for raw in page.rows:
             try:
@@ -116,10 +109,9 @@ async def _reconcile_collections(api: Api, cat: Catalog, report: RemoteReport) -
     nodes = parse.collection_tree(await api.call("flickr.collections.getTree"))
     theirs = {(n.id, n.parent_id, tuple(n.album_ids)) for n in nodes}
     links: dict[str, list[str]] = {}
-    for link in cat.rows("SELECT collection_id, album_id FROM collection_albums ORDER BY collection_id, position"):
-        links.setdefault(link["collection_id"], []).append(link["album_id"])
-    ours = {(c["id"], c["parent_id"], tuple(links.get(c["id"], [])))
-            for c in cat.rows("SELECT id, parent_id FROM collections")}
+    for collection_id, album_id in cat.collection_links():
+        links.setdefault(collection_id, []).append(album_id)
+    ours = {(c["id"], c["parent_id"], tuple(links.get(c["id"], []))) for c in cat.collections()}
     for node_id in sorted({n[0] for n in theirs ^ ours}):
         report.findings.append(Finding(node_id, Kind.COLLECTION_CHANGED,
                                        "collection differs from the backup (albums, nesting, or new or gone)"))

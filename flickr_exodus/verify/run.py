@@ -13,11 +13,14 @@ import os
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Callable
 
 from ..layout import paths
 from ..catalog import Catalog
-from ..catalog.store import dumps, has_file, now_iso
+from ..catalog.items import WANTING_STATES
+from ..catalog.store import now_iso
 from ..flickr import Credentials, FlickrError, MissingCredentials, Transient
 from ..flickr.connect import connect
 from ..flickr.quota import DEFAULT_RATE
@@ -68,8 +71,8 @@ class Verification:
         self.bad_items: dict[str, Kind] = {}     # id -> first problem kind
         self.bad_sidecars: set[str] = set()
         self.tree_findings: list[Finding] = []
-        self.pending_writes: list[tuple] = []
-        self.fast_writes: list[tuple] = []
+        self.pending_writes: list[Callable[[], None]] = []  # catalog transitions, run by flush
+        self.fast_writes: list[Callable[[], None]] = []
         self.stamp = now_iso()
 
     def problem(self, item_id: str, kind: Kind, detail: str) -> None:
@@ -92,7 +95,7 @@ class Verification:
             self.bad_sidecars.add(row["id"])
         if not result.whole:
             record = {"at": self.stamp, "problems": [f.kind.value for f in result.problems]}
-            self.pending_writes.append((None, dumps(record), None, None, None, row["id"]))
+            self.pending_writes.append(partial(self.cat.mark_unproven, row["id"], record))
         else:
             self.tally.whole += 1
             facts, why_not = proving_facts(result)
@@ -101,25 +104,23 @@ class Verification:
             record = {"at": self.stamp, "sha256": result.hashed, "confirmed_by": result.confirmed_by,
                       "structure": result.structure, "remote": False}
             if result.hashed:  # the proof: exactly these bytes, and the facts that prove them whole
-                self.pending_writes.append((self.stamp, dumps(record), result.sha256, result.size,
-                                            dumps(facts), row["id"]))
+                self.pending_writes.append(partial(self.cat.mark_verified, row["id"], result.sha256,
+                                                   result.size, facts, record, self.stamp))
             else:  # --fast proves sizes only: an earlier full proof stands, none is made
-                self.fast_writes.append((dumps(record), row["id"]))
+                self.fast_writes.append(partial(self.cat.note_checked, row["id"], record))
         if len(self.pending_writes) + len(self.fast_writes) >= 500:
             self.flush()
 
     def flush(self) -> None:
         if (self.pending_writes or self.fast_writes) and not self.cat.read_only:  # a read-only DEST records nothing
-            with self.cat.tx() as conn:
-                conn.executemany("UPDATE photos SET verified_at = ?, verified = ?, verified_sha256 = ?, "
-                                 "verified_size = ?, verified_facts = ? WHERE id = ?", self.pending_writes)
-                conn.executemany("UPDATE photos SET verified = ? WHERE id = ?", self.fast_writes)
+            with self.cat.tx():  # one commit for the lot
+                for write in self.pending_writes + self.fast_writes:
+                    write()
         self.pending_writes, self.fast_writes = [], []
 
     def catalog_states(self) -> None:
         """Items without a finished file, by state."""
-        for row in self.cat.rows("SELECT id, state, reason, title FROM photos WHERE state IN "
-                                 "('pending', 'failed', 'needs_manual', 'original_unavailable') ORDER BY id"):
+        for row in self.cat.problems(WANTING_STATES, by_state=False):
             if row["state"] in ("pending", "failed"):
                 self.problem(row["id"], Kind.NOT_DOWNLOADED, f"{row['state']}: {row['reason'] or 'not fetched yet'}")
             else:
@@ -145,13 +146,8 @@ class Verification:
             return
         if report.stale_ids:
             # A copy of an item Flickr changed since is not proof of what Flickr has.
-            with self.cat.tx() as conn:
-                conn.executemany("UPDATE photos SET verified_at = NULL, verified_sha256 = NULL, verified_size = NULL, "
-                                 "verified_facts = NULL WHERE id = ?",
-                                 [(i,) for i in sorted(report.stale_ids)])
-        with self.cat.tx() as conn:
-            conn.execute(f"UPDATE photos SET verified = json_set(verified, '$.remote', json('true')) "
-                         f"WHERE verified_at = ? AND {has_file()}", [self.stamp])
+            self.cat.void_proofs(sorted(report.stale_ids))
+        self.cat.mark_checked_remotely(self.stamp)
 
     # --- repair ----------------------------------------------------------------------
     def repair(self, remote: RemoteReport | None) -> dict:
@@ -159,14 +155,12 @@ class Verification:
         delete them); remove exodus's own leftovers and broken links."""
         dest = self.options.dest
         done = Counter()
-        with self.cat.tx() as conn:
+        with self.cat.tx():
             for item_id, kind in self.bad_items.items():
-                conn.execute("UPDATE photos SET state = 'pending', sha256 = NULL, size = NULL, etag = NULL, "
-                             "expected_size = NULL, verified_at = NULL, sidecar_dirty = 1, reason = ? "
-                             "WHERE id = ?", (f"verify found it {kind.replace('_', ' ')}; fetched again", item_id))
+                self.cat.mark_for_refetch(item_id, f"verify found it {kind.replace('_', ' ')}; fetched again")
                 done["items_refetch"] += 1
             for item_id in self.bad_sidecars - set(self.bad_items):
-                conn.execute("UPDATE photos SET sidecar_dirty = 1 WHERE id = ?", (item_id,))
+                self.cat.mark_sidecar_dirty(item_id)
                 done["sidecars_rewrite"] += 1
         for finding in self.tree_findings:
             path = dest / finding.id
@@ -186,12 +180,12 @@ class Verification:
             # The next backup lists everything again and refetches changed albums.
             listing = self.cat.get("listing") or {}
             self.cat.put("listing", {**listing, "counts_agreed": False})
-            with self.cat.tx() as conn:
+            with self.cat.tx():
                 for finding in remote.findings:
                     if finding.kind == "album_changed":
-                        conn.execute("UPDATE albums SET synced_update = NULL WHERE id = ?", (finding.id,))
+                        self.cat.forget_album_sync(finding.id)
                     elif finding.kind == "stale":
-                        conn.execute("UPDATE photos SET deep_done = 0 WHERE id = ?", (finding.id,))
+                        self.cat.mark_deep_stale(finding.id)
             done["relist"] = 1
         return dict(done)
 
@@ -231,7 +225,7 @@ def run_verify(options: VerifyOptions) -> tuple[int, dict]:
     with open_backup(options.dest, options.quiet, "verify", changes=options.repair) as (cat, progress):
         dest = options.dest
         job = Verification(cat, options)
-        total = cat.one(f"SELECT coalesce(sum(size), 0) FROM photos WHERE {has_file()}")
+        total = cat.bytes_on_disk()
         bar = progress.bar("checking" if options.fast else "hashing", total=total, bytes=True)
         try:
             check_files(cat, dest, max(1, options.jobs), options.fast, bar, job.item_done)
