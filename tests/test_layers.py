@@ -24,10 +24,6 @@ OUTSIDE_TABLE = {"flickr_exodus": frozenset(), "flickr_exodus.__main__": frozens
 SANDBOX = "sandbox/"
 SANDBOX_STARTERS = {"cli.py", "demo.py"}  # ARCHITECTURE.md: "only cli.py and demo.py start one"
 
-# Branch i17-tests only: other helpers of issue 17 are removing the wrong arrows this test
-# finds (progress -> dest, layout; dest -> backup; net -> flickr; account_export and push ->
-# backup). Once they are merged, delete this marker: the test must then pass as it stands.
-PENDING_FIXES = pytest.mark.xfail(strict=False, reason="issue 17 fixes of wrong arrows not merged yet")
 
 
 @dataclass(frozen=True)
@@ -129,7 +125,6 @@ def test_the_table_is_read_and_names_every_module():
     assert not orphans, f"modules in no row of ARCHITECTURE.md's layer table: {orphans}"
 
 
-@PENDING_FIXES
 def test_no_module_imports_a_layer_above_it_or_beside_it_unnamed():
     wrong = []
     for module, targets in graph().items():
@@ -190,7 +185,6 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return sorted(out)
 
 
-@PENDING_FIXES
 def test_no_import_cycle():
     found = cycles(graph())
     assert not found, "import cycles:\n  " + "\n  ".join(" <-> ".join(c) for c in found)
