@@ -18,9 +18,8 @@ from pathlib import Path
 
 from ..catalog import Catalog
 from ..flickr import Api, Credentials, FlickrError, MissingCredentials, Transient
-from ..flickr.connect import connect
+from ..flickr.connect import FlickrAccess, connect
 from ..flickr.cookies import CookieProblem, flickr_cookie_header
-from ..flickr.quota import DEFAULT_RATE
 from ..knobs import crash_point
 from ..dest import (
     EXIT_INTERRUPTED, EXIT_PROBLEMS, EXIT_USAGE, DestLock, exit_code_for, open_for_writing,
@@ -46,11 +45,9 @@ SOCIAL_REFRESH_S = 24 * 3600
 
 
 @dataclass
-class BackupOptions:
+class BackupOptions(FlickrAccess):
     dest: Path
     concurrency: int = 8
-    api_rate: tuple[int, float] = DEFAULT_RATE
-    api_base: str | None = None
     quiet: bool = False
     deep: bool = True
     cookies: Path | None = None  # a browser's cookies.txt, for video originals
@@ -58,7 +55,6 @@ class BackupOptions:
     faves: bool = False  # also download the favorites into DEST/faves/
     private_urls: bool = False  # links.csv also lists the static URLs of non-public items (this run)
     adopt: bool = False  # rebuild a lost or damaged catalog from the tree (backup/adopt.py)
-    creds: Credentials | None = None  # else from the environment or `exodus auth`
 
 
 @recorded

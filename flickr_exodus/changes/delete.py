@@ -28,9 +28,9 @@ from .common import (
     Session, carry_out, certain_dry_run, change_session, confirmed, listed, prepare, whose_token,
 )
 from .journal import Journal
-from ..flickr import Api, Credentials, FlickrError
+from ..flickr import Api, FlickrError
 from ..flickr.listing import Listing, Seen
-from ..flickr.quota import DEFAULT_RATE
+from ..flickr.connect import FlickrAccess
 from ..dest import UsageProblem, exit_code_for
 from ..records import recorded
 from ..layout.proof import read_proof
@@ -40,7 +40,7 @@ SHOWN = 1000  # items that stay, with their reason, in the --json report
 
 
 @dataclass
-class DeleteOptions:
+class DeleteOptions(FlickrAccess):
     dest: Path
     yes: bool = False
     limit: int | None = None
@@ -49,9 +49,6 @@ class DeleteOptions:
     allow_shallow: bool = False
     require_pushed: str | None = None  # a push target: only what was pushed there may go
     quiet: bool = False
-    api_rate: tuple[int, float] = DEFAULT_RATE
-    api_base: str | None = None
-    creds: Credentials | None = None
 
 
 def reason(row: dict, seen: Seen | None, listing_complete: bool, allow_shallow: bool) -> str:

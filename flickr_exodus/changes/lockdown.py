@@ -20,8 +20,8 @@ from .common import (
     Session, carry_out, certain_dry_run, change_session, confirmed, listed, prepare, whose_token,
 )
 from .journal import Journal
-from ..flickr import Api, Credentials, FlickrError
-from ..flickr.quota import DEFAULT_RATE
+from ..flickr import Api, FlickrError
+from ..flickr.connect import FlickrAccess
 from ..dest import exit_code_for
 from ..records import recorded
 
@@ -31,14 +31,11 @@ ALL_RIGHTS_RESERVED = 0
 
 
 @dataclass
-class LockdownOptions:
+class LockdownOptions(FlickrAccess):
     dest: Path
     undo: bool = False
     yes: bool = False
     quiet: bool = False
-    api_rate: tuple[int, float] = DEFAULT_RATE
-    api_base: str | None = None
-    creds: Credentials | None = None
 
 
 @dataclass

@@ -4,6 +4,7 @@ user), an aiohttp session, and the Api on top."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import AsyncIterator, Callable
 
 import aiohttp
@@ -11,7 +12,17 @@ import aiohttp
 from .client import Api, Endpoints
 from .credentials import Credentials, state_dir
 from ..knobs import stall_seconds
-from .quota import Quota
+from .quota import DEFAULT_RATE, Quota
+
+
+@dataclass(kw_only=True)
+class FlickrAccess:
+    """What every command that calls Flickr is told: its quota (--api-rate), another host
+    such as a sandbox (--api-base), and credentials (None: from the environment or the
+    token `exodus auth` stored for that host)."""
+    api_rate: tuple[int, float] = DEFAULT_RATE
+    api_base: str | None = None
+    creds: Credentials | None = None
 
 
 @asynccontextmanager

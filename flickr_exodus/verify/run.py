@@ -22,8 +22,7 @@ from ..catalog import Catalog
 from ..catalog.items import WANTING_STATES
 from ..catalog.store import now_iso
 from ..flickr import Credentials, FlickrError, MissingCredentials, Transient
-from ..flickr.connect import connect
-from ..flickr.quota import DEFAULT_RATE
+from ..flickr.connect import FlickrAccess, connect
 from ..dest import EXIT_OK, UsageProblem, exit_code_for, open_backup
 from ..findings import Finding, Findings, Kind, of_item
 from ..progress import Progress, page_meter
@@ -36,16 +35,13 @@ SHOWN_PROBLEMS = 1000  # in the report; the counts cover all
 
 
 @dataclass
-class VerifyOptions:
+class VerifyOptions(FlickrAccess):
     dest: Path
     remote: bool = False
     fast: bool = False
     jobs: int = os.cpu_count() or 2
     repair: bool = False
     quiet: bool = False
-    api_rate: tuple[int, float] = DEFAULT_RATE
-    api_base: str | None = None
-    creds: Credentials | None = None
 
 
 @dataclass
