@@ -122,3 +122,13 @@ def test_a_push_tries_a_503_again_and_a_413_once(copy):
     assert dav.puts == Counter({**{key: 2 for key in others}, "links.csv": 1}), dav.puts
     recorded = {r["key"] for r in catalog_rows(dest, "SELECT key FROM pushes WHERE target = ?", [f"webdav://{host}/b"])}
     assert recorded == others
+
+
+def test_a_retry_after_is_obeyed_within_an_hour_and_never_longer():
+    """A hostile or broken server cannot hold a run for ever with one header."""
+    from flickr_exodus.net.errors import parse_retry_after
+
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after("1e9") == 3600.0
+    assert parse_retry_after("-5") == 0.0
+    assert parse_retry_after("nan") is None and parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") is None

@@ -71,13 +71,18 @@ def on_the_wire(where: str) -> Iterator[None]:
         raise Transient(f"{where}: {problem}{f' ({said})' if said and said != problem else ''}") from error
 
 
+# The longest Retry-After obeyed: Flickr's quota is counted per hour, so an honest server
+# never needs more; a hostile or broken one ("Retry-After: 1e9") must not hold a run.
+RETRY_AFTER_MAX_S = 3600.0
+
+
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header; None for none, for one that is not a finite
-    number, or for an HTTP date (rare, and the backoff covers it)."""
+    """Seconds from a Retry-After header, at most RETRY_AFTER_MAX_S; None for none, for one
+    that is not a finite number, or for an HTTP date (rare, and the backoff covers it)."""
     try:
         seconds = float(value) if value else None
     except ValueError:
         return None
     if seconds is None or seconds != seconds or seconds == float("inf"):
         return None
-    return max(0.0, seconds)
+    return min(RETRY_AFTER_MAX_S, max(0.0, seconds))
