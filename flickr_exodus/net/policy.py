@@ -43,10 +43,18 @@ class Pause:
         self.until = 0.0
         self.began = float("-inf")  # when the pause in force was decided
         self.streak = 0              # 429 bursts with no success between them
+        self.length = 0.0            # of the pause in force
 
     async def wait(self) -> None:
+        """Until the pause is over; then, for a caller that was held, a random part of the
+        pause more, so that the callers come back spread out instead of all at once into
+        the same limit (which answers most of them with another 429)."""
+        held = False
         while (left := self.until - time.monotonic()) > 0:
+            held = True
             await asyncio.sleep(left)
+        if held:
+            await asyncio.sleep(random.uniform(0, self.length))
 
     def throttled(self, retry_after: float | None, sent_at: float, cap: float) -> float:
         """A 429 to a request sent at `sent_at`: the seconds until every caller may go on."""
@@ -58,7 +66,8 @@ class Pause:
             self.began = now
             wait = retry_after if retry_after is not None else backoff(self.streak, cap)
         self.until = max(self.until, now + wait)
-        return self.until - now
+        self.length = self.until - now
+        return self.length
 
     def ok(self) -> None:
         self.streak = 0
