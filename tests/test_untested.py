@@ -199,8 +199,6 @@ def test_a_free_account_that_turns_pro_gets_every_original(turned_pro):
     assert all(rows[i]["kept_size"] is None and rows[i]["reason"] is None for i in withheld)
 
 
-@pytest.mark.xfail(strict=True, reason="bug found by this test, not fixed here: the original is written "
-                                       "under the kept size's name (X.size-l.jpg), whatever its format")
 def test_an_original_that_follows_a_kept_size_is_named_as_an_original(turned_pro):
     client, env, dest, withheld = turned_pro
     rows = {r["id"]: r for r in catalog_rows(dest)}

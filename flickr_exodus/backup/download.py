@@ -214,13 +214,18 @@ class Downloader:
             url, final = row["source_url"], "downloaded"
         elif row["fallback_url"]:
             # Flickr withholds the original (a free account): keep the largest size it allows.
-            url, final, ext = row["fallback_url"], "original_unavailable", kept_ext(row, "jpg")
+            url, final, ext = row["fallback_url"], "original_unavailable", names.kept_ext(row["kept_size"], "jpg")
         else:
             raise Refused("original_unavailable", "Flickr lists no size of this photo that it will hand out")
+        relative = names.item_path(row["id"], row["title"], ext, row["date_taken"], bool(row["taken_unknown"]))
         if not row["path"]:
-            relative = names.item_path(row["id"], row["title"], ext, row["date_taken"], bool(row["taken_unknown"]))
             self._part(row, relative)
             self.cat.set_path(row, relative)
+        elif final == "downloaded" and row["path"] != relative and names.is_kept_name(row["path"]):
+            # The account turned Pro: the original is named as one, and the smaller size
+            # kept before stays where it is, as an earlier version.
+            self._part(row, relative)
+            self.cat.supersede_kept(row, relative)
         await self._transfer(row, url, video=False, final=final)
 
     def _part(self, row: dict, relative: str) -> Part:
@@ -375,7 +380,7 @@ class Downloader:
         ext = ids.video_format(ext or "mp4")
         if ext is None:
             raise Refused("failed", ids.format_refused(match.group(1) if match else disposition, video=True))
-        name_ext = ext if row["video_source"] else kept_ext(row, ext)
+        name_ext = ext if row["video_source"] else names.kept_ext(row["kept_size"], ext)
         relative = names.item_path(row["id"], row["title"], name_ext, row["date_taken"], bool(row["taken_unknown"]))
         file = self._part(row, relative)
         self.cat.set_video_path(row, relative, ext)
@@ -413,12 +418,6 @@ def size_cap(row: dict, video: bool) -> int:
 
 def cap_knob(video: bool) -> str:
     return "EXODUS_VIDEO_MAX_BYTES" if video else "EXODUS_PHOTO_MAX_BYTES or the pixel count"
-
-
-def kept_ext(row: dict, ext: str) -> str:
-    """A smaller size kept in place of a withheld original says so in its name:
-    {id}_{title}.size-l.jpg, {id}_{title}.size-700.mp4."""
-    return f"size-{(row['kept_size'] or 'largest').split()[0]}.{ext}"
 
 
 def _extent(response: aiohttp.ClientResponse) -> tuple[int, int | None]:

@@ -67,6 +67,14 @@ class Transitions:
         self._set(item.id, path=relative)
         item.path = relative
 
+    def supersede_kept(self, item: Item, relative: str) -> None:
+        """The original of an item that held a smaller size (the account turned Pro) gets an
+        original's name; the kept file stays where it is, recorded as an earlier version."""
+        with self.tx():
+            if item.sha256 and item.path:
+                self.record_version(item.id, item.path, size=item.size, sha256=item.sha256, secret=None)
+            self.set_path(item, relative)
+
     def set_video_path(self, item: Item, relative: str, ext: str) -> None:
         """A video's name and format, known once Flickr's response says which it sends."""
         self._set(item.id, path=relative, original_format=ext)

@@ -55,3 +55,16 @@ def view_name(title: str, flickr_id: str) -> str:
     """An album's or a collection's folder: {slug}_{id}."""
     part = slug(title)
     return f"{part}_{flickr_id}" if part else flickr_id
+
+
+# A smaller size kept in place of a withheld original says so in its name:
+# {id}_{title}.size-l.jpg, {id}_{title}.size-700.mp4.
+_KEPT = re.compile(r"\.size-[^./]+\.[^./]+$")
+
+
+def kept_ext(kept_size: str | None, ext: str) -> str:
+    return f"size-{(kept_size or 'largest').split()[0]}.{ext}"
+
+
+def is_kept_name(relative: str) -> bool:
+    return bool(_KEPT.search(relative))
