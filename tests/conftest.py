@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -26,6 +27,12 @@ from flickr_exodus.sandbox import Sandbox, SandboxConfig
 
 # Flickr's recorded answers, vendored with the tests (where they came from: recordings/INDEX.md).
 RECORDINGS = Path(__file__).resolve().parent / "recordings"
+
+# A suite started by a non-interactive shell in the background (`make test &`, a CI
+# runner's job) inherits SIGINT ignored, and so would every exodus it starts: the tests
+# that press Ctrl-C on one would wait for a process that never hears it. Handled here, it
+# reaches each child as the default again (exec resets handlers, never SIG_IGN).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def recorded(pattern: str) -> list[Path]:

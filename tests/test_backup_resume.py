@@ -76,7 +76,7 @@ def test_stop_mid_listing_resumes_mid_listing(make_sandbox, tmp_path, sig):
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
 def test_stop_inside_a_large_video_resumes_with_a_range(make_sandbox, tmp_path, sig):
     client = make_sandbox(photos=4, videos=1, albums=1, seed=32, video_access="oauth",
-                          media_size=(5_000, 9_000), video_size=(6_000_000, 6_000_000), bandwidth=4_000_000)
+                          media_size=(5_000, 9_000), video_size=(6_000_000, 6_000_000), bandwidth=1_500_000)
     dest = tmp_path / "dest"
     proc = start(client, tmp_path, dest)
     wait_for(proc, lambda: client.stats()["bytes_served"] >= 2_500_000, "2.5 MB into the video")
