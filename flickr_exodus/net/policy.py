@@ -1,4 +1,5 @@
-"""The one retry policy of every request exodus makes: `await policy.run(op)`.
+"""The one retry policy of every request exodus makes: `await policy.run(op)`, on
+tenacity.
 
 - A `Transient` failure is tried again after a pause: the server's Retry-After when it
   sent one, else exponential backoff with jitter (EXODUS_BACKOFF, doubling, capped), up
@@ -19,7 +20,10 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from dataclasses import dataclass
 from typing import Awaitable, Callable, TypeVar
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
 from ..knobs import backoff_base
 from .errors import Permanent, Throttled, Transient
@@ -73,6 +77,15 @@ class Pause:
         self.streak = 0
 
 
+@dataclass
+class _Run:
+    """One `Policy.run`: what its tries have learnt so far."""
+    failures: int = 0          # that count towards the policy's attempts
+    maybe_sent: bool = False   # an earlier try may have reached the server unanswered
+    sent_at: float = 0.0       # when the last try was sent
+    delay: float = 0.0         # the wait before the next try, as told to the user
+
+
 class Policy:
     """How often and how long to try again; one per client, shared by its concurrent
     callers (the 429 pause and the counters are theirs together)."""
@@ -88,30 +101,47 @@ class Policy:
         self.throttled = 0  # of which for a 429
 
     async def run(self, op: Callable[[], Awaitable[T]], on_wait: OnWait | None = None) -> T:
-        """op(), tried again per the policy; `on_wait` (else the policy's) hears each wait."""
-        failures = tries = 0
-        maybe_sent = False
-        while True:
-            await self.pause.wait()
-            tries += 1
-            sent_at = time.monotonic()
+        """op(), tried again per the policy; `on_wait` (else the policy's) hears each wait.
+        tenacity drives the tries; what is a failure, how long to wait and the shared
+        pause are this policy's."""
+        tell = on_wait or self.on_wait
+        run = _Run()
+
+        async def attempt() -> T:
+            await self.pause.wait()  # a 429's pause holds every caller, this one included
+            run.sent_at = time.monotonic()
             try:
                 result = await op()
             except Transient as error:
-                failures += 0 if self.patient and isinstance(error, Throttled) else 1
-                maybe_sent = maybe_sent or error.maybe_sent
-                if failures >= self.attempts:
-                    raise
-                failed, delay = error, self._delay(error, failures, sent_at)
-            except Permanent as error:
-                error.maybe_sent = error.maybe_sent or maybe_sent
+                run.failures += 0 if self.patient and isinstance(error, Throttled) else 1
+                run.maybe_sent = run.maybe_sent or error.maybe_sent
                 raise
-            else:
-                self.pause.ok()
-                return result
-            self._tell(on_wait or self.on_wait, tries, delay, failed)
-            if not isinstance(failed, Throttled):  # a 429's pause is waited at the top
-                await asyncio.sleep(delay)
+            except Permanent as error:
+                error.maybe_sent = error.maybe_sent or run.maybe_sent
+                raise
+            self.pause.ok()
+            return result
+
+        def stop(state: RetryCallState) -> bool:
+            return run.failures >= self.attempts
+
+        def wait(state: RetryCallState) -> float:
+            if stop(state):  # tenacity ≥ 9 asks for the wait before whether to stop
+                return 0.0
+            error = state.outcome.exception()
+            run.delay = self._delay(error, run.failures, run.sent_at)
+            # A 429's pause is waited at the top of the next attempt, with every caller.
+            return 0.0 if isinstance(error, Throttled) else run.delay
+
+        def before_sleep(state: RetryCallState) -> None:
+            if tell is not None:
+                tell(state.attempt_number, run.delay, state.outcome.exception())
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(Transient),  # anything else is raised at once
+            stop=stop,
+            wait=wait, before_sleep=before_sleep, sleep=asyncio.sleep, reraise=True)
+        return await retrying(attempt)
 
     def _delay(self, error: Transient, failures: int, sent_at: float) -> float:
         self.retries += 1
@@ -119,8 +149,3 @@ class Policy:
             self.throttled += 1
             return self.pause.throttled(error.retry_after, sent_at, self.cap)
         return error.retry_after if error.retry_after is not None else backoff(failures, self.cap)
-
-    @staticmethod
-    def _tell(on_wait: OnWait | None, tries: int, delay: float, error: Transient) -> None:
-        if on_wait is not None:
-            on_wait(tries, delay, error)
