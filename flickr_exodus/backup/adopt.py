@@ -31,14 +31,13 @@ from ..dest import UsageProblem, catalog_read_only
 from ..progress import Progress
 from ..media import complete, facts, magic
 from ..layout import paths
-from ..layout.writer import PART, is_disk_full
+from ..layout.writer import LEFTOVERS, is_disk_full
 
 log = logging.getLogger("exodus.backup")
 
 ADOPTING = "adopting"           # meta key: the tree is still to be adopted from
 UNKNOWN_FILES = "unknown-files"  # where verify --repair puts files the catalog does not know, too
 SIDECARS = (".json", ".xmp")
-LEFTOVERS = (PART, ".tmp")
 _ID = re.compile(r"([0-9]{1,20})(?:[_.]|$)")
 _EARLIER = re.compile(r"\.replaced-[0-9]{8}(?:-[0-9]+)?(?:\.|$)")
 

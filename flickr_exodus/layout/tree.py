@@ -16,6 +16,7 @@ from ..catalog import Catalog, Item, State
 from ..catalog.items import SIDECAR_DIRTY, WITH_FILE
 from ..flickr import ids
 from . import names, paths, xmp
+from .writer import replace_text, replacing
 
 log = logging.getLogger("exodus.backup")
 
@@ -103,14 +104,6 @@ def owner_in_url(alias, nsid) -> str | None:
     return nsid if ids.is_nsid(nsid) else None
 
 
-def write_atomically(dest: Path, relative: str, text: str) -> None:
-    """DEST/relative by way of a .tmp beside it, both proven inside DEST."""
-    target = paths.inside(dest, relative)
-    tmp = paths.sibling(dest, relative, ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
-
-
 def write_sidecars(cat: Catalog, dest: Path, xmp_too: bool = False) -> int:
     """Rewrite the sidecars of every item whose metadata changed since they were written
     (and, with xmp_too, write the XMP sidecars that are missing)."""
@@ -138,9 +131,9 @@ def _write_sidecar(cat: Catalog, dest: Path, row: Item, xmp_too: bool) -> bool:
         return False
     document = sidecar(cat, row)
     if row["sidecar_dirty"]:
-        write_atomically(dest, row["path"] + ".json", json.dumps(document, ensure_ascii=False, indent=1))
+        replace_text(dest, row["path"] + ".json", json.dumps(document, ensure_ascii=False, indent=1))
     if xmp_too:
-        write_atomically(dest, row["path"] + ".xmp", xmp.render(document))
+        replace_text(dest, row["path"] + ".xmp", xmp.render(document))
     return True
 
 
@@ -300,10 +293,8 @@ def write_links(cat: Catalog, dest: Path, account: dict, private_urls: bool = Fa
     anyone holding one sees the photo) are left out unless private_urls; the catalog keeps
     them all."""
     who = owner_in_url(account.get("path_alias"), account.get("nsid")) or "me"
-    target = paths.inside(dest, LINKS)
-    tmp = paths.sibling(dest, LINKS, ".tmp")
     rows = 0
-    with open(tmp, "w", encoding="utf-8", newline="") as handle:
+    with replacing(dest, LINKS) as handle:
         out = csv.writer(handle)
         out.writerow(["kind", "id", "size", "flickr_url", "local_path"])
         for item in cat.items(WITH_FILE, batch=1000):
@@ -322,5 +313,4 @@ def write_links(cat: Catalog, dest: Path, account: dict, private_urls: bool = Fa
                         f"https://www.flickr.com/photos/{who}/sets/{album['id']}/"):
                 out.writerow(["album", album["id"], "", url, folder])
                 rows += 1
-    os.replace(tmp, target)
     return rows

@@ -20,7 +20,8 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import IO, AsyncIterator, Callable
+from contextlib import contextmanager
+from typing import IO, AsyncIterator, Callable, Iterator, TextIO
 
 from ..catalog.items import WITH_FILE, State
 from ..catalog.store import Catalog
@@ -28,10 +29,13 @@ from ..knobs import crash_point
 from ..media import magic
 from ..net.limits import TooLarge
 from . import paths
+from .proof import hash_through
 
 log = logging.getLogger("exodus.backup")
 
 PART = ".part"
+TMP = ".tmp"  # beside a derived file being rewritten whole (`replacing`)
+LEFTOVERS = (PART, TMP)  # what an interrupted write may leave
 CHUNK = 1 << 20
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
@@ -56,14 +60,6 @@ def is_disk_full(error: BaseException) -> bool:
     if isinstance(error, OSError) and error.errno in DISK_FULL:
         return True
     return isinstance(error, sqlite3.OperationalError) and "full" in str(error)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def taken_epoch(date_taken: str | None) -> float | None:
@@ -177,6 +173,28 @@ class Part:
         self.land(commit, **points)
 
 
+@contextmanager
+def replacing(dest: Path, relative: str) -> Iterator[TextIO]:
+    """DEST/relative rewritten whole or not at all: written to a .tmp beside it (both
+    proven inside DEST), renamed over it when the block ends, removed if it fails. Not
+    fsynced, unlike a Part: what is written this way (sidecars, links.csv) is derived from
+    the catalog and rewritten by the next run, so a crash costs a rewrite, never data."""
+    target = paths.inside(dest, relative)
+    tmp = paths.sibling(dest, relative, TMP)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def replace_text(dest: Path, relative: str, text: str) -> None:
+    with replacing(dest, relative) as handle:
+        handle.write(text)
+
+
 def fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -213,7 +231,7 @@ def recover(cat: Catalog, dest: Path) -> dict:
         if final.exists():
             continue
         part = part_of(final)
-        if part.exists() and part.stat().st_size == row["size"] and sha256_of(part) == row["sha256"]:
+        if part.exists() and part.stat().st_size == row["size"] and _sha256_of(part) == row["sha256"]:
             os.replace(part, final)
             fsync_dir(final.parent)
             renamed += 1
@@ -222,3 +240,8 @@ def recover(cat: Catalog, dest: Path) -> dict:
             cat.mark_missing(row.id)
             missing += 1
     return {"renamed": renamed, "missing": missing}
+
+
+def _sha256_of(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hash_through(handle).sha256

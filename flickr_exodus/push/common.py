@@ -15,6 +15,7 @@ from typing import Awaitable, Callable, Iterable, TypeVar
 from ..catalog import Catalog
 from ..catalog.store import now_iso
 from ..knobs import crash_point
+from ..layout.proof import hash_through
 from ..net.errors import Permanent, Transient
 from ..net.policy import Policy
 from ..progress import Progress
@@ -64,18 +65,13 @@ class Push:
         self.failed.append({"key": key, "reason": reason})
 
 
-def digests(path: Path, *names: str) -> list[str]:
-    """Hex digests of one file, one read: digests(path, "sha256", "md5")."""
-    hashes = [hashlib.new(name) for name in names]
+def digests(path: Path, other: str) -> tuple[str, str]:
+    """SHA-256 and one more hex digest of a file (the MD5 an S3 ETag is, the SHA-1 Immich
+    keeps), in one read through the reader verify proves files with."""
+    extra = hashlib.new(other)
     with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            for h in hashes:
-                h.update(block)
-    return [h.hexdigest() for h in hashes]
-
-
-def pushed(cat: Catalog, target: str, key: str) -> dict | None:
-    return cat.pushed(target, key)
+        read = hash_through(handle, feed=extra.update)
+    return read.sha256, extra.hexdigest()
 
 
 class Recorder:

@@ -29,7 +29,7 @@ from ..catalog.items import WITH_FILE
 from ..net.errors import Permanent
 from ..targets import TargetProblem, opened
 from ..targets.immich import ImmichTarget
-from .common import Mismatch, Push, digests, each, pushed, why
+from .common import Mismatch, Push, digests, each, why
 
 BATCH = 200
 TAG_ROOT = "Flickr"
@@ -119,7 +119,7 @@ class LibraryPush(Push):
     async def push_batch(self, batch: list[Asset], files_bar, bytes_bar) -> None:
         todo = []
         for asset in batch:
-            done = pushed(self.cat, self.target.name, asset.key)
+            done = self.cat.pushed(self.target.name, asset.key)
             if (done and done["etag"] and done["meta_sha256"] == asset.meta_hash
                     and (asset.sha256 is None or done["sha256"] == asset.sha256)):
                 self.counts["unchanged"] += 1
@@ -140,7 +140,7 @@ class LibraryPush(Push):
         await each(todo, lambda a: self.send(a, found[a.key], files_bar, bytes_bar), self.options.concurrency)
 
     async def hash(self, asset: Asset) -> None:
-        sha256, sha1 = await asyncio.to_thread(digests, asset.path, "sha256", "sha1")
+        sha256, sha1 = await asyncio.to_thread(digests, asset.path, "sha1")
         if asset.sha256 and sha256 != asset.sha256:
             self.counts["changed_on_disk"] += 1
             self.failed.append({"key": asset.key, "reason": "the file differs from the catalog: run 'exodus verify'"})
@@ -193,7 +193,7 @@ class LibraryPush(Push):
         for album in self.cat.albums():
             ids = self.cat.album_assets(self.target.name, album["id"])
             key, state = f"album:{album['id']}", _hash([album["title"], album["description"], ids])
-            done = pushed(self.cat, self.target.name, key)
+            done = self.cat.pushed(self.target.name, key)
             if not ids or (done and done["meta_sha256"] == state):
                 continue
             name, description = album["title"] or album["id"], album["description"] or ""
@@ -230,7 +230,7 @@ class LibraryPush(Push):
                 members[f"{TAG_ROOT}/{word.replace('/', chr(0x2215))}"].append(row["etag"])
         changed = {}
         for name, ids in sorted(members.items()):
-            done = pushed(self.cat, self.target.name, f"tag:{name}")
+            done = self.cat.pushed(self.target.name, f"tag:{name}")
             if not (done and done["meta_sha256"] == _hash(ids)):
                 changed[name] = ids
         if not changed:

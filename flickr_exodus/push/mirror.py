@@ -22,7 +22,7 @@ from ..catalog.items import WITH_FILE
 from ..layout.faves import FOLDER as FAVES
 from ..layout.writer import is_part
 from ..targets import RemoteObject, Target, TargetProblem, opened
-from .common import Mismatch, Push, digests, each, pushed, why
+from .common import Mismatch, Push, digests, each, why
 
 SNAPSHOT_KEY = "catalog.db"
 SIDECARS = (".json", ".xmp")
@@ -63,7 +63,7 @@ def candidates(cat: Catalog, dest: Path) -> Iterator[Upload]:
 def _read(path: Path, size: int) -> tuple[bytes | None, str, str]:
     """SHA-256 and MD5 of a file, and its bytes when small: read once, sent from memory."""
     if size > IN_MEMORY:
-        return (None, *digests(path, "sha256", "md5"))
+        return (None, *digests(path, "md5"))
     data = path.read_bytes()
     return data, hashlib.sha256(data).hexdigest(), hashlib.md5(data).hexdigest()
 
@@ -108,7 +108,7 @@ class MirrorPush(Push):
         """Upload one file unless the target has it already; True once it is there."""
         stat = upload.path.stat()
         size = stat.st_size
-        done = pushed(self.cat, self.target.name, upload.key)
+        done = self.cat.pushed(self.target.name, upload.key)
         if done and upload.sha256 and done["size"] == size and done["sha256"] == upload.sha256:
             # Sent as the catalog knows it; whether the disk still agrees is verify's question.
             self.counts["unchanged"] += 1
@@ -164,7 +164,7 @@ class MirrorPush(Push):
                 with tempfile.TemporaryDirectory(prefix="exodus-snapshot-") as folder:
                     path, content = snapshot(self.cat, Path(folder))
                     # The snapshot is sent when what the catalog holds changed, whatever its bytes.
-                    done = pushed(self.cat, self.target.name, SNAPSHOT_KEY)
+                    done = self.cat.pushed(self.target.name, SNAPSHOT_KEY)
                     if done and done["sha256"] == content:
                         self.counts["unchanged"] += 1
                     elif self.options.dry_run:

@@ -20,14 +20,13 @@ from typing import Callable, Iterator
 
 from ..findings import Finding, Kind
 from ..layout import proof
-from ..layout.writer import PART
+from ..layout.writer import LEFTOVERS, PART
 from ..media import magic
 from ..catalog import Catalog, Item
 from ..catalog.items import TO_FETCH, WITH_FILE
 from ..media import complete, facts
 
 DURATION_TOLERANCE_S = 1.5  # Flickr rounds durations to whole seconds
-LEFTOVER_SUFFIXES = (PART, ".tmp")
 SIDECAR_SUFFIXES = (".json", ".xmp")
 VIEW_ROOTS = ("albums", "collections")
 MANIFEST = "manifest.txt"
@@ -224,7 +223,7 @@ def scan_tree(cat: Catalog, dest: Path) -> Iterator[Finding]:
             relative = f"{relative_folder}/{name}"
             if name in known:
                 continue
-            leftover = next((s for s in LEFTOVER_SUFFIXES if name.endswith(s)), None)
+            leftover = next((s for s in LEFTOVERS if name.endswith(s)), None)
             if leftover:
                 owner = cat.owner_of(relative[:-len(leftover)])
                 if leftover == PART and owner and owner["state"] in TO_FETCH:
