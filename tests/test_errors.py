@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from conftest import (EXODUS, Client, assert_complete, backed_up, catalog_rows, exodus, exodus_env,
+from conftest import (EXODUS, assert_complete, backed_up, catalog_rows, exodus, exodus_env,
                       private_copy)
-from flickr_exodus.sandbox import Sandbox, SandboxConfig, export_account
+from flickr_exodus.sandbox import SandboxConfig
 from threaded_app import ThreadedApp
 
 SMALL = dict(photos=6, videos=1, albums=2, seed=151, video_access="oauth", media_size=(3_000, 6_000),

@@ -5,11 +5,9 @@ marked so, and `status` with the figures a user asks for next."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import time
 from pathlib import Path

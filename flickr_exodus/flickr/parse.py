@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 
 from . import ids
-from .ids import Malformed
+
+Malformed = ids.Malformed  # what callers of the parsers catch
 
 
 def text(value) -> str:
