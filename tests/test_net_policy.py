@@ -17,6 +17,8 @@ from test_push import copy, expected_keys, finished, push  # noqa: F401 - fixtur
 from threaded_app import ThreadedApp
 from flickr_exodus.flickr import Credentials
 from flickr_exodus.flickr.connect import connect
+from flickr_exodus.flickr.errors import FlickrError
+from flickr_exodus.net.errors import Transient
 
 PAUSE_S = 1.0
 
@@ -75,6 +77,50 @@ def test_a_429_pauses_every_call_of_the_client_once(tmp_path, monkeypatch):
     assert all(at >= server.first + PAUSE_S for at, status in server.heard if status == 200), server.heard
     waiting = [line for line in notes if line.startswith("waiting for Flickr")]
     assert waiting == ["waiting for Flickr (attempt 1, next in 1.0 s): HTTP 429 (over Flickr's quota)"], notes
+
+
+class Failing:
+    """A Flickr whose every answer to flickr.test.echo is a 503, and whose answer to
+    flickr.photos.delete is a 503 the first time, then a definite refusal."""
+
+    def __init__(self):
+        self.heard: Counter = Counter()
+
+    async def rest(self, request: web.Request) -> web.Response:
+        method = (await request.post()).get("method")
+        self.heard[method] += 1
+        if method == "flickr.photos.delete" and self.heard[method] > 1:
+            return web.json_response({"stat": "fail", "code": 1, "message": "Photo not found"})
+        return web.Response(status=503, text="busy")
+
+
+def test_a_call_is_tried_its_attempts_and_a_refusal_after_a_lost_try_may_have_been_done(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("EXODUS_BACKOFF", "0.01")
+    server = Failing()
+    app = web.Application()
+    app.router.add_post("/services/rest/", server.rest)
+    served = ThreadedApp(app, "failing Flickr")
+    host = served.start()
+
+    async def calls() -> tuple[int, BaseException, BaseException]:
+        creds = Credentials("k" * 32, "s" * 16, "1-t", "ts")
+        async with connect(creds, f"http://{host}", (100000, 1.0), lambda line: None) as api:
+            errors = await asyncio.gather(api.call("flickr.test.echo"),
+                                          api.call("flickr.photos.delete", photo_id="1"),
+                                          return_exceptions=True)
+            return api.attempts, *errors
+
+    try:
+        attempts, echo, delete = asyncio.run(asyncio.wait_for(calls(), 60))
+    finally:
+        served.stop()
+    assert isinstance(echo, Transient) and "503" in str(echo), repr(echo)
+    assert server.heard["flickr.test.echo"] == attempts > 1  # every try, and not one more
+    assert isinstance(delete, FlickrError) and delete.code == 1, repr(delete)
+    assert server.heard["flickr.photos.delete"] == 2
+    assert delete.maybe_sent  # the 503 may have come after the delete was done
 
 
 class BusyDav:

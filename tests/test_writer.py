@@ -57,6 +57,26 @@ def test_the_wrong_format_or_too_many_bytes_leave_nothing_behind(tmp_path):
         writer.Part(tmp_path, "photos/../../escape.jpg")
 
 
+def test_a_derived_file_is_replaced_whole_or_left_as_it_was(tmp_path):
+    (tmp_path / "links.csv").write_text("old\n")
+    with writer.replacing(tmp_path, "links.csv") as handle:
+        handle.write("new\n")
+        assert (tmp_path / "links.csv").read_text() == "old\n"  # not under its name yet
+    assert (tmp_path / "links.csv").read_text() == "new\n"
+    with pytest.raises(RuntimeError):
+        with writer.replacing(tmp_path, "links.csv") as handle:
+            handle.write("half")
+            raise RuntimeError("killed mid-write")
+    assert (tmp_path / "links.csv").read_text() == "new\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["links.csv"]  # no .tmp left
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    (tmp_path / "linked").symlink_to(outside)
+    with pytest.raises(paths.OutsideDest):
+        writer.replace_text(tmp_path, "linked/x.json", "{}")
+    assert list(outside.iterdir()) == []
+
+
 def fetch_faves(dest, app: web.Application, faves: list[tuple[str, str, str]], policy=None) -> dict:
     """download_faves over a real session from `app`, served on 127.0.0.1; faves are
     (id, title, path on the server)."""
