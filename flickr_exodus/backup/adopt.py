@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..layout import proof
-from ..catalog.items import FETCHABLE
+from ..catalog.items import FETCHABLE, State
 from ..catalog.store import Catalog, CatalogError, DamagedCatalog, holds_tree, now_iso, scalar
 from ..dest import UsageProblem, catalog_read_only
 from ..progress import Progress
@@ -251,14 +251,14 @@ def agrees(row: dict, relative: str, got: Read, document: dict | None) -> dict |
         original = document["original"]
         if got.sha256 != original.get("sha256") or got.size != original.get("size"):
             return None
-        kept = kept or document.get("state") == "original_unavailable" or bool(original.get("kept_instead"))
+        kept = kept or document.get("state") == State.ORIGINAL_UNAVAILABLE or bool(original.get("kept_instead"))
     elif kept or row["media"] != "photo" or not got.whole or not magic.matches(
             got.kind, row["media"], row["original_format"]) or not _same_dims(got.dims, row):
         return None  # no sidecar: only a whole photo of Flickr's pixel size speaks for itself
     if kept and row["source_url"]:
         return None  # Flickr hands out the original now: fetch it; the kept size goes aside
     columns = {"path": relative, "size": got.size, "sha256": got.sha256, "source": "adopted",
-               "state": "original_unavailable" if kept else "downloaded", "reason": None,
+               "state": State.ORIGINAL_UNAVAILABLE if kept else State.DOWNLOADED, "reason": None,
                "downloaded_at": now_iso(), "sidecar_dirty": 1, "etag": None}
     if kept:
         kept_size = original.get("kept_instead") if document else None
@@ -294,7 +294,7 @@ def gone_columns(document: dict, relative: str, got: Read) -> dict:
         "o_width": original.get("width"), "o_height": original.get("height"),
         "kept_size": original.get("kept_instead"), "duration": value("duration", int),
         "raw": json.dumps(raw, ensure_ascii=False) if isinstance(raw, dict) else None,
-        "path": relative, "size": got.size, "sha256": got.sha256, "source": "adopted", "state": "remote_gone",
+        "path": relative, "size": got.size, "sha256": got.sha256, "source": "adopted", "state": State.REMOTE_GONE,
         "gone_at": value("gone_at", str) or now_iso(), "downloaded_at": now_iso(),
         # The sidecar knows more than this row (comments, notes, albums): it stays as it is.
         "sidecar_dirty": 0, "deep_done": 1,

@@ -27,7 +27,7 @@ import aiohttp
 from yarl import URL
 
 from ..catalog import Catalog
-from ..catalog.items import FETCHABLE
+from ..catalog.items import FETCHABLE, State
 from ..flickr import Api, FlickrError, Transient, ids
 from ..net import limits
 from ..net.errors import Throttled, on_the_wire, parse_retry_after
@@ -61,7 +61,7 @@ class DiskFull(Exception):
 class Refused(Exception):
     """Flickr will not hand this file to us (404/403 on an original, a video's session)."""
 
-    def __init__(self, state: str, reason: str):
+    def __init__(self, state: State, reason: str):
         super().__init__(reason)
         self.state = state
         self.reason = reason
@@ -187,18 +187,18 @@ class Downloader:
             except (OSError, sqlite3.OperationalError) as error:
                 if is_disk_full(error):
                     raise DiskFull(str(error)) from None
-                self._settle(row, "failed", f"local error: {error}")
+                self._settle(row, State.FAILED, f"local error: {error}")
             except Transient as error:
-                self._settle(row, "failed", f"gave up after {ATTEMPTS} tries: {error.reason}")
+                self._settle(row, State.FAILED, f"gave up after {ATTEMPTS} tries: {error.reason}")
             except FlickrError as error:
-                self._settle(row, "failed", str(error))
+                self._settle(row, State.FAILED, str(error))
             self.files.update(1)
             crash_point("between-items")
 
-    def _settle(self, row: dict, state: str, reason: str) -> None:
+    def _settle(self, row: dict, state: State, reason: str) -> None:
         log.info("%s %s: %s", row["id"], state, reason)
-        counter = {"failed": "failed", "needs_manual": "needs_manual", "original_unavailable": "unavailable",
-                   "remote_gone": "gone"}[state]
+        counter = {State.FAILED: "failed", State.NEEDS_MANUAL: "needs_manual",
+                   State.ORIGINAL_UNAVAILABLE: "unavailable", State.REMOTE_GONE: "gone"}[state]
         setattr(self.stats, counter, getattr(self.stats, counter) + 1)
         self.cat.mark_failed(row.id, reason, state)
 
@@ -210,18 +210,19 @@ class Downloader:
         if row["source_url"]:
             ext = ids.photo_format(row["original_format"] or "jpg")
             if ext is None:
-                raise Refused("failed", ids.format_refused(row["original_format"]))
-            url, final = row["source_url"], "downloaded"
+                raise Refused(State.FAILED, ids.format_refused(row["original_format"]))
+            url, final = row["source_url"], State.DOWNLOADED
         elif row["fallback_url"]:
             # Flickr withholds the original (a free account): keep the largest size it allows.
-            url, final, ext = row["fallback_url"], "original_unavailable", names.kept_ext(row["kept_size"], "jpg")
+            url, final = row["fallback_url"], State.ORIGINAL_UNAVAILABLE
+            ext = names.kept_ext(row["kept_size"], "jpg")
         else:
-            raise Refused("original_unavailable", "Flickr lists no size of this photo that it will hand out")
+            raise Refused(State.ORIGINAL_UNAVAILABLE, "Flickr lists no size of this photo that it will hand out")
         relative = names.item_path(row["id"], row["title"], ext, row["date_taken"], bool(row["taken_unknown"]))
         if not row["path"]:
             self._part(row, relative)
             self.cat.set_path(row, relative)
-        elif final == "downloaded" and row["path"] != relative and names.is_kept_name(row["path"]):
+        elif final == State.DOWNLOADED and row["path"] != relative and names.is_kept_name(row["path"]):
             # The account turned Pro: the original is named as one, and the smaller size
             # kept before stays where it is, as an earlier version.
             self._part(row, relative)
@@ -231,11 +232,11 @@ class Downloader:
     def _part(self, row: dict, relative: str) -> Part:
         """The writer of DEST/relative, proven inside DEST; else the item fails with the reason."""
         if not ids.is_photo_id(row["id"]):
-            raise Refused("failed", f"the item id {ids.shown(row['id'])} is not one of Flickr's")
+            raise Refused(State.FAILED, f"the item id {ids.shown(row['id'])} is not one of Flickr's")
         try:
             return Part(self.dest, relative)
         except paths.OutsideDest as error:
-            raise Refused("failed", str(error)) from None
+            raise Refused(State.FAILED, str(error)) from None
 
     async def _fetch_video(self, row: dict) -> None:
         """The Video Original through /play/orig/ (which needs the owner's session on real
@@ -251,9 +252,9 @@ class Downloader:
         if row["video_source"]:
             await self._transfer(row, row["video_source"], video=True)
         elif row["fallback_url"]:
-            await self._transfer(row, row["fallback_url"], video=True, final="original_unavailable")
+            await self._transfer(row, row["fallback_url"], video=True, final=State.ORIGINAL_UNAVAILABLE)
         else:
-            raise Refused("needs_manual", "Flickr offers no download of this video")
+            raise Refused(State.NEEDS_MANUAL, "Flickr offers no download of this video")
 
     async def _gone_or(self, row: dict, reason: str) -> Refused:
         """A 404 may mean the item was deleted on Flickr meanwhile: ask (one call)."""
@@ -261,8 +262,8 @@ class Downloader:
             await self.api.call("flickr.photos.getInfo", photo_id=row["id"])
         except FlickrError as error:
             if error.code == 1:
-                return Refused("remote_gone", "deleted on Flickr before it could be saved")
-        return Refused("failed", reason)
+                return Refused(State.REMOTE_GONE, "deleted on Flickr before it could be saved")
+        return Refused(State.FAILED, reason)
 
     async def _resolve_video(self, source: str) -> str:
         """/play/... answers with a redirect to a short-lived signed URL; asked afresh for
@@ -293,14 +294,14 @@ class Downloader:
             if source and not self.api.endpoints.trusts(source):
                 how = (f"Flickr named it on {URL(source).host}, a host that is not Flickr's and gets no "
                        "credentials from exodus")
-            raise Refused("needs_manual", f"Flickr refused the video original (HTTP {status}): {how}, "
+            raise Refused(State.NEEDS_MANUAL, f"Flickr refused the video original (HTTP {status}): {how}, "
                                           "or use Flickr's account export")
         if status in (404, 410):
             raise _NotFound(status)
         if status == 403:
-            raise Refused("original_unavailable", "Flickr refused the original (HTTP 403)")
+            raise Refused(State.ORIGINAL_UNAVAILABLE, "Flickr refused the original (HTTP 403)")
 
-    async def _transfer(self, row: dict, source: str, video: bool, final: str = "downloaded") -> None:
+    async def _transfer(self, row: dict, source: str, video: bool, final: State = State.DOWNLOADED) -> None:
         state = _Slot(self._part(row, row["path"]) if row["path"] else None)
 
         async def attempt() -> None:
@@ -353,7 +354,7 @@ class Downloader:
             cap = size_cap(row, video)
             if total is not None and total > cap:
                 file.restart()
-                raise Refused("failed", f"Flickr declares {total} bytes, more than this file may hold "
+                raise Refused(State.FAILED, f"Flickr declares {total} bytes, more than this file may hold "
                                         f"({cap} bytes; {cap_knob(video)})")
             etag = response.headers.get("ETag")
             if etag != row["etag"] or total != row["expected_size"]:
@@ -367,7 +368,7 @@ class Downloader:
                 file.restart()
                 limit = (f"{total} bytes, its declared length" if total is not None
                          else f"{cap} bytes with no length declared ({cap_knob(video)})")
-                raise Refused("failed", f"the body went past {limit}; the partial file was removed") from None
+                raise Refused(State.FAILED, f"the body went past {limit}; the partial file was removed") from None
         if row["expected_size"] is not None and file.have < row["expected_size"]:
             raise Transient(f"short body ({file.have} of {row['expected_size']} bytes)")
         if row["expected_size"] is not None and file.have > row["expected_size"]:
@@ -379,7 +380,7 @@ class Downloader:
         ext = match.group(1).rsplit(".", 1)[-1].lower() if match and "." in match.group(1) else ""
         ext = ids.video_format(ext or "mp4")
         if ext is None:
-            raise Refused("failed", ids.format_refused(match.group(1) if match else disposition, video=True))
+            raise Refused(State.FAILED, ids.format_refused(match.group(1) if match else disposition, video=True))
         name_ext = ext if row["video_source"] else names.kept_ext(row["kept_size"], ext)
         relative = names.item_path(row["id"], row["title"], name_ext, row["date_taken"], bool(row["taken_unknown"]))
         file = self._part(row, relative)
@@ -392,8 +393,8 @@ class Downloader:
             file.check(row["media"], row["original_format"])
         except writer.WrongFormat as wrong:
             what = "a video" if video else f"a {row['original_format']} image"
-            raise Refused("failed", f"Flickr sent {wrong} where {what} was expected") from None
-        reason = None if final == "downloaded" else f"Flickr withholds the original; kept {row['kept_size']}"
+            raise Refused(State.FAILED, f"Flickr sent {wrong} where {what} was expected") from None
+        reason = None if final == State.DOWNLOADED else f"Flickr withholds the original; kept {row['kept_size']}"
 
         def commit() -> None:
             self.cat.mark_downloaded(row, file.have, file.sha256, final, reason)

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..catalog import Catalog
+from ..catalog import Catalog, State
 from ..flickr import Api, Credentials, FlickrError, MissingCredentials, Transient
 from ..flickr.connect import FlickrAccess, connect
 from ..flickr.cookies import CookieProblem, flickr_cookie_header
@@ -289,8 +289,8 @@ class Backup:
 
     def summary(self, status: str) -> dict:
         counts = self.cat.counts()
-        failed = self.cat.problems(("failed",), limit=100)
-        needs = self.cat.problems(("needs_manual", "original_unavailable"), limit=100)
+        failed = self.cat.problems((State.FAILED,), limit=100)
+        needs = self.cat.problems((State.NEEDS_MANUAL, State.ORIGINAL_UNAVAILABLE), limit=100)
         listing = self.listing
         d = self.downloads
         skipped = self.crawler.skipped if self.crawler else []

@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..catalog import Catalog
+from ..catalog import Catalog, State
 from ..catalog.journal import album_members, deletion_candidates, proof_now, pushed_as_they_are
 from .common import (
     Session, carry_out, certain_dry_run, change_session, confirmed, listed, prepare, whose_token,
@@ -53,8 +53,8 @@ class DeleteOptions(FlickrAccess):
 
 def reason(row: dict, seen: Seen | None, listing_complete: bool, allow_shallow: bool) -> str:
     """'eligible', or why this item must stay on Flickr."""
-    if row["state"] != "downloaded":
-        return {"deleted_remote": "already_deleted"}.get(row["state"], row["state"])
+    if row["state"] != State.DOWNLOADED:
+        return {State.DELETED_REMOTE: "already_deleted"}.get(row["state"], row["state"])
     if not row["verified_sha256"]:
         return "not_verified"
     if row["verified_sha256"] != row["sha256"] or row["verified_size"] != row["size"]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Awaitable, Callable
 
-from ..catalog import Catalog
+from ..catalog import Catalog, State
 from ..catalog import journal as table
 from ..catalog.store import dumps
 from ..knobs import crash_point
@@ -19,7 +19,7 @@ from ..knobs import crash_point
 # a delete that took effect (now, or by an attempt whose answer was lost) leaves the item
 # deleted_remote; an undo carried out (or of an item gone since) closes its lockdowns.
 CONSEQUENCES = {
-    ("delete", None): {"deleted": "deleted_remote", "already_gone": "deleted_remote"},
+    ("delete", None): {"deleted": State.DELETED_REMOTE, "already_gone": State.DELETED_REMOTE},
     ("lockdown", "undo"): {"done": "undone", "gone": "undone"},
 }
 

@@ -19,8 +19,8 @@ import logging
 import os
 import sqlite3
 import time
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, AsyncIterator, Callable, Iterator, TextIO
 
 from ..catalog.items import WITH_FILE, State
