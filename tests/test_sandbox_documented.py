@@ -247,3 +247,15 @@ def test_paging_numbers_are_typed_as_the_recordings_of_that_listing(method, pagi
 @pytest.mark.parametrize("method", sorted(STANDARD))
 def test_unrecorded_listings_page_with_numbers(method, paging_seen):
     assert paging_seen[method]["page"] == paging_seen[method]["pages"] == {"number"}
+
+
+# --- the web page gallery-dl reads its key from ------------------------------------------------
+
+def test_the_photos_page_carries_a_site_key_that_the_api_takes(sb):
+    page = requests.get(f"{sb.base}/photos/", timeout=30)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    key = re.search(r'\.flickr\.api\.site_key = "([^"]+)"', page.text).group(1)
+    answer = requests.get(f"{sb.base}/services/rest/", timeout=30, params={
+        "method": "flickr.people.findByUsername", "username": sb.info["username"], "api_key": key,
+        "format": "json", "nojsoncallback": "1"}).json()
+    assert answer["stat"] == "ok"
