@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from test_readme_figures import module
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -31,21 +33,8 @@ def test_short_chaos_run_recovers_every_kill(tmp_path):
     assert json.loads(out.read_text())["scenarios"]["chaos"]["run"]["quick"] is True
 
 
-def chaos_module():
-    import importlib.util
-
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        spec = importlib.util.spec_from_file_location("bench_chaos", BENCHMARKS / "chaos.py")
-        loaded = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(loaded)
-        return loaded
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-
-
 def test_kills_that_landed_after_the_work_was_done_exercised_nothing():
-    chaos = chaos_module()
+    chaos = module("chaos")
     late = chaos.judged([{"killed": "delete-remote", "done": 0}, {"killed": "delete-remote", "done": 0}], 0, True)
     assert late["kills"] == 2 and late["kills_with_work_left"] == 0 and late["kills_recovered"] == 0
     assert late["exercised"] is False  # nothing was eligible: the stage fails

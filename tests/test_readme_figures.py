@@ -18,7 +18,8 @@ README = ROOT / "README.md"
 
 
 def module(name: str):
-    """A benchmarks/ script as a module (they import each other by bare name)."""
+    """A benchmarks/ script as a module (they import each other by bare name); the chaos
+    test uses it too."""
     sys.path.insert(0, str(BENCHMARKS))
     try:
         spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCHMARKS / f"{name}.py")
