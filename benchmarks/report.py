@@ -154,8 +154,8 @@ def judged(figures: dict, bound: Bound | dict) -> dict:
     except (KeyError, TypeError):
         limit = None
     met = value is not None and limit is not None and bound.op in OPS and bool(OPS[bound.op](value, limit))
-    return {"label": bound.label, "figure": bound.figure if isinstance(bound.figure, str) else None, "op": bound.op, "limit": limit, "value": value,
-            "met": met}
+    named = bound.figure if isinstance(bound.figure, str) else None  # a function of the figures has no path
+    return {"label": bound.label, "figure": named, "op": bound.op, "limit": limit, "value": value, "met": met}
 
 
 def verdict(run: dict | None, bounds: list[dict]) -> str:
@@ -277,9 +277,10 @@ def backup_section(report: dict) -> str:
             rows.append("| throughput | its figures are in a shape this report does not know yet |")
     m = report["scenarios"].get("memory", {}).get("figures")
     if m:
-        sizes = sorted((v for v in m.values() if isinstance(v, dict) and "peak_rss_mb" in v), key=lambda v: v["items"])
-        rows.append(f"| memory, {n(sizes[-1]['items'])} tiny items, deep pass included | {sizes[-1]['peak_rss_mb']} "
-                    f"MB peak RSS; {n(sizes[0]['items'])} items: {sizes[0]['peak_rss_mb']} MB (growth {m['growth']}×) |")
+        small, *_, large = sorted((v for v in m.values() if isinstance(v, dict) and "peak_rss_mb" in v),
+                                  key=lambda v: v["items"])
+        rows.append(f"| memory, {n(large['items'])} tiny items, deep pass included | {large['peak_rss_mb']} MB "
+                    f"peak RSS; {n(small['items'])} items: {small['peak_rss_mb']} MB (growth {m['growth']}×) |")
     runs = sorted({run_cell(report["scenarios"][k]["run"]) for k in ("quota", "incremental", "throughput", "memory")
                    if k in report["scenarios"]})
     return "\n".join(rows) + "\n\nMeasured by `benchmarks/backup.py` (" + "; ".join(runs) + ").\n"
