@@ -16,19 +16,17 @@ fewer than per-photo tools (per_photo_reference.py); a rerun with nothing change
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
+
+from common import run_plan
 
 RESULTS = Path(__file__).parent / "results" / "backup.json"
 DEEP_METHODS = ("flickr.photos.getInfo", "flickr.photos.people.getList")
@@ -262,36 +260,6 @@ def main() -> None:
         "incremental": lambda: incremental(home, 500 if quick else 5000),
         "memory_video": lambda: memory_video(home, 400_000_000 if quick else 4_000_000_000),
     })
-
-
-def run_plan(doc: str, results: Path, script: str, plan_for) -> None:
-    """The command line every benchmark script shares: --only NAME, --quick; each scenario
-    printed with the command that reruns it alone, and saved as soon as it is measured (a
-    long run stopped midway keeps what it measured)."""
-    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
-    with tempfile.TemporaryDirectory(prefix="exodus-bench-") as tmp:
-        plan = plan_for(Path(tmp), False)
-        parser.add_argument("--only", choices=list(plan))
-        parser.add_argument("--quick", action="store_true", help="smaller accounts, for a smoke run")
-        args = parser.parse_args()
-        plan = plan_for(Path(tmp), args.quick)
-        previous = json.loads(results.read_text()) if results.exists() else {"scenarios": {}}
-        scenarios = dict(previous.get("scenarios", {}))
-        for name, run in plan.items():
-            if args.only and name != args.only:
-                continue
-            print(f"{name}: running ... (rerun alone: benchmarks/{script} --only {name})", flush=True)
-            scenarios[name] = {**run(), "quick": args.quick}
-            print(json.dumps(scenarios[name], indent=1), flush=True)
-            save_results(results, scenarios)
-
-
-def save_results(path: Path, scenarios: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "system": platform.platform()},
-        "scenarios": scenarios}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

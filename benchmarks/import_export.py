@@ -16,7 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from backup import EXODUS, run_plan, timed
+from backup import EXODUS, timed
+from common import run_plan
 
 RESULTS = Path(__file__).parent / "results" / "import_export.json"
 

@@ -15,16 +15,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import platform
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import aiohttp
 import requests
 from requests_oauthlib import OAuth1
+
+from common import for_run, run_stamp, save_scenario
 
 RESULTS = Path(__file__).parent / "results" / "sandbox.json"
 
@@ -121,6 +121,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs (a smoke check)")
     args = parser.parse_args()
+    stamp = run_stamp(args.quick)
     api = bench_api(args.quick)
     cdn = bench_cdn(args.quick)
     scenarios = {
@@ -128,15 +129,12 @@ def main() -> None:
                             "met": min(api["small_calls_per_s"], api["signed_small_calls_per_s"]) >= 1000},
         "cdn_originals": {**cdn, "target": ">= 200 MB/s", "met": cdn["mb_per_s"] >= 200},
     }
-    result = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
-                         f"{__import__('os').cpu_count()} cores",
-              "scenarios": scenarios}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    target = for_run(RESULTS, args.quick)
+    for name, figures in scenarios.items():
+        save_scenario(target, name, figures, stamp)
     for name, figures in scenarios.items():
         print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in figures.items()))
-    print(f"wrote {RESULTS}; rerun alone with: .venv/bin/python benchmarks/sandbox.py")
+    print(f"wrote {target}; rerun alone with: .venv/bin/python benchmarks/sandbox.py")
     sys.exit(0 if all(s["met"] for s in scenarios.values()) else 1)
 
 

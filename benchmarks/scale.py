@@ -30,7 +30,8 @@ import time
 import zlib
 from pathlib import Path
 
-from backup import EXODUS, exodus_env, save_results, start_sandbox
+from backup import EXODUS, exodus_env, start_sandbox
+from common import run_stamp, save_scenario
 
 RESULTS = Path(__file__).parent / "results" / "scale.json"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -151,6 +152,7 @@ def main() -> None:
     parser.add_argument("--listing", type=int, default=100_000)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    stamp = run_stamp(quick=args.items < 1_000_000)
     print(f"scale: {args.items:,} items (rerun: benchmarks/scale.py --items {args.items})", flush=True)
     with tempfile.TemporaryDirectory(prefix="exodus-scale-") as tmp:
         home = Path(tmp)
@@ -170,7 +172,7 @@ def main() -> None:
               "target": "status and verify --fast answer (seconds reported); no query scans a table "
                         "without an index outside the passes over every item",
               "met": status_code in (0, 3) and verify_code in (0, 3) and not checked["unindexed"]}
-    save_results(args.out, {"scale": result})
+    save_scenario(args.out, "scale", result, stamp)
     print(json.dumps(result, indent=1))
 
 

@@ -16,7 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from backup import EXODUS, backed_up, backup, exodus_env, run_plan, start_sandbox, stats, timed
+from backup import EXODUS, backed_up, backup, exodus_env, start_sandbox, stats, timed
+from common import run_plan
 
 RESULTS = Path(__file__).parent / "results" / "verify.json"
 
