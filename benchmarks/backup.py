@@ -107,8 +107,12 @@ def quota(home: Path, items: int) -> dict:
         for item in listed:
             for album in item["albums"]:
                 album_sizes[album] = album_sizes.get(album, 0) + 1
-        bound = (-(-items // 500) + sum(-(-n // 500) for n in album_sizes.values())
-                 + account["photos_with_comments"] + account["albums_with_comments"] + videos + 10)
+        # The fewest calls Flickr's API allows for this account's core: every listing page,
+        # every album page, one comments call per commented photo or album (there is no
+        # batch call for comments), one getSizes per video (listings carry no video URL).
+        floor = (-(-items // 500) + sum(-(-n // 500) for n in album_sizes.values())
+                 + account["photos_with_comments"] + account["albums_with_comments"] + videos)
+        bound = floor + 10
         by_method = s["api_calls"]
         deep = sum(by_method.get(m, 0) for m in DEEP_METHODS)
         rest = sum(by_method.get(m, 0) for m in REST_OF_ACCOUNT)
@@ -119,6 +123,7 @@ def quota(home: Path, items: int) -> dict:
                 "share_with_people": round(account["photos_with_people"] / items, 3),
                 "api_calls": calls, "calls_per_item": round(calls / items, 4),
                 "core_calls": core, "core_calls_per_item": round(core / items, 4),
+                "core_floor": floor, "core_over_floor": round(core / floor, 4),
                 "deep_calls": deep, "deep_calls_per_item": round(deep / items, 4),
                 "rest_of_account_calls": rest,
                 "calls_by_method": by_method,
