@@ -18,7 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from backup import EXODUS, backed_up, run_plan, timed
+from backup import EXODUS, backed_up, timed
+from common import run_plan
 
 RESULTS = Path(__file__).parent / "results" / "push.json"
 RCLONE = str(Path(sys.executable).with_name("rclone"))

@@ -55,6 +55,20 @@ def n(value: float) -> str:
     return f"{value:,}"
 
 
+def median(seconds) -> float:
+    """A time as a script gives it: one figure, or its spread over runs."""
+    return seconds["median"] if isinstance(seconds, dict) else seconds
+
+
+def spread_of(figures: dict) -> str:
+    """ ", median of N runs, from LOW to HIGH" where the run gave its ratio's spread."""
+    spread = figures.get("exodus_over_rclone_spread")
+    if not spread:
+        return ""
+    runs = len(figures["seconds"].get("exodus_runs", []))
+    return f", median of {runs} interleaved runs, quartiles {spread['q1']}–{spread['q3']}"
+
+
 SCENARIOS: dict[str, Scenario] = {
     "quota": Scenario("backup", "quota", lambda f: (
         f"{f['core_calls_per_item']} core calls/item ({n(f['items'])} items), "
@@ -113,8 +127,9 @@ SCENARIOS: dict[str, Scenario] = {
         "benchmarks/import_export.py --only memory", (
         Bound("peak RSS, MB", "peak_rss_mb", "<=", 200),)),
     "push": Scenario("push", "s3", lambda f: (
-        f"{n(f['items'])} items to S3 in {f['seconds']['exodus']} s, rclone copy "
-        f"{f['seconds']['rclone_copy']} s ({f['exodus_over_rclone']}×)"), "benchmarks/push.py --only s3", (
+        f"{n(f['items'])} items to S3 in {median(f['seconds']['exodus'])} s, rclone copy "
+        f"{median(f['seconds']['rclone_copy'])} s ({f['exodus_over_rclone']}×{spread_of(f)})"),
+        "benchmarks/push.py --only s3", (
         Bound("exodus time / rclone copy time", "exodus_over_rclone", "<=", 1.25),)),
     "chaos": Scenario("chaos", "chaos", lambda f: (
         f"{f['kills_recovered']} of {f['kills_with_work_left']} kills that found work left recovered "
@@ -339,8 +354,8 @@ SECTIONS: dict[str, Callable[[dict], str]] = {
         f"{f['peak_rss_mb']} MB peak RSS.")),
     "bench-push": lambda r: section(r, "push", lambda f: (
         f"Measured: a {n(f['items'])}-item backup ({n(f['objects_exodus'])} objects) to `rclone serve s3` took "
-        f"{f['seconds']['exodus']} s against `rclone copy`'s {f['seconds']['rclone_copy']} s for the same tree, "
-        f"{f['exodus_over_rclone']}×, while also hashing every file, checking every ETag and recording every "
+        f"{median(f['seconds']['exodus'])} s against `rclone copy`'s {median(f['seconds']['rclone_copy'])} s for "
+        f"the same tree, {f['exodus_over_rclone']}×{spread_of(f)}, while also hashing every file, checking every ETag and recording every "
         f"upload; a rerun with nothing to send took {f['seconds']['exodus_rerun_nothing_to_send']} s.")),
 }
 
