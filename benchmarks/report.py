@@ -288,10 +288,12 @@ def backup_section(report: dict) -> str:
     t = report["scenarios"].get("throughput", {}).get("figures")
     if t:
         try:
-            c, one = t["originals"]["concurrent"], t["originals"]["one_at_a_time"]
-            rows.append(f"| {n(c['files'])} originals, {t['cap_mb_per_s']:g} MB/s cap, {t['latency_ms']} ms "
-                        f"latency | {c['mb_per_s']} MB/s = {c['achieved_over_cap']} of the cap (`--concurrency 1`, "
-                        f"{n(one['files'])} originals: {one['mb_per_s']} MB/s) |")
+            o = t["originals"]
+            c, one = o["concurrent"], o["one_at_a_time"]
+            rows.append(f"| {n(o['files'])} originals, {t['cap_mb_per_s']:g} MB/s cap "
+                        f"({t['connection_cap_mb_per_s']:g} MB/s per connection), {t['latency_ms']} ms latency | "
+                        f"{c['mb_per_s']} MB/s = {c['achieved_over_cap']} of the cap; `--concurrency 1`: "
+                        f"{one['mb_per_s']} MB/s ({o['concurrent_over_one_at_a_time']}×) |")
         except (KeyError, TypeError):
             rows.append("| throughput | its figures are in a shape this report does not know yet |")
     m = report["scenarios"].get("memory", {}).get("figures")
@@ -319,8 +321,10 @@ def rows_meaning(report: dict) -> str:
     if "throughput" in s:
         t = s["throughput"]
         try:
-            lines.append(f"- **throughput**: a {t['cap_mb_per_s']:g} MB/s, {t['latency_ms']} ms link; "
-                         f"{n(t['originals']['concurrent']['files'])} originals.")
+            lines.append(f"- **throughput**: a {t['cap_mb_per_s']:g} MB/s link, at most "
+                         f"{t['connection_cap_mb_per_s']:g} MB/s per connection, {t['latency_ms']} ms a round trip; "
+                         f"the same {n(t['originals']['files'])} originals at each concurrency, "
+                         f"{t['repetitions']} interleaved repetitions, medians.")
         except (KeyError, TypeError):
             lines.append("- **throughput**: the link's use; its workload is in its results file.")
     lines.append("- **incremental**: a second run with nothing changed, then after changes to 1 item in 100.")
