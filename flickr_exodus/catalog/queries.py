@@ -9,7 +9,7 @@ from .items import STATES, TO_FETCH, WANTING_STATES, has_file
 
 # Marks a statement that is a pass over every row of its table, made on purpose (a count, a
 # total): benchmarks/scale.py lets such a statement scan without an index, and no other.
-EVERY_ITEM = "/* every item */"
+EVERY_ROW = "/* every row */"
 
 
 class Queries:
@@ -18,7 +18,7 @@ class Queries:
     # --- counts for the reports ----------------------------------------------------------
     def counts(self) -> dict[str, int]:
         out = {state: 0 for state in STATES}
-        for state, n in self.db.execute(f"SELECT {EVERY_ITEM} state, count(*) FROM photos GROUP BY state"):
+        for state, n in self.db.execute(f"SELECT {EVERY_ROW} state, count(*) FROM photos GROUP BY state"):
             out[state] = n
         return out
 
@@ -33,10 +33,10 @@ class Queries:
                "deep_missing": f"SELECT count(*) FROM photos WHERE {has_file()} AND NOT deep_done",
                "kept_smaller": "SELECT count(*) FROM photos WHERE state = 'original_unavailable' "
                                "AND sha256 IS NOT NULL"}[what]
-        return self.one(sql.replace("SELECT", f"SELECT {EVERY_ITEM}", 1)) or 0
+        return self.one(sql.replace("SELECT", f"SELECT {EVERY_ROW}", 1)) or 0
 
     def bytes_on_disk(self) -> int:
-        return self.one(f"SELECT {EVERY_ITEM} coalesce(sum(size), 0) FROM photos WHERE {has_file()}") or 0
+        return self.one(f"SELECT {EVERY_ROW} coalesce(sum(size), 0) FROM photos WHERE {has_file()}") or 0
 
     def file_totals(self) -> dict:
         """What status says of the files, in one pass over the items (a million take a
@@ -45,7 +45,7 @@ class Queries:
         totals = {"with_files": 0, "bytes": 0, "verified": 0, "deep_missing": 0}
         sources = {}
         for source, with_bytes, *counts in self.db.execute(
-                f"SELECT {EVERY_ITEM} coalesce(source, 'api'), count(sha256), count(CASE WHEN {has_file()} THEN 1 END), "
+                f"SELECT {EVERY_ROW} coalesce(source, 'api'), count(sha256), count(CASE WHEN {has_file()} THEN 1 END), "
                 f"sum(CASE WHEN {has_file()} THEN size END), "
                 f"count(CASE WHEN {has_file()} AND verified_sha256 = sha256 THEN 1 END), "
                 f"count(CASE WHEN {has_file()} AND NOT deep_done THEN 1 END) FROM photos GROUP BY 1"):
@@ -57,7 +57,7 @@ class Queries:
 
     def sources(self) -> dict[str, int]:
         """Items with a file, by where it came from (api, export, adopted)."""
-        return dict(self.db.execute(f"SELECT {EVERY_ITEM} coalesce(source, 'api'), count(*) FROM photos "
+        return dict(self.db.execute(f"SELECT {EVERY_ROW} coalesce(source, 'api'), count(*) FROM photos "
                                     "WHERE sha256 IS NOT NULL GROUP BY 1").fetchall())
 
     def problems(self, states: tuple[str, ...] = WANTING_STATES, limit: int | None = None,
