@@ -21,15 +21,11 @@ from flickr_exodus.status import status
 
 @pytest.fixture(scope="module")
 def backup(tmp_path_factory):
-    config = SandboxConfig(photos=30, videos=4, albums=3, seed=67, video_access="oauth",
-                           media_size=(5_000, 7_000), video_size=(30_000, 50_000))
-    with backed_up(tmp_path_factory.mktemp("verify-fast"), config) as account:
+    """One finished backup, made once; each test damages a private copy of it."""
+    with backed_up(tmp_path_factory.mktemp("verify-fast"), SandboxConfig(
+            photos=30, videos=4, albums=3, seed=67, video_access="oauth", media_size=(5_000, 7_000),
+            video_size=(30_000, 50_000))) as account:
         yield account
-
-
-@pytest.fixture
-def copy(backup, tmp_path):
-    return private_copy(backup, tmp_path)
 
 
 def verify(dest, env, *args) -> tuple[int, dict]:
@@ -42,8 +38,8 @@ def found(report) -> set[tuple[str, str, str]]:
     return {(p["id"], p["kind"], p["detail"]) for p in report["problems"]}
 
 
-def test_fast_finds_what_a_full_verify_finds_but_hashes_and_sidecar_contents(copy):
-    _, env, dest = copy
+def test_fast_finds_what_a_full_verify_finds_but_hashes_and_sidecar_contents(backup, tmp_path):
+    _, env, dest = private_copy(backup, tmp_path)
     rows = catalog_rows(dest, "SELECT * FROM photos ORDER BY id")
     photos = [r for r in rows if r["media"] == "photo"]
     videos = [r for r in rows if r["media"] == "video"]
@@ -101,8 +97,8 @@ def test_fast_finds_what_a_full_verify_finds_but_hashes_and_sidecar_contents(cop
         assert fast["counts"][key] == full["counts"][key], key
 
 
-def test_fast_records_its_check_in_batches_and_leaves_a_full_proof_standing(copy):
-    _, env, dest = copy
+def test_fast_records_its_check_in_batches_and_leaves_a_full_proof_standing(backup, tmp_path):
+    _, env, dest = private_copy(backup, tmp_path)
     assert verify(dest, env)[0] == 0
     proved = {r["id"]: r["verified_at"] for r in catalog_rows(dest)}
     code, report = verify(dest, env, "--fast")
@@ -137,8 +133,8 @@ def test_the_catalog_walks_items_a_folder_at_a_time(tmp_path):
     cat.close()
 
 
-def test_status_totals_in_one_pass_agree_with_the_counts(copy, tmp_path, monkeypatch):
-    _, _, dest = copy
+def test_status_totals_in_one_pass_agree_with_the_counts(backup, tmp_path, monkeypatch):
+    _, _, dest = private_copy(backup, tmp_path)
     conn = sqlite3.connect(dest / "catalog.db")
     ids = [r[0] for r in conn.execute("SELECT id FROM photos ORDER BY id")]
     conn.execute("UPDATE photos SET source = 'export' WHERE id IN (?, ?)", ids[:2])
