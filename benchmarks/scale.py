@@ -54,6 +54,7 @@ BOUNDS = {
                                       "of 500 items (500 items/s)"),
 }
 WARM_RUNS = 3
+RUNS: list[dict] = []  # every timed command: seconds, CPU seconds, the machine's load
 DROP_CACHES = Path("/proc/sys/vm/drop_caches")
 
 
@@ -118,10 +119,19 @@ def build(dest: Path, items: int) -> float:
 
 
 def timed(command: list[str], env: dict) -> tuple[float, int, str]:
-    """(seconds, exit code, stdout) of one command."""
+    """(seconds, exit code, stdout) of one command; its CPU seconds (user and system) and the
+    machine's load (1-minute average) when it started go to RUNS, since a busy machine
+    stretches the seconds and not the CPU."""
+    load = os.getloadavg()[0]
     started = time.monotonic()
-    done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    return time.monotonic() - started, done.returncode, done.stdout
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.monotonic() - started
+    words = [c for c in command[3:] if c.startswith("-") or c.isalpha()]  # not the paths
+    RUNS.append({"command": " ".join(words), "seconds": round(seconds, 1),
+                 "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1), "load_at_start": round(load, 1)})
+    return seconds, os.waitstatus_to_exitcode(status), out
 
 
 def drop_caches() -> bool:
@@ -205,7 +215,7 @@ def commands(dest: Path, env: dict, items: int) -> tuple[dict, dict]:
         "verify_fast_warm_seconds": [round(t, 1) for t in warm],
         # As benchmarks/report.py reads them: verify --fast warm (the median), status warm.
         "verify_fast_seconds": round(median, 1), "verify_items_per_s": round(items / median),
-        "status_seconds": round(status_warm, 2)}
+        "status_seconds": round(status_warm, 2), "timed_runs": list(RUNS)}
 
 
 def ingest(home: Path, items: int) -> dict:
