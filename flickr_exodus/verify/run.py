@@ -68,8 +68,11 @@ class Verification:
         self.bad_sidecars: set[str] = set()
         self.tree_findings: list[Finding] = []
         self.pending_writes: list[Callable[[], None]] = []  # catalog transitions, run by flush
-        # What --fast found of whole items, a record and its items: few records, many items.
-        self.fast_notes: dict[tuple, tuple[dict, list[str]]] = {}
+        # What --fast found of whole items: few records (by what they say), many items, staged
+        # in the catalog's temporary table a batch at a time and written once at the end.
+        self.fast_keys: dict[tuple, int] = {}   # what a record says -> its number
+        self.fast_records: list[dict] = []
+        self.fast_notes: dict[int, list[str]] = {}  # record number -> items not yet staged
         self.noted = 0
         self.stamp = now_iso()
 
@@ -106,7 +109,10 @@ class Verification:
                                                    result.size, facts, record, self.stamp))
             else:  # --fast proves sizes only: an earlier full proof stands, none is made
                 key = (tuple(result.confirmed_by), result.structure)
-                self.fast_notes.setdefault(key, (record, []))[1].append(row.id)
+                number = self.fast_keys.setdefault(key, len(self.fast_keys))
+                if number == len(self.fast_records):
+                    self.fast_records.append(record)
+                self.fast_notes.setdefault(number, []).append(row.id)
                 self.noted += 1
         if len(self.pending_writes) >= 500 or self.noted >= 5000:
             self.flush()
@@ -116,9 +122,15 @@ class Verification:
             with self.cat.tx():  # one commit for the lot
                 for write in self.pending_writes:
                     write()
-                for record, ids in self.fast_notes.values():
-                    self.cat.note_checked(ids, record)
+                for number, ids in self.fast_notes.items():
+                    self.cat.stage_checked(ids, number)
         self.pending_writes, self.fast_notes, self.noted = [], {}, 0
+
+    def finish(self) -> None:
+        """The last writes, and what --fast found of whole items, in one pass."""
+        self.flush()
+        if self.fast_records and not self.cat.read_only:
+            self.cat.note_checked(self.fast_records)
 
     def catalog_states(self) -> None:
         """Items without a finished file, by state."""
@@ -233,7 +245,7 @@ def run_verify(options: VerifyOptions) -> tuple[int, dict]:
             check_files(cat, dest, max(1, options.jobs), options.fast, bar, job.item_done)
         finally:
             bar.close()
-            job.flush()
+            job.finish()
         job.catalog_states()
         job.tree()
         remote = None
