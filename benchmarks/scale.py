@@ -155,10 +155,15 @@ def plans(dest: Path, trace: Path) -> dict:
     """Each distinct statement (literals aside) and whether a table is scanned without an
     index; statements that cannot be planned are named, not skipped."""
     statements: dict[str, str] = {}
+    temporary = set()  # the temporary tables the commands made, made again here to plan against
     for line in trace.read_text(encoding="utf-8").splitlines():
         if line.split(" ", 1)[0].upper() in ("SELECT", "UPDATE", "DELETE", "WITH"):
             statements.setdefault(LITERALS.sub("?", line), line)
+        elif line.upper().startswith("CREATE TEMP TABLE"):
+            temporary.add(line)
     conn = sqlite3.connect(f"file:{dest / 'catalog.db'}?mode=ro", uri=True)
+    for statement in temporary:
+        conn.execute(statement)
     unindexed, unplanned, passes, checked = [], [], 0, 0
     for shape, example in statements.items():
         if SCHEMA_READS.search(shape):

@@ -9,6 +9,7 @@ import json
 import time
 from typing import Iterable, Iterator
 
+from .queries import EVERY_ROW
 from .schema import PHOTOS_BY_ID, PHOTOS_BY_PATH
 from .items import EVERY, ITEM_COLUMNS, REPLACED, Item, State, Where, has_file
 
@@ -205,8 +206,9 @@ class Transitions:
         with self.tx() as conn:
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS fast_checked (id TEXT, record INTEGER)")
             for number, record in enumerate(records):
-                conn.execute("UPDATE photos SET verified = ? WHERE rowid IN (SELECT p.rowid FROM temp.fast_checked f "
-                             "JOIN photos p ON p.id = f.id WHERE f.record = ?)", [dumps(record), number])
+                conn.execute(f"UPDATE {EVERY_ROW} photos SET verified = ? WHERE rowid IN (SELECT p.rowid FROM "
+                             "temp.fast_checked f JOIN photos p ON p.id = f.id WHERE f.record = ?)",
+                             [dumps(record), number])
             conn.execute("DELETE FROM temp.fast_checked")
 
     def void_proofs(self, item_ids: Iterable[str]) -> None:
