@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from .queries import EVERY_ROW
 from .transitions import dumps, now_iso
 
 
@@ -17,7 +18,8 @@ class Runs:
         log = logging.getLogger("exodus")
         with self.tx() as conn:
             mine = ",".join(str(int(i)) for i in self.my_runs) or "0"
-            died = conn.execute(f"UPDATE runs SET status = 'died' WHERE status = 'running' AND id NOT IN ({mine})")
+            died = conn.execute(f"UPDATE {EVERY_ROW} runs SET status = 'died' WHERE status = 'running' "
+                                f"AND id NOT IN ({mine})")  # one row per command ever run: a few
             cursor = conn.execute("INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')",
                                   (command, now_iso()))
             run_id = cursor.lastrowid

@@ -110,6 +110,18 @@ INDEXES = [
 ]
 
 
+
+def index_name(table: str, columns: list[str]) -> str:
+    """The name create() gives an index of INDEXES (sqlite_utils' own)."""
+    return f"idx_{table}_{'_'.join(columns)}"
+
+
+# The walks over items name the index they page through (INDEXED BY): without statistics
+# SQLite takes the state index for a filter on states and sorts every matching row again
+# for each page, which at a million items turns one walk into thousands of seconds.
+PHOTOS_BY_ID = "sqlite_autoindex_photos_1"  # the primary key's own index
+PHOTOS_BY_PATH = index_name("photos", ["path"])
+
 # Any statement that writes an item's bytes (a download, an import, a repair, a release of a
 # replaced file) voids its proof, whoever runs it: a newer download always needs a new verify.
 PROOF_TRIGGER = """
@@ -149,7 +161,7 @@ def create(db: sqlite_utils.Database) -> None:
             for column, kind in missing.items():
                 table.add_column(column, kind)
     for name, columns in INDEXES:
-        db[name].create_index(columns, if_not_exists=True)
+        db[name].create_index(columns, index_name=index_name(name, columns), if_not_exists=True)
     db.execute(PROOF_TRIGGER)
     db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) "
                "DO UPDATE SET value = excluded.value", [str(SCHEMA_VERSION)])

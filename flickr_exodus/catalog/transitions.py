@@ -9,7 +9,9 @@ import json
 import time
 from typing import Iterable, Iterator
 
-from .items import EVERY, REPLACED, Item, State, Where, has_file
+from .queries import EVERY_ROW
+from .schema import PHOTOS_BY_ID, PHOTOS_BY_PATH
+from .items import EVERY, ITEM_COLUMNS, REPLACED, Item, State, Where, has_file
 
 
 def now_iso() -> str:
@@ -34,12 +36,41 @@ class Transitions:
         rows changed while walking are neither seen twice nor skipped)."""
         last = ""
         while True:
-            rows = self.rows(f"SELECT * FROM photos WHERE ({where.sql}) AND id > ? ORDER BY id LIMIT ?",
-                             [*where.params, last, batch])
+            rows = self.rows(f"SELECT * FROM photos INDEXED BY {PHOTOS_BY_ID} WHERE ({where.sql}) AND id > ? "
+                             f"ORDER BY id LIMIT ?", [*where.params, last, batch])
             if not rows:
                 return
             yield from (Item.from_row(row) for row in rows)
             last = rows[-1]["id"]
+
+    def by_folder(self, where: Where = EVERY, columns: tuple[str, ...] = (),
+                  batch: int = 5000) -> Iterator[tuple[str, list[Item]]]:
+        """The items the filter takes that have a path, a folder at a time (the folder of
+        `a/b/c.jpg` is `a/b`), in path order: for checks that list each folder once. A
+        folder comes twice when a subfolder's paths sort between its own. Only `columns`
+        are read (all if none), by the path index; memory stays flat."""
+        unknown = set(columns) - ITEM_COLUMNS
+        if unknown:
+            raise ValueError(f"not columns of an item: {sorted(unknown)}")
+        wanted = ", ".join(columns) if columns else "*"
+        last: tuple = ("", -1 << 63)
+        folder, members = None, []
+        while True:
+            rows = self.rows(f"SELECT rowid AS _rowid, {wanted} FROM photos INDEXED BY {PHOTOS_BY_PATH} "
+                             f"WHERE ({where.sql}) AND (path, rowid) > (?, ?) ORDER BY path, rowid LIMIT ?",
+                             [*where.params, *last, batch])
+            for row in rows:
+                here = row["path"].rpartition("/")[0]
+                if here != folder and members:
+                    yield folder, members
+                    members = []
+                folder = here
+                members.append(Item.from_row(row))
+            if len(rows) < batch:
+                break
+            last = (rows[-1]["path"], rows[-1]["_rowid"])
+        if members:
+            yield folder, members
 
     def ids(self, where: Where = EVERY) -> list[str]:
         """The ids the filter takes, in id order."""
@@ -159,9 +190,26 @@ class Transitions:
         self._set(item_id, verified_at=None, verified=dumps(record), verified_sha256=None, verified_size=None,
                   verified_facts=None)
 
-    def note_checked(self, item_id: str, record: dict) -> None:
-        """What a check that proves nothing (--fast) found: an earlier proof stands."""
-        self._set(item_id, verified=dumps(record))
+    def stage_checked(self, item_ids: Iterable[str], record: int) -> None:
+        """Items a check that proves nothing (--fast) found as record number `record` says,
+        set aside in a temporary table (not the catalog file) until note_checked."""
+        with self.tx() as conn:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS fast_checked (id TEXT, record INTEGER)")
+            conn.executemany("INSERT INTO temp.fast_checked (id, record) VALUES (?, ?)",
+                             ((i, record) for i in item_ids))
+
+    def note_checked(self, records: list[dict]) -> None:
+        """What a check that proves nothing (--fast) found, for the items staged under each
+        record's number: an earlier proof stands. Written at the end in the table's order,
+        one pass: a million items checked folder by folder would otherwise rewrite pages all
+        over the table for each batch (gigabytes through the -wal)."""
+        with self.tx() as conn:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS fast_checked (id TEXT, record INTEGER)")
+            for number, record in enumerate(records):
+                conn.execute(f"UPDATE {EVERY_ROW} photos SET verified = ? WHERE rowid IN (SELECT p.rowid FROM "
+                             "temp.fast_checked f JOIN photos p ON p.id = f.id WHERE f.record = ?)",
+                             [dumps(record), number])
+            conn.execute("DELETE FROM temp.fast_checked")
 
     def void_proofs(self, item_ids: Iterable[str]) -> None:
         """A copy of an item Flickr changed since is not proof of what Flickr has."""

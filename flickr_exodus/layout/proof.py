@@ -34,17 +34,24 @@ class Bytes:
     size: int
 
 
-def open_regular(dest: Path, relative: str) -> BinaryIO:
-    """The file at DEST/relative, opened one component at a time without following links
-    (O_NOFOLLOW on every folder and on the file), and proved a regular file by fstat on
-    the handle that will be read. Raises NotProvable (or FileNotFoundError, or another
-    OSError) otherwise; the caller closes the handle."""
+def open_folder(dest: Path, relative: str) -> int:
+    """A descriptor of the folder DEST/relative, opened one component at a time without
+    following links. Raises NotProvable (a component is a link or not a folder),
+    FileNotFoundError or another OSError; the caller closes it."""
+    return _descend(dest, _plain_parts(relative), relative)
+
+
+def _plain_parts(relative: str) -> tuple[str, ...]:
     parts = Path(relative).parts
     if not parts or Path(relative).is_absolute() or any(p in ("..", ".", "") for p in parts):
         raise NotProvable(f"{relative!r} is not a plain path inside the backup")
+    return parts
+
+
+def _descend(dest: Path, names: tuple[str, ...], relative: str) -> int:
     folder = os.open(dest, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
     try:
-        for name in parts[:-1]:
+        for name in names:
             try:
                 inner = os.open(name, _DIR_FLAGS, dir_fd=folder)
             except OSError as error:
@@ -53,19 +60,39 @@ def open_regular(dest: Path, relative: str) -> BinaryIO:
                 raise
             os.close(folder)
             folder = inner
-        try:
-            fd = os.open(parts[-1], _FILE_FLAGS, dir_fd=folder)
-        except OSError as error:
-            if error.errno == errno.ELOOP:
-                raise NotProvable(f"{relative} is a link") from None
-            raise
-    finally:
+    except BaseException:
         os.close(folder)
+        raise
+    return folder
+
+
+def open_in(folder: int, name: str, relative: str) -> BinaryIO:
+    """The file `name` in an open folder (open_folder), not followed if a link, proved a
+    regular file by fstat on the handle that will be read; `relative` names it in errors."""
+    try:
+        fd = os.open(name, _FILE_FLAGS, dir_fd=folder)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise NotProvable(f"{relative} is a link") from None
+        raise
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
         raise NotProvable(f"{relative} is {'a folder' if stat.S_ISDIR(mode) else 'not a regular file'}")
     return os.fdopen(fd, "rb")
+
+
+def open_regular(dest: Path, relative: str) -> BinaryIO:
+    """The file at DEST/relative, opened one component at a time without following links
+    (O_NOFOLLOW on every folder and on the file), and proved a regular file by fstat on
+    the handle that will be read. Raises NotProvable (or FileNotFoundError, or another
+    OSError) otherwise; the caller closes the handle."""
+    parts = _plain_parts(relative)
+    folder = _descend(dest, parts[:-1], relative)
+    try:
+        return open_in(folder, parts[-1], relative)
+    finally:
+        os.close(folder)
 
 
 def hash_through(handle: BinaryIO, feed: Callable[[bytes], None] | None = None,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..layout import paths
-from ..catalog import Catalog
+from ..catalog import Catalog, Item
 from ..catalog.items import WANTING_STATES
 from ..catalog.store import now_iso
 from ..flickr import Credentials, FlickrError, MissingCredentials, Transient
@@ -68,51 +68,69 @@ class Verification:
         self.bad_sidecars: set[str] = set()
         self.tree_findings: list[Finding] = []
         self.pending_writes: list[Callable[[], None]] = []  # catalog transitions, run by flush
-        self.fast_writes: list[Callable[[], None]] = []
+        # What --fast found of whole items: few records (by what they say), many items, staged
+        # in the catalog's temporary table a batch at a time and written once at the end.
+        self.fast_keys: dict[tuple, int] = {}   # what a record says -> its number
+        self.fast_records: list[dict] = []
+        self.fast_notes: dict[int, list[str]] = {}  # record number -> items not yet staged
+        self.noted = 0
         self.stamp = now_iso()
 
     def problem(self, item_id: str, kind: Kind, detail: str) -> None:
         self.found.add(Finding(item_id, kind, detail))
 
     # --- local -----------------------------------------------------------------------
-    def item_done(self, row: dict, result: ItemResult) -> None:
+    def item_done(self, row: Item, result: ItemResult) -> None:
         self.tally.checked += 1
-        self.tally.by_source[row["source"] or "api"] += 1
+        self.tally.by_source[row.source or "api"] += 1
         if result.structure in ("not_checked", "not_checked_fast"):
             self.tally.structure_not_checked += 1
-        self.tally.bytes += row["size"] or 0
+        self.tally.bytes += row.size or 0
         for finding in result.problems:
             self.found.add(finding)
         file_kinds = {f.kind for f in result.problems if not f.kind.sidecar}
         if file_kinds:
             self.tally.damaged += 1
-            self.bad_items.setdefault(row["id"], sorted(file_kinds)[0])
+            self.bad_items.setdefault(row.id, sorted(file_kinds)[0])
         elif result.problems:
-            self.bad_sidecars.add(row["id"])
+            self.bad_sidecars.add(row.id)
         if not result.whole:
             record = {"at": self.stamp, "problems": [f.kind.value for f in result.problems]}
-            self.pending_writes.append(partial(self.cat.mark_unproven, row["id"], record))
+            self.pending_writes.append(partial(self.cat.mark_unproven, row.id, record))
         else:
             self.tally.whole += 1
             facts, why_not = proving_facts(result)
             if not facts:
-                self.found.add(Finding(row["id"], Kind.UNCONFIRMED, why_not, needs_user=True))
+                self.found.add(Finding(row.id, Kind.UNCONFIRMED, why_not, needs_user=True))
             record = {"at": self.stamp, "sha256": result.hashed, "confirmed_by": result.confirmed_by,
                       "structure": result.structure, "remote": False}
             if result.hashed:  # the proof: exactly these bytes, and the facts that prove them whole
-                self.pending_writes.append(partial(self.cat.mark_verified, row["id"], result.sha256,
+                self.pending_writes.append(partial(self.cat.mark_verified, row.id, result.sha256,
                                                    result.size, facts, record, self.stamp))
             else:  # --fast proves sizes only: an earlier full proof stands, none is made
-                self.fast_writes.append(partial(self.cat.note_checked, row["id"], record))
-        if len(self.pending_writes) + len(self.fast_writes) >= 500:
+                key = (tuple(result.confirmed_by), result.structure)
+                number = self.fast_keys.setdefault(key, len(self.fast_keys))
+                if number == len(self.fast_records):
+                    self.fast_records.append(record)
+                self.fast_notes.setdefault(number, []).append(row.id)
+                self.noted += 1
+        if len(self.pending_writes) >= 500 or self.noted >= 5000:
             self.flush()
 
     def flush(self) -> None:
-        if (self.pending_writes or self.fast_writes) and not self.cat.read_only:  # a read-only DEST records nothing
+        if (self.pending_writes or self.fast_notes) and not self.cat.read_only:  # a read-only DEST records nothing
             with self.cat.tx():  # one commit for the lot
-                for write in self.pending_writes + self.fast_writes:
+                for write in self.pending_writes:
                     write()
-        self.pending_writes, self.fast_writes = [], []
+                for number, ids in self.fast_notes.items():
+                    self.cat.stage_checked(ids, number)
+        self.pending_writes, self.fast_notes, self.noted = [], {}, 0
+
+    def finish(self) -> None:
+        """The last writes, and what --fast found of whole items, in one pass."""
+        self.flush()
+        if self.fast_records and not self.cat.read_only:
+            self.cat.note_checked(self.fast_records)
 
     def catalog_states(self) -> None:
         """Items without a finished file, by state."""
@@ -227,7 +245,7 @@ def run_verify(options: VerifyOptions) -> tuple[int, dict]:
             check_files(cat, dest, max(1, options.jobs), options.fast, bar, job.item_done)
         finally:
             bar.close()
-            job.flush()
+            job.finish()
         job.catalog_states()
         job.tree()
         remote = None
@@ -260,8 +278,8 @@ def report(job: Verification, options: VerifyOptions, remote: RemoteReport | Non
     document = {
         "ok": code == EXIT_OK,
         "dest": str(options.dest),
-        "checked": {"local": "sizes, formats and the structure readable by seeks (--fast)" if options.fast
-                    else "sha256, format, structure, Flickr's facts, sidecars",
+        "checked": {"local": "sizes, formats, the structure readable by seeks, sidecars present (--fast)"
+                    if options.fast else "sha256, format, structure, Flickr's facts, sidecars",
                     "remote": remote is not None, "jobs": options.jobs},
         "counts": {
             "items_with_files": tally.checked, "whole": tally.whole, "damaged": tally.damaged,
