@@ -138,13 +138,15 @@ SCENARIOS: dict[str, Scenario] = {
         f"{f['kills']} kills, counted per stage and not per kill; {f['differences']} differences"),
         "benchmarks/chaos.py"),
     "scale": Scenario("scale", "scale", lambda f: (
-        f"{n(f['items'])} items: status {f['status_seconds']} s, verify --fast {f['verify_fast_seconds']} s; "
-        f"listing ingest {n(f['ingest_items_per_s'])} items/s"), "benchmarks/scale.py", (
-        # issue 18: status under 3 s, verify --fast at 10,000 items/s; every statement planned
-        Bound("status, seconds", "status_seconds", "<", 3),
-        Bound("verify --fast, items/s", "verify_items_per_s", ">=", 10_000),
+        f"{n(f['items'])} items: status {f['status_seconds']} s, verify --fast {f['verify_fast_seconds']} s"
+        + (f" warm ({n(f['verify_fast_warm_items_per_s'])} items/s), {f['verify_fast_cold_seconds']} s cold "
+           f"({n(f['verify_fast_cold_items_per_s'])} items/s)" if "verify_fast_cold_seconds" in f else "")
+        + f"; listing ingest {n(f['ingest_items_per_s'])} items/s"), "benchmarks/scale.py", (
+        # Every statement planned; scale.py states the time bounds of issue 18 itself (status
+        # within 3 s, verify --fast at 10,000 items/s warm and 2,000 cold, ingest 500/s).
         Bound("statements planned", "statements_checked", ">=", 1),
-        Bound("statements scanning a table without an index", lambda f: len(f["unindexed"]), "<=", 0))),
+        Bound("statements scanning a table without an index", lambda f: len(f["unindexed"]), "<=", 0),
+        Bound("statements that could not be planned", lambda f: len(f.get("unplanned", [])), "<=", 0))),
 }
 
 
@@ -157,6 +159,22 @@ def figure(figures: dict, path: str):
             return None
         value = value[part]
     return value
+
+
+def stated(bounds) -> list[dict]:
+    """The bounds a script wrote into its results: a list of {label, figure, op, limit}, or
+    (scale.py) {figure: {"bound": "OP LIMIT", "why": ...}}."""
+    if not isinstance(bounds, dict):
+        return list(bounds)
+    out = []
+    for name, b in bounds.items():
+        op, _, limit = str(b.get("bound", "")).partition(" ")
+        try:
+            value = float(limit.replace(",", ""))
+        except ValueError:
+            value = None
+        out.append({"label": f"{name.replace('_', ' ')}", "figure": name, "op": op, "limit": value})
+    return out
 
 
 def judged(figures: dict, bound: Bound | dict) -> dict:
@@ -199,7 +217,7 @@ def gather(results: Path = RESULTS) -> dict:
         if entry is None:
             continue
         figures = {k: v for k, v in entry.items() if k not in ("run", "bounds", "met")}
-        bounds = [judged(figures, b) for b in (*scenario.bounds, *entry.get("bounds", ()))]
+        bounds = [judged(figures, b) for b in (*scenario.bounds, *stated(entry.get("bounds", ())))]
         run = entry.get("run")
         scenarios[name] = {"source": f"{scenario.source}.json", "scenario": scenario.key, "run": run,
                            "verdict": verdict(run, bounds), "bounds": bounds, "figures": figures}
