@@ -47,7 +47,7 @@ tools:
 test: $(TEST_STAMP) tools
 	$(BIN)/python -m pytest -n auto --dist loadfile
 
-# Every scenario against sandboxes and servers on 127.0.0.1 (about 1.5 h on 2 cores);
+# Every scenario against sandboxes and servers on 127.0.0.1 (hours on 2 cores);
 # results in benchmarks/results/, gathered into latest.json, latest.md and README.md.
 bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/sandbox.py

@@ -129,10 +129,13 @@ def _fault_kinds(ctx, param, value):
               help="Narrow --fault-rate to these: http_5xx, code_105, code_201, reset, short_body.")
 @click.option("--page-drop-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Chance that a listing page comes back short, its items shifted to another page.")
-@click.option("--latency-ms", type=click.FloatRange(0), default=0.0, show_default=True,
-              help="Delay before every answer.")
+@click.option("--latency-ms", type=click.FloatRange(0, 60_000), default=0.0, show_default=True,
+              help="Round-trip time: every answer's first byte waits this long, the first answer "
+                   "on a new connection twice as long (its handshake).")
 @click.option("--bandwidth", type=click.IntRange(1), metavar="BYTES_PER_S",
-              help="Total CDN bandwidth cap over all connections.")
+              help="Total CDN bandwidth cap over all connections (burst: 64 KiB at most).")
+@click.option("--connection-bandwidth", type=click.IntRange(1), metavar="BYTES_PER_S",
+              help="CDN bandwidth cap of each connection, all of them also under --bandwidth.")
 @click.option("--verbose", is_flag=True, help="Log every request on stderr.")
 @click.option("--export", "export_dir", type=click.Path(file_okay=False), metavar="DIR",
               help="Write the account's export ('Request my Flickr data' layout: account zip and "

@@ -100,11 +100,14 @@ def make_commands(target: str, clone: Path) -> str:
 def test_make_demo_installs_only_the_runtime_and_make_test_adds_the_test_extras(tmp_path):
     clone = tmp_path / "clone"
     clone.mkdir()
-    for name in ("Makefile", "pyproject.toml"):
+    (clone / "tests").mkdir()
+    for name in ("Makefile", "pyproject.toml", "tests/peers-requirements.txt"):
         shutil.copy(ROOT / name, clone / name)
     demo = make_commands("demo", clone)
     assert "pip install --quiet -e ." in demo and "[test]" not in demo and "exodus demo" in demo
-    assert "'.[test]'" in make_commands("test", clone)
+    assert "peers" not in demo  # the tools the sandbox is checked against are the tests' alone
+    test = make_commands("test", clone)
+    assert "'.[test]'" in test and "-r tests/peers-requirements.txt" in test
 
 
 def test_the_license_is_an_spdx_string():

@@ -216,6 +216,27 @@ def test_push_to_s3_then_a_rerun_sends_nothing(copy, s3):
     assert code == 0 and report["counts"]["sent"] == 0 and report["counts"]["unchanged"] == len(expected_keys(dest))
 
 
+def test_s3_credentials_from_a_profile_file(copy, s3, tmp_path):
+    """Keys in the environment open an S3 target with one signed HEAD; keys only in a
+    shared credentials file go through botocore's chain, and sign the uploads too."""
+    _, env, dest = copy
+    url, bucket = s3
+    credentials = tmp_path / "credentials"
+    credentials.write_text(f"[good]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n"
+                           f"[bad]\naws_access_key_id = {KEY}\naws_secret_access_key = wrong\n")
+    profile = {k: v for k, v in env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                                          "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")}
+    profile.update(AWS_SHARED_CREDENTIALS_FILE=str(credentials), AWS_CONFIG_FILE=str(tmp_path / "none"),
+                   AWS_ENDPOINT_URL=url)
+    code, _, done = push({**profile, "AWS_PROFILE": "bad"}, dest, "s3://backup/profile")
+    assert code == 2 and "refused the credentials" in done.stderr, done.stderr
+    code, report, done = push({**profile, "AWS_PROFILE": "good"}, dest, "s3://backup/profile")
+    assert code == 0 and report["counts"]["failed"] == 0, done.stderr
+    assert stored(bucket / "profile") == expected_keys(dest)
+    code, report, _ = push({**profile, "AWS_PROFILE": "good"}, dest, "s3://backup/profile")
+    assert code == 0 and report["counts"]["sent"] == 0
+
+
 def test_a_replaced_photo_sends_exactly_its_files(copy, s3):
     client, env, dest = copy
     url, _ = s3

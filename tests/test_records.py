@@ -78,11 +78,14 @@ def test_a_log_never_hides_a_password_or_another_runs_file(copy):
     client, env, dest = copy
     (dest / "logs").mkdir()
     now = time.time()
-    # Runs of the same seconds (a fast command twice): each log file is taken already.
-    taken = {f"push-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now + s))}.log" for s in range(0, 8)}
+    # Runs of the same seconds (a fast command twice): each log file is taken already, for
+    # every second the run below may start in (its timeout bounds that, however loaded the
+    # machine is, so the run cannot find a free name by starting late).
+    window = 60
+    taken = {f"push-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now + s))}.log" for s in range(window + 1)}
     for name in taken:
         (dest / "logs" / name).write_text("another run's log\n")
-    done = exodus(["push", str(dest), "webdav://me:hunter2@127.0.0.1:1/x", "--quiet"], env)
+    done = exodus(["push", str(dest), "webdav://me:hunter2@127.0.0.1:1/x", "--quiet"], env, timeout=window)
     assert done.returncode == 2 and "hunter2" not in done.stderr  # nobody answers there
     written = logs(dest)
     assert all(written[name] == "another run's log\n" for name in taken)

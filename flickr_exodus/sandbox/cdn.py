@@ -81,10 +81,9 @@ async def serve_blob(state: "SandboxState", request: web.Request, blob: media.Bl
     stop = end
     if fault in ("reset", "short_body"):
         stop = start + state.faults.cut_point(end - start)
-    bandwidth = state.faults.bandwidth
-    for chunk in blob.read(start, stop, chunk=64 * 1024 if bandwidth else media.CHUNK):
-        if bandwidth:
-            await bandwidth.take(len(chunk))
+    link = state.faults.link
+    for chunk in blob.read(start, stop, chunk=64 * 1024 if link.capped else media.CHUNK):
+        await link.send(request, len(chunk))
         await response.write(chunk)
         state.stats["bytes_served"] += len(chunk)
     if fault in ("reset", "short_body"):
@@ -121,14 +120,12 @@ async def endless(state: "SandboxState", request: web.Request, blob: media.Blob,
     response = web.StreamResponse(status=200, headers=headers)
     response.enable_chunked_encoding()
     await response.prepare(request)
-    bandwidth = state.faults.bandwidth
     zeros = bytes(64 * 1024)
     chunks = blob.read(0, blob.size, chunk=64 * 1024)
     try:
         while True:
             chunk = next(chunks, zeros)
-            if bandwidth:
-                await bandwidth.take(len(chunk))
+            await state.faults.link.send(request, len(chunk))
             await response.write(chunk)
             state.stats["bytes_served"] += len(chunk)
     except (ConnectionError, RuntimeError):
@@ -149,10 +146,10 @@ def break_connection(request: web.Request, *, reset: bool) -> None:
         transport.close()
 
 
-async def admit(state: "SandboxState", *, cdn: bool) -> web.Response | None:
-    """Every faultable request starts here: its latency, then its quota. A 429 answer when
-    over the quota, else None."""
-    await state.faults.latency()
+async def admit(state: "SandboxState", request: web.Request, *, cdn: bool) -> web.Response | None:
+    """Every faultable request starts here: its round trip, then its quota. A 429 answer
+    when over the quota, else None."""
+    await state.faults.link.round_trip(request)
     wait = state.faults.throttle(cdn=cdn)
     if wait is None:
         return None
@@ -164,7 +161,7 @@ async def admit(state: "SandboxState", *, cdn: bool) -> web.Response | None:
 
 async def photo(state: "SandboxState", request: web.Request) -> web.StreamResponse:
     """/{server}/{id}_{secret}[_{suffix}][_d].{ext}"""
-    if refused := await admit(state, cdn=True):
+    if refused := await admit(state, request, cdn=True):
         return refused
     match = PHOTO_PATH.match(request.path)
     if not match:
@@ -193,6 +190,7 @@ async def photo(state: "SandboxState", request: web.Request) -> web.StreamRespon
 
 
 async def collection_icon(state: "SandboxState", request: web.Request) -> web.StreamResponse:
+    await state.faults.link.round_trip(request)
     size = 48 if request.path.endswith("_s.jpg") else 240
     blob = media.jpeg(size, size, None, None, state.account.seed, len(request.path))
     return await serve_blob(state, request, blob, "image/jpeg", '"icon"', 1_700_000_000)
@@ -230,7 +228,7 @@ def _may_fetch_original(state: "SandboxState", request: web.Request, item: Item)
 async def play(state: "SandboxState", request: web.Request) -> web.StreamResponse:
     """/photos/{owner}/{id}/play/{label}/{secret}/ -> 302 to a signed /video/ URL
     (rec:video.play-redirect.1.json)."""
-    if refused := await admit(state, cdn=True):
+    if refused := await admit(state, request, cdn=True):
         return refused
     label = request.match_info["label"]
     item = state.account.item(request.match_info["id"])
@@ -254,7 +252,7 @@ async def play(state: "SandboxState", request: web.Request) -> web.StreamRespons
 
 async def video_file(state: "SandboxState", request: web.Request) -> web.StreamResponse:
     """/video/{id}/{secret}/{label}.mp4?s=TOKEN"""
-    if refused := await admit(state, cdn=True):
+    if refused := await admit(state, request, cdn=True):
         return refused
     item = state.account.item(request.match_info["id"])
     label = request.match_info["label"]

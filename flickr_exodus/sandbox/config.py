@@ -79,8 +79,12 @@ class SandboxConfig:
     fault_rate: float = 0.0
     fault_kinds: tuple[str, ...] = FAULT_KINDS
     page_drop_rate: float = 0.0
+    # The link (link.py): a round trip before every answer's first byte (two on a new
+    # connection), a total cap over all CDN responses and a cap on each connection, in
+    # bytes/s, each with a burst of at most 64 KiB.
     latency_ms: float = 0.0
-    bandwidth: int | None = None  # total bytes/s over all CDN responses
+    bandwidth: int | None = None
+    connection_bandwidth: int | None = None
     rate_limit: tuple[int, float] | None = None  # API: calls per window of seconds
     cdn_rate_limit: tuple[int, float] | None = None
     retry_after: bool = False  # send Retry-After with 429s (never seen on real Flickr)
@@ -116,6 +120,12 @@ class SandboxConfig:
         for name in ("fault_rate", "page_drop_rate", "comment_share"):
             if getattr(self, name) is not None and not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
+        if not 0.0 <= self.latency_ms <= 60_000:
+            raise ValueError("latency_ms must be between 0 and 60000")
+        for name in ("bandwidth", "connection_bandwidth"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a whole number of bytes per second, at least 1")
         if not 0.0 <= self.trickle <= 60.0:
             raise ValueError("trickle must be between 0 and 60 seconds")
         self.trickle_on = tuple(self.trickle_on)

@@ -1,16 +1,17 @@
 """Fault injection: quotas, errors, broken connections, slowness. Every fault is counted.
 
-Nothing here touches /__sandbox__/: the control endpoints are never faulted.
+Nothing here touches /__sandbox__/: the control endpoints are never faulted. The link's
+round trips and bandwidth caps are link.py's; the faults hold the one link.
 """
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import random
 import time
 
 from .config import API_FAULT_KINDS, CDN_FAULT_KINDS, SandboxConfig
+from .link import Link
 
 
 class Window:
@@ -32,28 +33,9 @@ class Window:
         return self.seconds - (now - self.stamps[0])
 
 
-class Bandwidth:
-    """One token bucket shared by every CDN response: a total cap in bytes per second."""
-
-    def __init__(self, rate: int):
-        self.rate = rate
-        self.allowance = 0.0
-        self.last = time.monotonic()
-        self.lock = asyncio.Lock()
-
-    async def take(self, n: int) -> None:
-        async with self.lock:
-            now = time.monotonic()
-            # Keep at most a tenth of a second of burst.
-            self.allowance = min(self.allowance + (now - self.last) * self.rate, self.rate / 10)
-            self.last = now
-            self.allowance -= n
-            if self.allowance < 0:
-                await asyncio.sleep(-self.allowance / self.rate)
-
-
 class Faults:
     def __init__(self, config: SandboxConfig):
+        self.link = Link(config)
         self.configure(config)
         self.rng = random.Random(f"faults-{config.seed}")
         self.counts: collections.Counter[str] = collections.Counter()
@@ -63,14 +45,10 @@ class Faults:
         self.config = config
         self.api_window = Window(*config.rate_limit) if config.rate_limit else None
         self.cdn_window = Window(*config.cdn_rate_limit) if config.cdn_rate_limit else None
-        self.bandwidth = Bandwidth(config.bandwidth) if config.bandwidth else None
+        self.link.configure(config)
 
     def count(self, kind: str) -> None:
         self.counts[kind] += 1
-
-    async def latency(self) -> None:
-        if self.config.latency_ms > 0:
-            await asyncio.sleep(self.config.latency_ms / 1000)
 
     def throttle(self, cdn: bool) -> float | None:
         """Seconds to wait when this request is over its quota (-> HTTP 429), else None."""

@@ -37,7 +37,7 @@ async def rest(state: SandboxState, request: web.Request) -> web.StreamResponse:
     name = params.get("method", "")
     state.api_calls[name] += 1
     state.stats["api_calls_total"] += 1
-    if refused := await cdn.admit(state, cdn=False):
+    if refused := await cdn.admit(state, request, cdn=False):
         return refused
     fault = state.faults.roll(cdn=False)
     if fault == "http_5xx":
@@ -123,7 +123,7 @@ def _oauth_text(body: bytes | str, status: int = 200) -> web.Response:
 
 
 async def request_token(state: SandboxState, request: web.Request) -> web.Response:
-    if refused := await cdn.admit(state, cdn=False):  # the one recorded 429 was here
+    if refused := await cdn.admit(state, request, cdn=False):  # the one recorded 429 was here
         return refused
     try:
         signed = state.oauth.verify(request.method, state.base + request.path,
@@ -175,7 +175,7 @@ async def authorize(state: SandboxState, request: web.Request) -> web.Response:
 
 
 async def access_token(state: SandboxState, request: web.Request) -> web.Response:
-    await state.faults.latency()
+    await state.faults.link.round_trip(request)
     try:
         signed = state.oauth.verify(request.method, state.base + request.path,
                                     await _oauth_pairs(request), token_store="request")
@@ -280,7 +280,7 @@ async def control(state: SandboxState, request: web.Request) -> web.Response:
         token = state.oauth.issue(account.owner.nsid, perms)
         return _json({"oauth_token": token.token, "oauth_token_secret": token.secret, "perms": perms})
     if action == "faults":
-        allowed = {"fault_rate", "fault_kinds", "page_drop_rate", "latency_ms", "bandwidth",
+        allowed = {"fault_rate", "fault_kinds", "page_drop_rate", "latency_ms", "bandwidth", "connection_bandwidth",
                    "rate_limit", "cdn_rate_limit", "retry_after", "video_access", "past_end",
                    "free_account", "poster_as_video", "trickle", "trickle_on", "endless_cdn",
                    "foreign_video_base", "foreign_redirect_base"}

@@ -47,6 +47,9 @@ class Answers:
 
     async def read(self, response: aiohttp.ClientResponse, what: str) -> bytes:
         """The whole body, within the bounds, or TargetStalled / TargetProblem."""
+        if response.content_length == 0:  # most answers to an upload: nothing to bound or wait for
+            self.stalls = 0
+            return b""
         try:
             body = await limits.read(response, target_max_bytes(), what)
         except limits.Stalled as error:

@@ -6,7 +6,12 @@ others refuse the SDK's default CRC headers; large files in our own multipart.
 Single-part PUTs, the bulk of a push, skip botocore's request pipeline (a few ms of
 Python each, which made a push of small files CPU-bound): the session's credentials, a
 lean SigV4 signer (sigv4.py) and aiohttp, with Content-MD5 signed so that the store
-refuses bytes that differ from the file's.
+refuses bytes that differ from the file's. With an endpoint and the credentials in the
+environment (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: where botocore
+would take them first too), opening is one signed HEAD of the bucket, and botocore's
+client (a third of a second of CPU to import and build) is made only when something
+needs it: a stat, a listing, a multipart upload, or a HEAD that did not answer 200,
+whose failure botocore then tells as before.
 
 An ETag is taken for the object's MD5 only where S3 guarantees it: a single-part PUT
 stored in plain or with SSE-S3. Under SSE-KMS (aws:kms, aws:kms:dsse) or SSE-C it is
@@ -29,8 +34,7 @@ from typing import AsyncIterator, Iterator
 from urllib.parse import quote
 
 import aiohttp
-from aiobotocore.session import get_session
-from botocore.config import Config
+import yarl
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from .answers import Answers
@@ -61,6 +65,15 @@ def _b64(hex_digest: str) -> str:
     return base64.b64encode(bytes.fromhex(hex_digest)).decode()
 
 
+def _environment_credentials() -> tuple[str, str, str | None] | None:
+    """The keys in the environment, as botocore's first provider reads them; None when
+    they are not both there."""
+    access, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if not access or not secret:
+        return None
+    return access, secret, os.environ.get("AWS_SESSION_TOKEN") or os.environ.get("AWS_SECURITY_TOKEN") or None
+
+
 def _fatal(error: ClientError) -> bool:
     """Credentials or bucket: no retry will help."""
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -72,8 +85,10 @@ class S3Target(Target):
         self.bucket, self.prefix, self.endpoint = bucket, prefix.strip("/"), endpoint
         self.name = f"s3://{bucket}/{self.prefix}".rstrip("/")
         self._context = None
-        self.client = None
+        self._client = None
         self._session = None     # the aiobotocore session: credentials for the signer
+        self._static = _environment_credentials() if endpoint else None  # else botocore's chain
+        self._region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         self._signer: Signer | None = None
         self._http: aiohttp.ClientSession | None = None
         self.reads = Answers(self.name)
@@ -87,21 +102,56 @@ class S3Target(Target):
         return f"{self.prefix}/{key}" if self.prefix else key
 
     async def open(self) -> None:
-        config = Config(request_checksum_calculation="when_required", response_checksum_validation="when_required",
-                        s3={"addressing_style": "path"}, retries={"max_attempts": 6, "mode": "standard"},
-                        connect_timeout=10, read_timeout=120)
-        self._session = get_session()
-        self._context = self._session.create_client("s3", endpoint_url=self.endpoint, config=config,
-                                                    region_name=os.environ.get("AWS_REGION") or
-                                                    os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
-        self.client = await self._context.__aenter__()
-        self._signer = Signer(self.client.meta.region_name)
-        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, connect=10, sock_read=120))
+        self._signer = Signer(self._region)
+        # No cookies: S3 sets none, and a jar costs a little on every request.
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, connect=10, sock_read=120),
+                                           cookie_jar=aiohttp.DummyCookieJar())
         try:
-            await self.client.head_bucket(Bucket=self.bucket)
+            if self._static is not None and await self._bucket_answers():
+                return
+            await (await self.client()).head_bucket(Bucket=self.bucket)
         except Exception as error:  # noqa: BLE001 - every failure becomes one line for the user
             await self.close()
             raise self._problem(error) from None
+
+    async def _bucket_answers(self) -> bool:
+        """One signed HEAD of the bucket: True when it answers 200. Anything else (no
+        answer, a refusal, a redirect) is botocore's to tell, with its retries."""
+        url = yarl.URL(f"{self.endpoint.rstrip('/')}/{quote(self.bucket, safe='')}", encoded=True)
+        headers = self._signer.sign("HEAD", str(url), {}, *self._static)
+        try:
+            async with self._http.head(url, headers=headers, allow_redirects=False) as answer:
+                return answer.status == 200
+        except (aiohttp.ClientError, OSError, TimeoutError):
+            return False
+
+    async def client(self):
+        """botocore's client, made on first use."""
+        if self._client is None:
+            from aiobotocore.session import get_session
+            from botocore.config import Config
+
+            config = Config(request_checksum_calculation="when_required",
+                            response_checksum_validation="when_required", s3={"addressing_style": "path"},
+                            retries={"max_attempts": 6, "mode": "standard"}, connect_timeout=10, read_timeout=120)
+            self._session = self._session or get_session()
+            self._context = self._session.create_client("s3", endpoint_url=self.endpoint, config=config,
+                                                        region_name=self._region)
+            self._client = await self._context.__aenter__()
+        return self._client
+
+    async def _endpoint_url(self) -> str:
+        return self.endpoint.rstrip("/") if self.endpoint else (await self.client()).meta.endpoint_url.rstrip("/")
+
+    async def _credentials(self) -> tuple[str, str, str | None]:
+        """(access key, secret key, session token): the environment's, else botocore's
+        chain (profiles, SSO, instance roles), refreshed as it needs."""
+        if self._static is not None:
+            return self._static
+        if self._session is None:
+            await self.client()
+        frozen = await (await self._session.get_credentials()).get_frozen_credentials()
+        return frozen.access_key, frozen.secret_key, frozen.token
 
     def _problem(self, error: Exception) -> TargetProblem:
         where = self.endpoint or "AWS"
@@ -160,11 +210,11 @@ class S3Target(Target):
         encryption headers. Content-MD5 (signed) makes the store check the bytes, so the
         payload itself goes unsigned. A redirect is not followed: the signature and the
         credentials are for this endpoint's host only."""
-        url = f"{self.client.meta.endpoint_url.rstrip('/')}/{self.bucket}/{quote(key, safe='/~')}"
-        credentials = await (await self._session.get_credentials()).get_frozen_credentials()
-        headers = self._signer.sign("PUT", url, {
+        # Encoded here, as signed: yarl neither parses it again nor re-quotes it.
+        url = yarl.URL(f"{await self._endpoint_url()}/{self.bucket}/{quote(key, safe='/~')}", encoded=True)
+        headers = self._signer.sign("PUT", str(url), {
             "Content-Length": str(size), "Content-MD5": _b64(md5), "Content-Type": "application/octet-stream"},
-            credentials.access_key, credentials.secret_key, credentials.token)
+            *await self._credentials())
         with (nullcontext(data) if data is not None else open(path, "rb")) as body:
             async with self._http.put(url, data=body, headers=headers, allow_redirects=False) as answer:
                 text = (await self.reads.read(answer, f"the answer to the PUT of {key}")).decode("utf-8", "replace")
@@ -185,25 +235,26 @@ class S3Target(Target):
         """Our own multipart upload, each part with its Content-MD5; the ETag and the
         encryption of the result. Unencrypted, the ETag must be the MD5 of the parts'
         MD5s with "-N": a store that assembled other bytes is caught here (BadDigest)."""
-        upload = await self.client.create_multipart_upload(Bucket=self.bucket, Key=key)
+        client = await self.client()
+        upload = await client.create_multipart_upload(Bucket=self.bucket, Key=key)
         parts, digests = [], []
         try:
             with open(path, "rb") as handle:
                 number = 1
                 while block := handle.read(PART_SIZE):
                     digest = hashlib.md5(block).digest()
-                    answer = await self.client.upload_part(
+                    answer = await client.upload_part(
                         Bucket=self.bucket, Key=key, PartNumber=number, UploadId=upload["UploadId"], Body=block,
                         ContentMD5=base64.b64encode(digest).decode())
                     parts.append({"PartNumber": number, "ETag": answer["ETag"]})
                     digests.append(digest)
                     number += 1
-            done = await self.client.complete_multipart_upload(Bucket=self.bucket, Key=key,
+            done = await client.complete_multipart_upload(Bucket=self.bucket, Key=key,
                                                                UploadId=upload["UploadId"],
                                                                MultipartUpload={"Parts": parts})
         except BaseException:
             try:
-                await self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload["UploadId"])
+                await client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload["UploadId"])
             except Exception:  # noqa: BLE001 - the original error matters more
                 pass
             raise
@@ -218,7 +269,7 @@ class S3Target(Target):
     async def stat(self, key: str) -> RemoteObject | None:
         with self._told():
             try:
-                head = await self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+                head = await (await self.client()).head_object(Bucket=self.bucket, Key=self._key(key))
             except ClientError as error:
                 if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
                     return None
@@ -228,7 +279,7 @@ class S3Target(Target):
                             md5=etag_md5(etag, head.get("ServerSideEncryption"), head.get("SSECustomerAlgorithm")))
 
     async def list(self, prefix: str = "") -> AsyncIterator[RemoteObject]:
-        paginator = self.client.get_paginator("list_objects_v2")
+        paginator = (await self.client()).get_paginator("list_objects_v2")
         start = self._key(prefix) if prefix else (self.prefix + "/" if self.prefix else "")
         async for page in paginator.paginate(Bucket=self.bucket, Prefix=start):
             for entry in page.get("Contents", []):
@@ -241,4 +292,4 @@ class S3Target(Target):
             self._http = None
         if self._context is not None:
             await self._context.__aexit__(None, None, None)
-            self._context = self.client = None
+            self._context = self._client = None
