@@ -391,11 +391,11 @@ def peers(home: Path, quick: bool) -> dict:
         raise SystemExit(f"{PEERS_PYTHON} is missing: make .venv-peers/.installed")
     account = ({"photos": 18, "videos": 2, "albums": 3, "media_size": "200000-600000", "video_size": "1000000-2000000"}
                if quick else
-               {"photos": 194, "videos": 6, "albums": 3, "media_size": "1000000-4000000",
-                "video_size": "10000000-30000000"})
+               {"photos": 194, "videos": 6, "albums": 3, "media_size": "1000000-3000000",
+                "video_size": "5000000-15000000"})
     account = {**account, "seed": 18}
-    large = {"photos": 4 if quick else 8, "videos": 0, "albums": 0, "seed": 18,
-             "media_size": "4000000-6000000" if quick else "15000000-25000000"}
+    large = {"photos": 4 if quick else 6, "videos": 0, "albums": 0, "seed": 18,
+             "media_size": "3000000-5000000" if quick else "10000000-15000000"}
     out: dict = {"account": account, "resume_account": large, "link": LINK, "link_note": LINK_NOTE,
                  "versions": versions(), "options": OPTIONS, "tools": {}, "resume": {}}
     for tool in TOOLS:
