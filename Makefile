@@ -57,6 +57,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/push.py
 	$(BIN)/python benchmarks/scale.py
 	$(BIN)/python benchmarks/chaos.py
+	$(BIN)/python benchmarks/peers.py
 	$(BIN)/python benchmarks/report.py
 
 # kill -9 at 20 random instants in each of backup, push, delete-remote and import-export;

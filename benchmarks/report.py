@@ -50,6 +50,9 @@ class Scenario:
     bounds: tuple[Bound, ...] = ()
 
 
+PEER_NAMES = {"exodus": "exodus", "gallery_dl": "gallery-dl", "flickr_download": "flickr_download"}
+
+
 def n(value: float) -> str:
     """A count with thousands separators."""
     return f"{value:,}"
@@ -137,6 +140,11 @@ SCENARIOS: dict[str, Scenario] = {
         if "kills_with_work_left" in f else
         f"{f['kills']} kills, counted per stage and not per kill; {f['differences']} differences"),
         "benchmarks/chaos.py"),
+    "peers": Scenario("peers", "peers", lambda f: (
+        f"{n(f['items'])} items, the same account and link: " + ", ".join(
+            f"{PEER_NAMES[t]} {f['tools'][t]['mb_per_s']} MB/s, {f['tools'][t]['api_calls_per_item']} calls/item, "
+            f"{n(f['tools'][t]['items_correct'])} equal to the manifest" for t in PEER_NAMES)),
+        "benchmarks/peers.py"),
     "scale": Scenario("scale", "scale", lambda f: (
         f"{n(f['items'])} items: status {f['status_seconds']} s, verify --fast {f['verify_fast_seconds']} s"
         + (f" warm ({n(f['verify_fast_warm_items_per_s'])} items/s), {f['verify_fast_cold_seconds']} s cold "
@@ -351,10 +359,61 @@ def rows_meaning(report: dict) -> str:
                  "by file and row by row, with no `.part` left, and the deletion journal must equal what the "
                  "sandbox deleted. Counted per kill: a kill that struck when the work was done exercised "
                  "nothing, and a stage where none found work left fails.")
+    if "peers" in s:
+        lines.append("- **peers**: exodus, gallery-dl and flickr_download on the same sandbox account and link, in one "
+                     "run (the table under *Side by side with gallery-dl and flickr_download*).")
     if "scale" in s:
         lines.append(f"- **scale**: a synthetic {n(s['scale']['items'])}-item backup; the plan of every query "
                      "that `status` and `verify --fast` make is checked with `EXPLAIN QUERY PLAN`.")
     return "\n".join(lines) + "\n"
+
+
+def peers_table(f: dict) -> str:
+    """benchmarks/peers.py's run as one table: a column per tool, a row per figure."""
+    tools, resume = f["tools"], f["resume"]
+
+    def of(share: dict) -> str:
+        return f"{n(share['kept'])} of {n(share['of'])}"
+
+    def tree(r: dict) -> str:
+        if r["final_tree_correct"]:
+            return "yes"
+        zero = f", {r['zero_byte_files_after_rerun']} 0-byte file kept" if r["zero_byte_files_after_rerun"] else ""
+        return f"**no**: {n(r['items_saved_after_rerun'])} of {n(r['items_a_clean_run_saves'])} items{zero}"
+
+    rows = {
+        "API calls per item": lambda t, r: f"{t['api_calls_per_item']} ({n(t['api_calls'])} calls)",
+        "wall time": lambda t, r: f"{t['seconds']} s",
+        "throughput, every byte fetched": lambda t, r: f"{t['mb_per_s']} MB/s",
+        "bytes fetched, over the account's": lambda t, r: f"{t['fetched_over_account_bytes']}×",
+        "items equal to the manifest (sha256)": lambda t, r: f"{n(t['items_correct'])} of {n(f['items'])}",
+        **{f"keeps {kind}": (lambda kind: lambda t, r: of(t["keeps"][kind]))(kind)
+           for kind in ("originals", "videos", "titles", "descriptions", "tags", "comments", "notes")},
+        "keeps restricted items": lambda t, r: of(t["keeps"]["restricted"]),
+        "keeps albums (in order)": lambda t, r: (
+            f"{of(t['keeps']['albums'])} ({n(t['keeps']['albums']['in_order'])} in order)"),
+        "killed mid-file, rerun: bytes fetched again": lambda t, r: f"{r['bytes_fetched_again'] / 1e6:.1f} MB" + (
+            f" ({r['bytes_never_fetched'] / 1e6:.1f} MB never fetched)" if r["bytes_never_fetched"] else ""),
+        "killed mid-file, rerun: tree correct": lambda t, r: tree(r),
+    }
+    versions = f["versions"]
+    head = ["exodus", f"gallery-dl {versions['gallery_dl']}", f"flickr_download {versions['flickr_download']}"]
+    lines = ["| | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+    for label, cell in rows.items():
+        lines.append(f"| {label} | " + " | ".join(cell(tools[t], resume[t]) for t in PEER_NAMES) + " |")
+    ratios = "; ".join(f"{PEER_NAMES[p]} {f['exodus_seconds_over'][p]}×" for p in f["exodus_seconds_over"])
+    return ("\n".join(lines) + f"\n\nexodus's wall time over each peer's: {ratios}. Each tool ran on a fresh "
+            f"sandbox of the same account ({n(f['items'])} items, seed {f['account']['seed']}) behind the same link "
+            f"(`{link_flags(f['link'])}`{'' if 'connection_bandwidth' in f['link'] else ', a total cap only'}); "
+            "how each was run, and what it left, are in the results file. The kill: on a second account of "
+            f"{n(f['resume_account']['photos'])} large photos, each tool's photostream command (exodus without its "
+            "deep pass) was killed with SIGKILL while files were in flight, then run again; uninterrupted, that command "
+            "saves " + ", ".join(f"{n(resume[t]['items_a_clean_run_saves'])} ({PEER_NAMES[t]})" for t in PEER_NAMES)
+            + " of them.")
+
+
+def link_flags(link: dict) -> str:
+    return " ".join(f"--{key.replace('_', '-')} {value}" for key, value in link.items())
 
 
 SECTIONS: dict[str, Callable[[dict], str]] = {
@@ -374,6 +433,7 @@ SECTIONS: dict[str, Callable[[dict], str]] = {
     + section(r, "import_memory", lambda f: (
         f"A {f['zip_bytes'] / 1e9:.1f} GB video zip went through at {f['mb_per_s']} MB/s with "
         f"{f['peak_rss_mb']} MB peak RSS.")),
+    "bench-peers": lambda r: section(r, "peers", peers_table),
     "bench-push": lambda r: section(r, "push", lambda f: (
         f"Measured: a {n(f['items'])}-item backup ({n(f['objects_exodus'])} objects) to `rclone serve s3` took "
         f"{median(f['seconds']['exodus'])} s against `rclone copy`'s {median(f['seconds']['rclone_copy'])} s for "
