@@ -29,7 +29,7 @@ import pytest
 from aiohttp import ClientSession, web
 
 from conftest import EXODUS, catalog_rows, exodus, sha256_file
-from test_push import (SECRET, copy, expected_keys, finished, push, rclone_serve, s3,  # noqa: F401 - fixtures
+from test_push import (KEY, SECRET, copy, expected_keys, finished, push, rclone_serve, s3,  # noqa: F401
                        s3_env, stored)
 from threaded_app import ThreadedApp
 
@@ -113,8 +113,11 @@ def serving(app: web.Application, name: str):
 
 
 def checked(dest: Path, target: str) -> dict[str, str]:
-    return {r["key"]: r["checked"] for r in catalog_rows(dest, "SELECT key, checked FROM pushes WHERE target = ?",
-                                                         [target])}
+    """What was recorded as pushed to `target` ("s3://bucket/prefix"), at any endpoint: the
+    catalog names an S3 target with its store's host, "s3://bucket/prefix (host:port)"."""
+    rows = catalog_rows(dest, "SELECT key, checked FROM pushes WHERE target = ? OR substr(target, 1, ?) = ?",
+                        [target, len(target) + 2, target + " ("])
+    return {r["key"]: r["checked"] for r in rows}
 
 
 def test_plain_s3_etags_are_md5s_and_recorded_so(copy, s3):
@@ -125,6 +128,27 @@ def test_plain_s3_etags_are_md5s_and_recorded_so(copy, s3):
     code, _, done = push(s3_env(env, url), dest, "s3://backup/plain")
     assert code == 0, done.stderr
     assert set(checked(dest, "s3://backup/plain").values()) == {"md5:etag"}
+
+
+def test_the_same_bucket_on_another_store_is_another_target(copy, s3, tmp_path):
+    """Pushes are recorded with the store's host: what was pushed to a bucket and prefix on
+    one store counts for nothing on another with the same names (a new MinIO, the same
+    bucket), so everything is sent there; the first store's record stays its own."""
+    _, env, dest = copy
+    url, bucket = s3
+    code, report, done = push(s3_env(env, url), dest, "s3://backup/same")
+    assert code == 0 and report["counts"]["sent"] == len(expected_keys(dest)), done.stderr
+    other_data = tmp_path / "other-s3"
+    (other_data / "backup").mkdir(parents=True)
+    with rclone_serve("s3", other_data, {"RCLONE_AUTH_KEY": f'"{KEY},{SECRET}"'}) as other:
+        code, report, done = push(s3_env(env, other), dest, "s3://backup/same")
+        assert code == 0, done.stderr
+        assert report["counts"]["sent"] == len(expected_keys(dest)) and report["counts"]["unchanged"] == 0
+        assert stored(other_data / "backup" / "same") == expected_keys(dest)
+        code, report, _ = push(s3_env(env, other), dest, "s3://backup/same")
+        assert report["counts"]["sent"] == 0  # now it is there, and recorded so
+    targets = {r["target"] for r in catalog_rows(dest, "SELECT DISTINCT target FROM pushes")}
+    assert len(targets) == 2 and all(t.startswith("s3://backup/same (127.0.0.1:") for t in targets), targets
 
 
 @pytest.mark.parametrize("mode", ["kms", "sse-c"])

@@ -31,7 +31,7 @@ import re
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import AsyncIterator, Iterator
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import yarl
@@ -80,10 +80,21 @@ def _fatal(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") in _AUTH_CODES | {"NoSuchBucket"} or status in (403, 404)
 
 
+def s3_name(bucket: str, prefix: str, endpoint: str | None) -> str:
+    """The target's name in the catalog's `pushes`: what was sent where. With an endpoint
+    (MinIO, SeaweedFS, any S3-compatible store) its host is part of it, so the same bucket
+    and prefix on another store is another target: nothing recorded for one counts as
+    pushed to the other (delete-remote's --require-pushed relies on it)."""
+    name = f"s3://{bucket}/{prefix}".rstrip("/")
+    if endpoint:
+        name += f" ({urlsplit(endpoint).netloc.lower() or endpoint})"
+    return name
+
+
 class S3Target(Target):
     def __init__(self, bucket: str, prefix: str, endpoint: str | None):
         self.bucket, self.prefix, self.endpoint = bucket, prefix.strip("/"), endpoint
-        self.name = f"s3://{bucket}/{self.prefix}".rstrip("/")
+        self.name = s3_name(bucket, self.prefix, endpoint)
         self._context = None
         self._client = None
         self._session = None     # the aiobotocore session: credentials for the signer
