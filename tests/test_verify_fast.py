@@ -75,6 +75,11 @@ def test_fast_finds_what_a_full_verify_finds_but_hashes_and_sidecar_contents(bac
     folder = dest / photos[7]["path"].rpartition("/")[0]
     (folder / "holiday.jpg").write_bytes(b"\xff\xd8\xff mine")
     (dest / (photos[8]["path"] + ".part")).write_bytes(b"partial")
+    dangling, foldered = photos[9], photos[10]  # sidecars: a link to nowhere, a folder
+    (dest / (dangling["path"] + ".json")).unlink()
+    os.symlink(dest / "nowhere.json", dest / (dangling["path"] + ".json"))
+    (dest / (foldered["path"] + ".json")).unlink()
+    (dest / (foldered["path"] + ".json")).mkdir()
     link = next(p for p in sorted((dest / "albums").rglob("*")) if p.is_symlink())
     link.unlink()
     os.symlink("../../photos/nowhere.jpg", link)
@@ -89,7 +94,12 @@ def test_fast_finds_what_a_full_verify_finds_but_hashes_and_sidecar_contents(bac
         {(r["id"], "not_a_file") for r in [*linked, as_link]}
     # Word for word what the full check says, but for what only reading every byte (or
     # parsing the sidecar) can tell.
-    assert found(fast) == {p for p in found(full) if p[1] not in ("hash_mismatch", "sidecar_invalid")}
+    assert {p for p in found(fast) if p[1] != "sidecar_invalid"} == \
+        {p for p in found(full) if p[1] not in ("hash_mismatch", "sidecar_invalid")}
+    # A sidecar that is not a file is found without parsing one; a dangling link is none.
+    assert {(i, k) for i, k, _ in found(fast) if k.startswith("sidecar")} == \
+        {(unsidecared["id"], "sidecar_missing"), (dangling["id"], "sidecar_missing"),
+         (foldered["id"], "sidecar_invalid")}
     assert (flipped["id"], "hash_mismatch") in {(i, k) for i, k, _ in found(full)}
     assert (garbled["id"], "sidecar_invalid") in {(i, k) for i, k, _ in found(full)}
     for key in ("items_with_files", "stray_files", "leftovers", "broken_links", "resumable_parts",

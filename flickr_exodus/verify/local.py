@@ -143,8 +143,12 @@ def _check_listed(dest: Path, fd: int, regular: dict[str, bool], row: Item,
     if handle is None:
         return check_item(dest, row, True, count)
     result = ItemResult(row.id)
-    if _check_open(handle, row, True, count, result) and name + ".json" not in regular:
-        result.problem(Kind.SIDECAR_MISSING, f"{row.path}.json is not there")
+    if _check_open(handle, row, True, count, result):
+        sidecar = regular.get(name + ".json")
+        if sidecar is None:
+            result.problem(Kind.SIDECAR_MISSING, f"{row.path}.json is not there")
+        elif not sidecar:  # a link, a folder, a FIFO: judged as the full check judges it
+            _check_sidecar(dest, row, result, True)
     return result
 
 
@@ -242,9 +246,11 @@ def _expected_dims(row: Item) -> tuple[int, int] | None:
 def _check_sidecar(dest: Path, row: Item, result: ItemResult, fast: bool) -> None:
     """The item's sidecar is there; read whole and about this item too, unless fast."""
     sidecar = dest / (row.path + ".json")
-    if fast:
-        if not os.path.lexists(sidecar):
+    if fast:  # there, and a file, as the full check's read would find it (links followed)
+        if not os.path.exists(sidecar):
             result.problem(Kind.SIDECAR_MISSING, f"{row.path}.json is not there")
+        elif not os.path.isfile(sidecar):
+            result.problem(Kind.SIDECAR_INVALID, f"{row.path}.json is not a file")
         return
     try:
         document = json.loads(sidecar.read_text(encoding="utf-8"))
