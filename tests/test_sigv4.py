@@ -13,6 +13,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import ReadOnlyCredentials
 
+from flickr_exodus.targets.s3 import S3Target
 from flickr_exodus.targets.sigv4 import Signer
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
@@ -47,3 +48,15 @@ def test_the_signing_key_changes_with_the_day():
     one = signer.sign("PUT", url, {}, "AK", "SK", now=NOW)["Authorization"]
     two = signer.sign("PUT", url, {}, "AK", "SK", now=NOW.replace(day=3))["Authorization"]
     assert one.split("Signature=")[1] != two.split("Signature=")[1] and "20260103/us-east-1/s3" in two
+
+
+def test_an_s3_target_is_named_with_its_store_and_never_its_credentials(monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    assert S3Target.from_url("s3://b/p").name == "s3://b/p"  # AWS itself
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://me:hunter2@Minio.Example:9000/")
+    assert S3Target.from_url("s3://b/p").name == "s3://b/p (minio.example:9000)"
+    # botocore takes the S3-only variable first: so does the name.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:8333")
+    target = S3Target.from_url("s3://b/p/")
+    assert (target.name, target.endpoint) == ("s3://b/p (127.0.0.1:8333)", "http://127.0.0.1:8333")

@@ -24,6 +24,7 @@ failures leave here as net/'s kinds (`_told`): the push knows nothing of botocor
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import os
@@ -87,7 +88,9 @@ def s3_name(bucket: str, prefix: str, endpoint: str | None) -> str:
     pushed to the other (delete-remote's --require-pushed relies on it)."""
     name = f"s3://{bucket}/{prefix}".rstrip("/")
     if endpoint:
-        name += f" ({urlsplit(endpoint).netloc.lower() or endpoint})"
+        parts = urlsplit(endpoint)  # host and port only: never a user or password written in it
+        host = (parts.hostname or "").lower()
+        name += f" ({host}:{parts.port})" if host and parts.port else f" ({host or endpoint})"
     return name
 
 
@@ -102,12 +105,15 @@ class S3Target(Target):
         self._region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         self._signer: Signer | None = None
         self._http: aiohttp.ClientSession | None = None
+        self._making = asyncio.Lock()  # concurrent first uses make one client, not several
         self.reads = Answers(self.name)
 
     @classmethod
     def from_url(cls, url: str) -> "S3Target":
         parts = split_url(url, "s3://BUCKET/PREFIX", lambda p: p.netloc)
-        return cls(parts.netloc, parts.path, os.environ.get("AWS_ENDPOINT_URL") or None)
+        # botocore's own order: the S3-only variable before the one for every service.
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
+        return cls(parts.netloc, parts.path, endpoint)
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
@@ -138,18 +144,22 @@ class S3Target(Target):
 
     async def client(self):
         """botocore's client, made on first use."""
-        if self._client is None:
-            from aiobotocore.session import get_session
-            from botocore.config import Config
-
-            config = Config(request_checksum_calculation="when_required",
-                            response_checksum_validation="when_required", s3={"addressing_style": "path"},
-                            retries={"max_attempts": 6, "mode": "standard"}, connect_timeout=10, read_timeout=120)
-            self._session = self._session or get_session()
-            self._context = self._session.create_client("s3", endpoint_url=self.endpoint, config=config,
-                                                        region_name=self._region)
-            self._client = await self._context.__aenter__()
+        async with self._making:
+            if self._client is None:
+                await self._make_client()
         return self._client
+
+    async def _make_client(self) -> None:
+        from aiobotocore.session import get_session
+        from botocore.config import Config
+
+        config = Config(request_checksum_calculation="when_required",
+                        response_checksum_validation="when_required", s3={"addressing_style": "path"},
+                        retries={"max_attempts": 6, "mode": "standard"}, connect_timeout=10, read_timeout=120)
+        self._session = self._session or get_session()
+        self._context = self._session.create_client("s3", endpoint_url=self.endpoint, config=config,
+                                                    region_name=self._region)
+        self._client = await self._context.__aenter__()
 
     async def _endpoint_url(self) -> str:
         return self.endpoint.rstrip("/") if self.endpoint else (await self.client()).meta.endpoint_url.rstrip("/")
