@@ -380,8 +380,10 @@ def _backup_text(summary: dict) -> str:
 @click.option("--remote", is_flag=True,
               help="Also list the account on Flickr again (one call per 500 items) and reconcile: new, "
                    "changed and deleted items, albums, collections, totals.")
-@click.option("--fast", is_flag=True, help="Check sizes, formats and what the structure shows by seeks; no "
-                                          "hashing (proves less: makes no proof delete-remote could use).")
+@click.option("--fast", is_flag=True, help="Check sizes, formats, what the structure shows by seeks and that "
+                                          "each sidecar is there; no hashing and no sidecar read (proves less: "
+                                          "makes no proof delete-remote could use; a garbled sidecar waits for "
+                                          "a full verify).")
 @click.option("--jobs", type=click.IntRange(1, 64), default=os.cpu_count() or 2, show_default=True,
               help="Files hashed at once.")
 @click.option("--repair", is_flag=True,
