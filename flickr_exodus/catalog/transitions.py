@@ -47,8 +47,9 @@ class Transitions:
                   batch: int = 5000) -> Iterator[tuple[str, list[Item]]]:
         """The items the filter takes that have a path, a folder at a time (the folder of
         `a/b/c.jpg` is `a/b`), in path order: for checks that list each folder once. A
-        folder comes twice when a subfolder's paths sort between its own. Only `columns`
-        are read (all if none), by the path index; memory stays flat."""
+        folder comes twice when a subfolder's paths sort between its own, and in parts of
+        `batch` items when it holds more (photos/undated may hold most of an account).
+        Only `columns` are read (all if none), by the path index; memory stays flat."""
         unknown = set(columns) - ITEM_COLUMNS
         if unknown:
             raise ValueError(f"not columns of an item: {sorted(unknown)}")
@@ -61,7 +62,7 @@ class Transitions:
                              [*where.params, *last, batch])
             for row in rows:
                 here = row["path"].rpartition("/")[0]
-                if here != folder and members:
+                if members and (here != folder or len(members) >= batch):
                     yield folder, members
                     members = []
                 folder = here
