@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
@@ -284,6 +285,7 @@ def stage_push(home: Path, kills: int, rng: random.Random) -> dict:
     url = next(m.group(1) for line in server.stderr
                if (m := re.search(r"\[(http://127\.0\.0\.1:\d+)/\]", line)))
     threading.Thread(target=server.stderr.read, daemon=True).start()
+    chaos_target = f"s3://backup/chaos ({urlsplit(url).netloc})"  # pushes name the store's host too
     try:
         env = {**os.environ, "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_ENDPOINT_URL": url,
                "XDG_STATE_HOME": str(home / "state")}
@@ -291,7 +293,7 @@ def stage_push(home: Path, kills: int, rng: random.Random) -> dict:
         finish([*EXODUS, "push", str(dest), "s3://backup/reference", "--concurrency", "2", "--quiet"], env, (0,))
         took = time.monotonic() - started
         command = [*EXODUS, "push", str(dest), "s3://backup/chaos", "--concurrency", "2", "--quiet"]
-        pushed = "SELECT count(*) FROM pushes WHERE target = 's3://backup/chaos'"
+        pushed = f"SELECT count(*) FROM pushes WHERE target = '{chaos_target}'"
         struck = killed(command, env, kills, window(took, kills), rng, lambda: done_so_far(dest, pushed))
         code = finish(command, env, ok_codes=(0,))
     finally:
@@ -300,7 +302,7 @@ def stage_push(home: Path, kills: int, rng: random.Random) -> dict:
     there = data / "backup" / "chaos"
     with sqlite3.connect(dest / "catalog.db") as conn:
         recorded = {r[0]: r[1] for r in conn.execute(
-            "SELECT key, sha256 FROM pushes WHERE target = 's3://backup/chaos' AND key != 'catalog.db'")}
+            "SELECT key, sha256 FROM pushes WHERE target = ? AND key != 'catalog.db'", [chaos_target])}
     wrong = [k for k, sha in recorded.items()
              if not (there / k).is_file() or hashlib.sha256((there / k).read_bytes()).hexdigest() != sha]
     stored = {p.relative_to(there).as_posix() for p in there.rglob("*") if p.is_file()} - {"catalog.db"}
