@@ -134,8 +134,11 @@ def test_readme_figure_sections_are_what_report_py_makes_of_the_results_files():
     committed = README.read_text()
     regenerated, missing = report.updated(committed, sections)
     assert missing == []
+    stale = ("README's {} section differs from what benchmarks/report.py makes of benchmarks/results/: run it "
+             "(a benchmark rewrites its results as it goes, and report.py only once it ends)")
     for name in sections:  # section by section, so that a failure names the one that drifted
-        assert report.block(name).search(regenerated).group(0) == report.block(name).search(committed).group(0), name
+        assert report.block(name).search(regenerated).group(0) == report.block(name).search(committed).group(0), \
+            stale.format(name)
     assert (BENCHMARKS / "results" / "latest.json").read_text() == report.as_json(gathered)
     assert (BENCHMARKS / "results" / "latest.md").read_text() == sections["bench-table"]
 
