@@ -52,7 +52,7 @@ def build(cat, chosen: Callable[[dict], bool], subset: str | None = None) -> Gal
     """The model of every item `chosen` keeps, and of the albums, tags, people and
     collections they make."""
     account = cat.get("account") or {}
-    rows = [row for row in showcase.items(cat) if ids.is_photo_id(row["id"]) and chosen(row)]
+    rows = [row for row in showcase.rows(cat, "items") if ids.is_photo_id(row["id"]) and chosen(row)]
     rows.sort(key=lambda row: (row["date_taken"] or "", row["id"]), reverse=True)
     items = {row["id"]: _item(row, subset) for row in rows}
     originals = {row["id"]: row["path"] for row in rows if row["saved"]}
@@ -104,26 +104,26 @@ def _item(row: dict, subset: str | None) -> dict:
 
 
 def _extras(cat, items: dict[str, dict], subset: str | None) -> None:
-    for pid, tag, machine in showcase.tags(cat):
+    for pid, tag, machine in showcase.tuples(cat, "tags"):
         if pid in items and tag:
             items[pid]["tags"].append({"tag": str(tag), "slug": slug(str(tag)), "machine": bool(machine)})
-    for row in showcase.comments(cat):
+    for row in showcase.rows(cat, "comments"):
         if row["photo_id"] in items:
             items[row["photo_id"]]["comments"].append({
                 "author": _name(row["realname"], row["authorname"], row["author"]),
                 "date": _day(row["date_create"]), "text": str(clean(row["text"]))})
-    for row in showcase.notes(cat):
+    for row in showcase.rows(cat, "notes"):
         if row["photo_id"] in items:
             box = [row[k] if isinstance(row[k], int) else 0 for k in ("x", "y", "w", "h")]
             items[row["photo_id"]]["notes"].append({"author": _name(None, row["authorname"], None), "box": box,
                                                     "text": str(clean(row["text"]))})
-    for row in showcase.people(cat):
+    for row in showcase.rows(cat, "people"):
         if row["photo_id"] in items:
             items[row["photo_id"]]["people"].append({"nsid": str(row["nsid"]),
                                                      "name": _name(row["realname"], row["username"], row["nsid"])})
     if subset:
         return  # a subset carries its items' current originals only
-    for row in showcase.versions(cat):
+    for row in showcase.rows(cat, "versions"):
         if row["photo_id"] in items and row["path"]:
             items[row["photo_id"]]["versions"].append({"path": row["path"], "size": row["size"], "sha256": row["sha256"],
                                                        "replaced": (row["replaced_at"] or "")[:10]})
@@ -131,11 +131,11 @@ def _extras(cat, items: dict[str, dict], subset: str | None) -> None:
 
 def _albums(cat, items: dict[str, dict]) -> dict[str, dict]:
     members: dict[str, list[str]] = {}
-    for album_id, pid in showcase.album_members(cat):
+    for album_id, pid in showcase.tuples(cat, "album_members"):
         if pid in items:
             members.setdefault(album_id, []).append(pid)
     albums = {}
-    for row in sorted(showcase.albums(cat), key=lambda r: (r["date_create"] or 0, r["id"]), reverse=True):
+    for row in sorted(showcase.rows(cat, "albums"), key=lambda r: (r["date_create"] or 0, r["id"]), reverse=True):
         ids_in = members.get(row["id"])
         if not ids_in or not ids.is_album_id(row["id"]):
             continue  # an album with none of these items is not part of this gallery
@@ -149,10 +149,10 @@ def _albums(cat, items: dict[str, dict]) -> dict[str, dict]:
 
 def _collections(cat, albums: dict[str, dict]) -> list[dict]:
     members: dict[str, list[str]] = {}
-    for collection_id, album_id in showcase.collection_members(cat):
+    for collection_id, album_id in showcase.tuples(cat, "collection_members"):
         if album_id in albums:
             members.setdefault(collection_id, []).append(album_id)
-    rows = [row for row in showcase.collections(cat) if ids.is_collection_id(row["id"])]
+    rows = [row for row in showcase.rows(cat, "collections") if ids.is_collection_id(row["id"])]
     nodes = {row["id"]: {"id": row["id"], "title": title_of(row["title"]),
                          "description": str(clean(row["description"])), "albums": members.get(row["id"], []),
                          "children": []} for row in rows}

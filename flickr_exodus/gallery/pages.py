@@ -43,7 +43,7 @@ def code_digest() -> str:
     """Of the templates and static files: a new exodus with other pages renders every page again."""
     digest = hashlib.sha256()
     for folder in (TEMPLATES, STATIC):
-        for path in sorted(folder.iterdir()):
+        for path in sorted(folder.rglob("*")):
             if path.is_file():
                 digest.update(path.name.encode() + b"\0" + path.read_bytes())
     digest.update(Path(__file__).read_bytes())
@@ -192,9 +192,8 @@ class Site:
             self.counts["written"] += 1
 
     def static(self) -> None:
-        for path in sorted(STATIC.iterdir()):
-            if path.suffix == ".js":
-                self.file(f"site/js/{path.name}", path.read_bytes())
+        for path in sorted(STATIC.rglob("*.js")):  # static/ or static/js/: all go to site/js/
+            self.file(f"site/js/{path.name}", path.read_bytes())
         self.file("site/style.css", (STATIC / "style.css").read_bytes() + note_rules().encode())
 
     # --- what a build leaves ----------------------------------------------------------

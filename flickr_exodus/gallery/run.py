@@ -22,7 +22,7 @@ from ..flickr import ids
 from ..layout import paths
 from ..progress import plural
 from ..records import recorded
-from . import model, readme, thumbs
+from . import findable, model, readme, thumbs
 from .pages import Site, write_if_changed
 
 MARK = "site/gallery.json"  # says what built OUT: a later subset may go where a subset was
@@ -79,6 +79,7 @@ def build(gallery: model.Gallery, dest: Path, out: Path, jobs: int | None, progr
         counts = Site(gallery, dest, out, made).build(bar.update)
     finally:
         bar.close()
+    findable.write(out, gallery, made)
     write_if_changed(out, "site/SHA256SUMS", checksums(gallery).encode())
     write_if_changed(out, "README.txt", readme.text(gallery).encode())
     write_if_changed(out, MARK, json.dumps({"made_by": "exodus gallery", "subset": bool(gallery.subset)}).encode())

@@ -39,6 +39,16 @@ def clean(text: str | None, newlines: bool = True) -> Markup:
     return Markup(html)
 
 
+def plain(text: str | None) -> str:
+    """The words of Flickr's HTML, without any tag (for a search index)."""
+    if not text:
+        return ""
+    parser = _Allowlist()
+    parser.feed(str(text))
+    parser.close()
+    return "".join(parser.words)
+
+
 def safe_link(href: str | None) -> str | None:
     """An absolute http(s) link as it was written, or None (javascript:, data:, relative...)."""
     if not href:
@@ -59,6 +69,7 @@ class _Allowlist(HTMLParser):
         self.out: list[str] = []
         self.open: list[str] = []      # kept elements still open, innermost last
         self.swallowing: list[str] = []
+        self.words: list[str] = []     # the text alone
 
     def handle_starttag(self, tag, attrs):
         if self.swallowing or tag in SWALLOWED:
@@ -104,6 +115,7 @@ class _Allowlist(HTMLParser):
     def handle_data(self, data):
         if not self.swallowing:
             self.out.append(escape(data, quote=False))
+            self.words.append(data)
 
     def handle_comment(self, data):
         pass  # <!-- --> and conditional comments: gone
