@@ -41,7 +41,9 @@ READS = {
 
 
 def rows(cat: "Catalog", name: str) -> list[dict]:
-    return cat.rows(_every_row(name))
+    cursor = cat.db.execute(_every_row(name))
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor]
 
 
 def tuples(cat: "Catalog", name: str) -> list[tuple]:

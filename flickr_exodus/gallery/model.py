@@ -1,6 +1,7 @@
 """What the gallery's pages show, built from the catalog (through catalog/showcase.py) for
 the items selected: every value here is a plain dict, list or string, so that a page's
-inputs can be digested (pages.py renders only pages whose inputs changed).
+inputs can be digested (pages.py renders only pages whose inputs changed). Descriptions,
+comments and notes stay Flickr's HTML here: the templates show them through `|clean`.
 
 Nothing of an item outside the selection enters the model: a subset's albums, tags, people
 and collections are made of its own items alone, so no page can show another's.
@@ -12,12 +13,10 @@ import hashlib
 import re
 import time
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Callable
 
 from ..catalog import showcase
 from ..flickr import ids
-from .sanitize import clean
 
 # Flickr's licences (flickr.photos.licenses.getInfo), by id.
 LICENSES = {
@@ -84,14 +83,15 @@ def slug(tag: str) -> str:
 
 def _item(row: dict, subset: str | None) -> dict:
     taken = _TAKEN.match(row["date_taken"] or "")
-    extension = PurePosixPath(row["path"] or "").suffix.lstrip(".").lower()
+    name = (row["path"] or "").rpartition("/")[2]
+    extension = name.rpartition(".")[2].lower() if "." in name else ""
     kept = ids.video_format(extension) if row["media"] == "video" else ids.photo_format(extension)
     original = None
     if row["saved"] and kept:
         original = f"originals/{row['id']}.{kept}" if subset else row["path"]
     return {
         "id": row["id"], "media": "video" if row["media"] == "video" else "photo",
-        "title": title_of(row["title"]), "description": str(clean(row["description"])),
+        "title": title_of(row["title"]), "description": _raw(row["description"]),
         "taken": _taken(taken, row["taken_granularity"]), "taken_unknown": bool(row["taken_unknown"]),
         "month": f"{taken.group(1)}-{taken.group(2)}" if taken and 1 <= int(taken.group(2)) <= 12 else UNDATED,
         "uploaded": _day(row["date_upload"]), "license": LICENSES.get(row["license"]),
@@ -111,12 +111,12 @@ def _extras(cat, items: dict[str, dict], subset: str | None) -> None:
         if row["photo_id"] in items:
             items[row["photo_id"]]["comments"].append({
                 "author": _name(row["realname"], row["authorname"], row["author"]),
-                "date": _day(row["date_create"]), "text": str(clean(row["text"]))})
+                "date": _day(row["date_create"]), "text": _raw(row["text"])})
     for row in showcase.rows(cat, "notes"):
         if row["photo_id"] in items:
             box = [row[k] if isinstance(row[k], int) else 0 for k in ("x", "y", "w", "h")]
             items[row["photo_id"]]["notes"].append({"author": _name(None, row["authorname"], None), "box": box,
-                                                    "text": str(clean(row["text"]))})
+                                                    "text": _raw(row["text"])})
     for row in showcase.rows(cat, "people"):
         if row["photo_id"] in items:
             items[row["photo_id"]]["people"].append({"nsid": str(row["nsid"]),
@@ -141,7 +141,7 @@ def _albums(cat, items: dict[str, dict]) -> dict[str, dict]:
             continue  # an album with none of these items is not part of this gallery
         cover = row["primary_id"] if row["primary_id"] in ids_in else ids_in[0]
         albums[row["id"]] = {"id": row["id"], "title": title_of(row["title"]),
-                             "description": str(clean(row["description"])), "ids": ids_in, "cover": cover}
+                             "description": _raw(row["description"]), "ids": ids_in, "cover": cover}
         for pid in ids_in:
             items[pid]["albums"].append({"id": row["id"], "title": albums[row["id"]]["title"]})
     return albums
@@ -154,7 +154,7 @@ def _collections(cat, albums: dict[str, dict]) -> list[dict]:
             members.setdefault(collection_id, []).append(album_id)
     rows = [row for row in showcase.rows(cat, "collections") if ids.is_collection_id(row["id"])]
     nodes = {row["id"]: {"id": row["id"], "title": title_of(row["title"]),
-                         "description": str(clean(row["description"])), "albums": members.get(row["id"], []),
+                         "description": _raw(row["description"]), "albums": members.get(row["id"], []),
                          "children": []} for row in rows}
     roots = []
     for row in rows:
@@ -196,6 +196,12 @@ def _months(items: dict[str, dict], stream: list[str]) -> list[dict]:
             months[key] = {"key": key, "label": label, "year": key[:4] if key != UNDATED else "", "ids": []}
         months[key]["ids"].append(pid)
     return list(months.values())
+
+
+def _raw(text) -> str:
+    """Flickr's HTML as it came: the pages pass it through sanitize.clean when they show it
+    (only then: a rerun that renders nothing sanitises nothing)."""
+    return str(text or "")
 
 
 def _name(realname, username, fallback) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 from pathlib import Path
 from typing import Callable, Iterable
@@ -16,6 +17,7 @@ import jinja2
 
 from ..layout import paths
 from . import exif
+from .sanitize import clean
 from .model import Gallery
 
 HERE = Path(__file__).parent
@@ -35,6 +37,7 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["url"] = lambda path: quote(path, safe="/")
+    env.filters["clean"] = clean  # Flickr's HTML, through the one allowlist
     env.globals["CSP"] = CSP
     return env
 
@@ -46,7 +49,8 @@ def code_digest() -> str:
         for path in sorted(folder.rglob("*")):
             if path.is_file():
                 digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    digest.update(Path(__file__).read_bytes())
+    for module in ("pages.py", "model.py", "sanitize.py", "exif.py"):
+        digest.update((HERE / module).read_bytes())
     return digest.hexdigest()
 
 
@@ -173,11 +177,10 @@ class Site:
     def page(self, relative: str, template: str, root: str, late: Callable[[], dict] | None = None,
              **context) -> None:
         context.update(root=root, owner=self.g.owner, subset=self.g.subset, page=relative)
-        digest = hashlib.sha256(json.dumps([self.code, template, context], sort_keys=True, default=str)
-                                .encode()).hexdigest()
+        digest = digest_of(self.code, template, context)
         self.digests[relative] = digest
         self.counts["pages"] += 1
-        if self.old.get(relative) == digest and (self.out / relative).is_file():
+        if self.old.get(relative) == digest and os.path.isfile(os.path.join(self.out, relative)):
             return
         if late:
             context.update(late())
@@ -223,6 +226,13 @@ class Site:
         except (OSError, ValueError, KeyError, TypeError):
             return {}
         return found if isinstance(found, dict) else {}
+
+
+def digest_of(*inputs) -> str:
+    """Of a page's inputs (plain dicts, lists, strings, numbers, in the model's order, itself
+    from ordered reads). marshal's format 2 writes no back-references, so equal inputs give
+    equal bytes in every run; a new Python may change them: every page is rendered once more."""
+    return hashlib.sha256(marshal.dumps(inputs, 2)).hexdigest()
 
 
 def notes_placed(notes: list[dict], sizes: list[dict]) -> list[dict]:

@@ -30,10 +30,14 @@ def clean(text: str | None, newlines: bool = True) -> Markup:
     newlines: a line break in the text is one on the page (Flickr shows them so)."""
     if not text:
         return Markup("")
-    parser = _Allowlist()
-    parser.feed(str(text))
-    parser.close()
-    html = parser.result()
+    text = str(text)
+    if "<" in text or "&" in text:
+        parser = _Allowlist()
+        parser.feed(text)
+        parser.close()
+        html = parser.result()
+    else:  # no markup at all: escaping is all there is to do (most descriptions)
+        html = escape(text, quote=False)
     if newlines:
         html = html.replace("\r\n", "\n").replace("\n", "<br>\n")
     return Markup(html)
