@@ -18,7 +18,7 @@ import pytest
 
 from conftest import backed_up, catalog_rows, exodus
 from flickr_exodus.gallery.model import slug
-from flickr_exodus.gallery.sanitize import clean
+from flickr_exodus.gallery.sanitize import clean, plain
 from flickr_exodus.sandbox import SandboxConfig
 from test_errors import one_line, read_only_view
 
@@ -362,3 +362,11 @@ def test_the_sanitiser_keeps_links_and_emphasis_only():
     assert clean("a < b & </p> c\nd") == "a &lt; b &amp;  c<br>\nd"
     assert clean('<p style="x" class="y">p</p><blockquote>q</blockquote>') == "<p>p</p><blockquote>q</blockquote>"
     assert clean("<style>body{}</style><!-- c -->ok") == "ok"
+
+
+def test_templates_show_flickrs_html_only_through_the_allowlist():
+    templates = Path(clean.__module__.replace(".", "/")).parent / "templates"
+    root = Path(__file__).resolve().parents[1]
+    texts = {p.name: p.read_text() for p in (root / templates).glob("*.html")}
+    assert texts and not [name for name, text in texts.items() if "|safe" in text or "autoescape false" in text]
+    assert plain('a <b>bold</b> <script>x()</script>word &amp; more') == "a bold word & more"
