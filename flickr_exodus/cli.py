@@ -65,6 +65,7 @@ def cli() -> None:
     exodus import-export DEST ZIP add what only Flickr's account export holds
     exodus verify DEST            prove the backup whole (--remote: complete)
     exodus status DEST            what the backup holds and what needs you
+    exodus gallery DEST           browse it offline as a site; publish a part
     exodus push DEST TARGET       copy it to S3, WebDAV, rclone or Immich
     exodus lockdown DEST          make public and CC items private
     exodus delete-remote DEST     delete on Flickr only what verify proved
@@ -546,6 +547,45 @@ def status_command(dest: str, as_json: bool) -> None:
     from .status import StatusOptions, render, run_status, to_json
 
     _report(run_status, StatusOptions(dest=_dest(dest)), as_json, render, dump=to_json)
+
+
+@cli.command(short_help="Browse the backup offline as a site; publish a part.")
+@click.argument("dest", type=click.Path())
+@click.option("--open", "open_browser", is_flag=True, help="Open the front page in the web browser when done.")
+@click.option("--only", type=click.Choice(["public"]), help="A subset to publish: the public items only (needs --out).")
+@click.option("--ids", "ids_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="A subset to publish: the items of FILE, one Flickr photo id a line (needs --out).")
+@click.option("--out", type=click.Path(file_okay=False), metavar="DIR",
+              help="Where a subset goes: a new or empty folder outside DEST (or an earlier subset's).")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None, help="Thumbnails made at once (default: one per core).")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON report on stdout.")
+def gallery(dest: str, open_browser: bool, only: str | None, ids_file: str | None, out: str | None,
+            jobs: int | None, quiet: bool, as_json: bool) -> None:
+    """Make the backup a site you open from the folder, offline: DEST/index.html.
+
+    \b
+    Photostream by month, albums in Flickr's order, collections, tags, people, and a page
+    per item with its description, comments, notes (hover or focus), people, EXIF, place
+    and earlier versions; the arrow keys step through a stream, album or tag. No server and
+    no network: it opens from file://, and the folder can be moved, zipped or pushed.
+    DEST/README.txt explains it to anyone; DEST/site/SHA256SUMS checks every original.
+
+    \b
+    The full gallery shows PRIVATE items: it is the owner's view. To publish, build a
+    subset into a folder of its own, with copies of its originals:
+      exodus gallery DEST --only public --out ~/public-site
+      exodus gallery DEST --ids picked.txt --out ~/for-grandma
+    Run again after a backup: only what changed is made again.
+    """
+    from pathlib import Path
+
+    from .gallery.run import GalleryOptions, render, run_gallery
+
+    options = GalleryOptions(dest=_dest(dest), out=Path(out).expanduser() if out else None, only=only,
+                             ids_file=Path(ids_file).expanduser() if ids_file else None, jobs=jobs,
+                             open_browser=open_browser and not as_json, quiet=quiet or as_json)
+    _report(run_gallery, options, as_json, render)
 
 
 @cli.command(short_help="Try it all against a local Flickr sandbox.")

@@ -16,7 +16,7 @@ import pytest
 from conftest import EXODUS, exodus, exodus_env, sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ("demo", "auth", "backup", "import-export", "verify", "status", "push", "lockdown",
+COMMANDS = ("demo", "auth", "backup", "import-export", "verify", "status", "gallery", "push", "lockdown",
             "delete-remote", "sandbox")
 
 

@@ -1,0 +1,250 @@
+"""What the gallery's pages show, built from the catalog (through catalog/showcase.py) for
+the items selected: every value here is a plain dict, list or string, so that a page's
+inputs can be digested (pages.py renders only pages whose inputs changed). Descriptions,
+comments and notes stay Flickr's HTML here: the templates show them through `|clean`.
+
+Nothing of an item outside the selection enters the model: a subset's albums, tags, people
+and collections are made of its own items alone, so no page can show another's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..catalog import showcase
+from ..flickr import ids
+
+# Flickr's licences (flickr.photos.licenses.getInfo), by id.
+LICENSES = {
+    0: "All Rights Reserved", 1: "CC BY-NC-SA 2.0", 2: "CC BY-NC 2.0", 3: "CC BY-NC-ND 2.0", 4: "CC BY 2.0",
+    5: "CC BY-SA 2.0", 6: "CC BY-ND 2.0", 7: "No known copyright restrictions", 8: "United States Government Work",
+    9: "Public Domain Dedication (CC0 1.0)", 10: "Public Domain Mark 1.0", 11: "CC BY 4.0", 12: "CC BY-SA 4.0",
+    13: "CC BY-ND 4.0", 14: "CC BY-NC 4.0", 15: "CC BY-NC-SA 4.0", 16: "CC BY-NC-ND 4.0",
+}
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+_TAKEN = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?: ([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?)?")
+UNDATED = "undated"
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+TITLE_MAX = 300
+
+
+@dataclass
+class Gallery:
+    subset: str | None               # None: the owner's whole account; else what the subset holds
+    owner: str
+    items: dict[str, dict]           # by id, in stream order
+    stream: list[str]                # ids by date taken, newest first
+    months: list[dict]               # {key, label, year, ids}, newest first
+    albums: dict[str, dict]          # by id, newest first
+    collections: list[dict]          # the tree's roots
+    tags: dict[str, dict]            # by slug, by name
+    people: list[dict]               # by name
+    originals: dict[str, str] = field(default_factory=dict)  # id -> the original's path in DEST
+
+
+def build(cat, chosen: Callable[[dict], bool], subset: str | None = None) -> Gallery:
+    """The model of every item `chosen` keeps, and of the albums, tags, people and
+    collections they make."""
+    account = cat.get("account") or {}
+    rows = [row for row in showcase.rows(cat, "items") if ids.is_photo_id(row["id"]) and chosen(row)]
+    rows.sort(key=lambda row: (row["date_taken"] or "", row["id"]), reverse=True)
+    items = {row["id"]: _item(row, subset) for row in rows}
+    originals = {row["id"]: row["path"] for row in rows if row["saved"]}
+    _extras(cat, items, subset)
+    stream = list(items)
+    albums = _albums(cat, items)
+    tags = _tags(items, stream)
+    return Gallery(subset=subset, owner=str(account.get("username") or account.get("nsid") or "the owner"),
+                   items=items, stream=stream, months=_months(items, stream), albums=albums,
+                   collections=_collections(cat, albums), tags=tags, people=_people(items),
+                   originals=originals)
+
+
+def title_of(value) -> str:
+    """One line of text: control characters (a bell, a terminal's colours) become spaces."""
+    text = " ".join(_CONTROL.sub(" ", str(value or "")).split())
+    return text[:TITLE_MAX] or "Untitled"
+
+
+def slug(tag: str) -> str:
+    """A tag's page name: its ASCII letters and digits, and a digest of the whole when that
+    is not all of it (東京, 'upcoming:event=1'), so that two tags never share a page."""
+    plain = re.sub(r"[^a-z0-9]+", "-", tag.lower()).strip("-")[:40]
+    if plain and plain == tag:
+        return plain
+    digest = hashlib.sha1(tag.encode("utf-8")).hexdigest()[:10]
+    return f"{plain}-{digest}" if plain else f"t-{digest}"
+
+
+def _item(row: dict, subset: str | None) -> dict:
+    taken = _TAKEN.match(row["date_taken"] or "")
+    name = (row["path"] or "").rpartition("/")[2]
+    extension = name.rpartition(".")[2].lower() if "." in name else ""
+    kept = ids.video_format(extension) if row["media"] == "video" else ids.photo_format(extension)
+    original = None
+    if row["saved"] and kept:
+        original = f"originals/{row['id']}.{kept}" if subset else row["path"]
+    return {
+        "id": row["id"], "media": "video" if row["media"] == "video" else "photo",
+        "title": title_of(row["title"]), "description": _raw(row["description"]),
+        "taken": _taken(taken, row["taken_granularity"]), "taken_unknown": bool(row["taken_unknown"]),
+        "month": f"{taken.group(1)}-{taken.group(2)}" if taken and 1 <= int(taken.group(2)) <= 12 else UNDATED,
+        "uploaded": _day(row["date_upload"]), "license": LICENSES.get(row["license"]),
+        "visibility": _visibility(row), "views": row["views"] if isinstance(row["views"], int) else None,
+        "geo": _geo(row["latitude"], row["longitude"]), "saved": bool(row["saved"]) and original is not None,
+        "state": row["state"], "original": original, "sha256": row["sha256"] if row["saved"] else None,
+        "size": row["size"] if row["saved"] else None, "rotation": row["rotation"] or 0,
+        "tags": [], "albums": [], "comments": [], "notes": [], "people": [], "versions": [],
+    }
+
+
+def _extras(cat, items: dict[str, dict], subset: str | None) -> None:
+    for pid, tag, machine in showcase.tuples(cat, "tags"):
+        if pid in items and tag:
+            items[pid]["tags"].append({"tag": str(tag), "slug": slug(str(tag)), "machine": bool(machine)})
+    for row in showcase.rows(cat, "comments"):
+        if row["photo_id"] in items:
+            items[row["photo_id"]]["comments"].append({
+                "author": _name(row["realname"], row["authorname"], row["author"]),
+                "date": _day(row["date_create"]), "text": _raw(row["text"])})
+    for row in showcase.rows(cat, "notes"):
+        if row["photo_id"] in items:
+            box = [row[k] if isinstance(row[k], int) else 0 for k in ("x", "y", "w", "h")]
+            items[row["photo_id"]]["notes"].append({"author": _name(None, row["authorname"], None), "box": box,
+                                                    "text": _raw(row["text"])})
+    for row in showcase.rows(cat, "people"):
+        if row["photo_id"] in items:
+            items[row["photo_id"]]["people"].append({"nsid": str(row["nsid"]),
+                                                     "name": _name(row["realname"], row["username"], row["nsid"])})
+    if subset:
+        return  # a subset carries its items' current originals only
+    for row in showcase.rows(cat, "versions"):
+        if row["photo_id"] in items and row["path"]:
+            items[row["photo_id"]]["versions"].append({"path": row["path"], "size": row["size"], "sha256": row["sha256"],
+                                                       "replaced": (row["replaced_at"] or "")[:10]})
+
+
+def _albums(cat, items: dict[str, dict]) -> dict[str, dict]:
+    members: dict[str, list[str]] = {}
+    for album_id, pid in showcase.tuples(cat, "album_members"):
+        if pid in items:
+            members.setdefault(album_id, []).append(pid)
+    albums = {}
+    for row in sorted(showcase.rows(cat, "albums"), key=lambda r: (r["date_create"] or 0, r["id"]), reverse=True):
+        ids_in = members.get(row["id"])
+        if not ids_in or not ids.is_album_id(row["id"]):
+            continue  # an album with none of these items is not part of this gallery
+        cover = row["primary_id"] if row["primary_id"] in ids_in else ids_in[0]
+        albums[row["id"]] = {"id": row["id"], "title": title_of(row["title"]),
+                             "description": _raw(row["description"]), "ids": ids_in, "cover": cover}
+        for pid in ids_in:
+            items[pid]["albums"].append({"id": row["id"], "title": albums[row["id"]]["title"]})
+    return albums
+
+
+def _collections(cat, albums: dict[str, dict]) -> list[dict]:
+    members: dict[str, list[str]] = {}
+    for collection_id, album_id in showcase.tuples(cat, "collection_members"):
+        if album_id in albums:
+            members.setdefault(collection_id, []).append(album_id)
+    rows = [row for row in showcase.rows(cat, "collections") if ids.is_collection_id(row["id"])]
+    nodes = {row["id"]: {"id": row["id"], "title": title_of(row["title"]),
+                         "description": _raw(row["description"]), "albums": members.get(row["id"], []),
+                         "children": []} for row in rows}
+    roots = []
+    for row in rows:
+        parent = nodes.get(row["parent_id"]) if row["parent_id"] != row["id"] else None
+        (parent["children"] if parent else roots).append(nodes[row["id"]])
+    return [node for node in roots if _prune(node, set())]
+
+
+def _prune(node: dict, seen: set) -> bool:
+    """Keep a collection that holds one of the gallery's albums at any depth (a cycle of
+    parents is cut where it closes)."""
+    seen.add(node["id"])
+    node["children"] = [child for child in node["children"] if child["id"] not in seen and _prune(child, seen)]
+    return bool(node["albums"] or node["children"])
+
+
+def _tags(items: dict[str, dict], stream: list[str]) -> dict[str, dict]:
+    tags: dict[str, dict] = {}
+    for pid in stream:
+        for tag in items[pid]["tags"]:
+            tags.setdefault(tag["slug"], {"slug": tag["slug"], "tag": tag["tag"], "ids": []})["ids"].append(pid)
+    return dict(sorted(tags.items(), key=lambda kv: (kv[1]["tag"].casefold(), kv[0])))
+
+
+def _people(items: dict[str, dict]) -> list[dict]:
+    people: dict[str, dict] = {}
+    for pid, item in items.items():
+        for person in item["people"]:
+            people.setdefault(person["nsid"], {"name": person["name"], "ids": []})["ids"].append(pid)
+    return sorted(people.values(), key=lambda p: p["name"].casefold())
+
+
+def _months(items: dict[str, dict], stream: list[str]) -> list[dict]:
+    months: dict[str, dict] = {}
+    for pid in stream:
+        key = items[pid]["month"]
+        if key not in months:
+            label = "Date unknown" if key == UNDATED else f"{MONTHS[int(key[5:]) - 1]} {key[:4]}"
+            months[key] = {"key": key, "label": label, "year": key[:4] if key != UNDATED else "", "ids": []}
+        months[key]["ids"].append(pid)
+    return list(months.values())
+
+
+def _raw(text) -> str:
+    """Flickr's HTML as it came: the pages pass it through sanitize.clean when they show it
+    (only then: a rerun that renders nothing sanitises nothing)."""
+    return str(text or "")
+
+
+def _name(realname, username, fallback) -> str:
+    for value in (realname, username, fallback):
+        text = title_of(value) if value else ""
+        if text and text != "Untitled":
+            return text
+    return "someone"
+
+
+def _day(epoch) -> str | None:
+    try:
+        return time.strftime("%Y-%m-%d", time.gmtime(int(epoch)))
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _taken(match: re.Match | None, granularity) -> str | None:
+    if not match:
+        return None
+    year, month, day, hour, minute = match.group(1, 2, 3, 4, 5)
+    if granularity == 6:
+        return year
+    if granularity == 8:
+        return f"circa {year}"
+    if granularity == 4:
+        return f"{year}-{month}"
+    return f"{year}-{month}-{day}" + (f" {hour}:{minute}" if hour else "")
+
+
+def _visibility(row: dict) -> str:
+    if row["is_public"]:
+        return "public"
+    seen_by = [who for who, flag in (("friends", row["is_friend"]), ("family", row["is_family"])) if flag]
+    return " and ".join(seen_by) + " only" if seen_by else "private"
+
+
+def _geo(latitude, longitude) -> dict | None:
+    try:
+        lat, lon = float(latitude), float(longitude)
+    except (TypeError, ValueError):
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
+        return None
+    return {"lat": f"{lat:.6f}", "lon": f"{lon:.6f}",
+            "osm": f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=15/{lat:.6f}/{lon:.6f}"}

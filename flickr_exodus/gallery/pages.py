@@ -1,0 +1,266 @@
+"""The gallery's pages: Jinja2 templates (autoescaped) rendered into OUT, each written only
+when its bytes change, and rendered only when its inputs changed since the last build
+(a manifest of each page's input digest under OUT/site/): a rerun over an unchanged
+backup reads the catalog, compares digests, and writes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import marshal
+import os
+from pathlib import Path
+from typing import Callable, Iterable
+from urllib.parse import quote
+
+import jinja2
+
+from ..layout import paths
+from . import exif
+from .sanitize import clean
+from .model import Gallery
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+MANIFEST = "site/pages.json"
+# Folders of pages made one per thing: whatever of theirs this build did not make is removed.
+OWNED = {"site/photos": ".html", "site/albums": ".html", "site/tags": ".html", "site/stream": ".html",
+         "site/data/contexts": ".js"}
+GRID_EAGER = 48  # thumbnails past this many on one page load as they scroll into view
+MEDIUM = 500     # Flickr's note coordinates are in the "Medium" size's space: 500 px on the long edge
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
+       "font-src 'self'; base-uri 'none'; form-action 'self'")
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["url"] = lambda path: quote(path, safe="/")
+    env.filters["clean"] = clean  # Flickr's HTML, through the one allowlist
+    env.globals["CSP"] = CSP
+    return env
+
+
+def code_digest() -> str:
+    """Of the templates and static files: a new exodus with other pages renders every page again."""
+    digest = hashlib.sha256()
+    for folder in (TEMPLATES, STATIC):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for module in ("pages.py", "model.py", "sanitize.py", "exif.py"):
+        digest.update((HERE / module).read_bytes())
+    return digest.hexdigest()
+
+
+def write_if_changed(out: Path, relative: str, data: bytes) -> bool:
+    """OUT/relative holds `data` afterwards; written (whole: a .tmp renamed) only when its
+    bytes differ, so an unchanged file keeps its mtime. True when written."""
+    target = paths.inside(out, relative)
+    try:
+        if target.stat().st_size == len(data) and target.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    tmp = paths.sibling(out, relative, ".tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return True
+
+
+class Site:
+    """One build of the pages into OUT."""
+
+    def __init__(self, gallery: Gallery, dest: Path, out: Path, renditions: dict[str, list]):
+        self.g, self.dest, self.out = gallery, dest, out
+        self.renditions = {pid: [{"w": r.width, "h": r.height, "path": r.path} for r in found]
+                           for pid, found in renditions.items()}
+        self.env = environment()
+        self.code = code_digest()
+        self.old = self._manifest()
+        self.digests: dict[str, str] = {}
+        self.counts = {"pages": 0, "rendered": 0, "written": 0, "removed": 0}
+
+    # --- the pages --------------------------------------------------------------------
+    def build(self, progress: Callable[[int], None] | None = None) -> dict:
+        self.static()
+        g = self.g
+        self.page("index.html", "index.html", "", latest=self.grid(g.stream[:GRID_EAGER]), months=self.month_list())
+        for month in g.months:
+            self.page(f"site/stream/{month['key']}.html", "stream.html", "../../", month=month["label"],
+                      grid=self.grid(month["ids"]), months=self.month_list())
+        for pid in g.stream:
+            self.photo(pid)
+            if progress:
+                progress(1)
+        for album in g.albums.values():
+            self.page(f"site/albums/{album['id']}.html", "album.html", "../../", album=album,
+                      grid=self.grid(album["ids"], f"album-{album['id']}"))
+            self.context(f"album-{album['id']}", album["title"], f"albums/{album['id']}.html", album["ids"])
+        self.page("site/albums.html", "albums.html", "../", albums=[self.album_card(a) for a in g.albums.values()])
+        self.page("site/collections.html", "collections.html", "../", tree=[self.branch(c) for c in g.collections])
+        for tag in g.tags.values():
+            self.page(f"site/tags/{tag['slug']}.html", "tag.html", "../../", tag=tag["tag"],
+                      grid=self.grid(tag["ids"], f"tag-{tag['slug']}"))
+            self.context(f"tag-{tag['slug']}", tag["tag"], f"tags/{tag['slug']}.html", tag["ids"])
+        self.page("site/tags.html", "tags.html", "../",
+                  tags=[{"slug": t["slug"], "tag": t["tag"], "count": len(t["ids"])} for t in g.tags.values()])
+        self.page("site/people.html", "people.html", "../",
+                  people=[{"name": p["name"], "grid": self.grid(p["ids"])} for p in g.people])
+        if (TEMPLATES / "search.html").is_file():  # the search page's own template, where it is built
+            self.page("site/search.html", "search.html", "../")
+        self.sweep()
+        self.finish()
+        return self.counts
+
+    def photo(self, pid: str) -> None:
+        g, item = self.g, self.g.items[pid]
+        at = self._position(pid)
+        sizes = self.renditions.get(pid, [])
+        self.page(f"site/photos/{pid}.html", "photo.html", "../../", item=item, sizes=sizes,
+                  notes=notes_placed(item["notes"], sizes),
+                  prev=g.stream[at - 1] if at > 0 else None,
+                  next=g.stream[at + 1] if at + 1 < len(g.stream) else None,
+                  late=lambda: {"exif": self.exif(item)})
+
+    def _position(self, pid: str) -> int:
+        if not hasattr(self, "_positions"):
+            self._positions = {p: n for n, p in enumerate(self.g.stream)}
+        return self._positions[pid]
+
+    def exif(self, item: dict) -> list:
+        if item["media"] != "photo" or not item["saved"]:
+            return []
+        try:
+            return exif.summary(paths.inside(self.dest, self.g.originals[item["id"]], mkdir=False))
+        except (paths.OutsideDest, KeyError):
+            return []
+
+    def grid(self, ids: Iterable[str], context: str | None = None) -> list[dict]:
+        cells = []
+        for n, pid in enumerate(ids):
+            item = self.g.items[pid]
+            sizes = self.renditions.get(pid)
+            cells.append({"id": pid, "title": item["title"], "media": item["media"], "saved": item["saved"],
+                          "thumb": sizes[0] if sizes else None, "lazy": n >= GRID_EAGER,
+                          "query": f"?in={context}" if context else ""})
+        return cells
+
+    def album_card(self, album: dict) -> dict:
+        sizes = self.renditions.get(album["cover"])
+        return {"id": album["id"], "title": album["title"], "count": len(album["ids"]),
+                "thumb": sizes[0] if sizes else None, "description": album["description"]}
+
+    def branch(self, collection: dict) -> dict:
+        return {"title": collection["title"], "description": collection["description"],
+                "cards": [self.album_card(self.g.albums[aid]) for aid in collection["albums"]],
+                "children": [self.branch(child) for child in collection["children"]]}
+
+    def month_list(self) -> list[dict]:
+        if not hasattr(self, "_months"):
+            self._months = [{"key": m["key"], "label": m["label"], "year": m["year"], "count": len(m["ids"])}
+                            for m in self.g.months]
+        return self._months
+
+    def context(self, name: str, title: str, href: str, ids: list[str]) -> None:
+        """site/data/contexts/NAME.js: an album's or a tag's order, for nav.js's arrow keys."""
+        document = json.dumps({"title": title, "href": href, "ids": ids}, ensure_ascii=True)
+        # ensure_ascii and '<' escaped: the text of a hostile title cannot close anything
+        script = f"exodusContext({json.dumps(name)}, {document.replace('<', chr(92) + 'u003c')});\n"
+        self.file(f"site/data/contexts/{name}.js", script.encode())
+
+    def page(self, relative: str, template: str, root: str, late: Callable[[], dict] | None = None,
+             **context) -> None:
+        context.update(root=root, owner=self.g.owner, subset=self.g.subset, page=relative)
+        digest = digest_of(self.code, template, context)
+        self.digests[relative] = digest
+        self.counts["pages"] += 1
+        if self.old.get(relative) == digest and os.path.isfile(os.path.join(self.out, relative)):
+            return
+        if late:
+            context.update(late())
+        self.counts["rendered"] += 1
+        html = self.env.get_template(template).render(**context)
+        self.file(relative, html.encode("utf-8"), counted=False)
+
+    def file(self, relative: str, data: bytes, counted: bool = True) -> None:
+        if counted:
+            self.digests[relative] = hashlib.sha256(data).hexdigest()
+        if write_if_changed(self.out, relative, data):
+            self.counts["written"] += 1
+
+    def static(self) -> None:
+        for path in sorted(STATIC.rglob("*.js")):  # static/ or static/js/: all go to site/js/
+            self.file(f"site/js/{path.name}", path.read_bytes())
+        self.file("site/style.css", (STATIC / "style.css").read_bytes() + note_rules().encode())
+
+    # --- what a build leaves ----------------------------------------------------------
+    def sweep(self) -> None:
+        """Pages of items, albums and tags no longer in the gallery go (only in OWNED folders,
+        only files of their kind)."""
+        for folder, suffix in OWNED.items():
+            try:
+                found = os.scandir(paths.inside(self.out, folder + "/x", mkdir=False).parent)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            with found:
+                for entry in found:
+                    relative = f"{folder}/{entry.name}"
+                    if entry.name.endswith(suffix) and relative not in self.digests and entry.is_file(
+                            follow_symlinks=False):
+                        os.unlink(entry.path)
+                        self.counts["removed"] += 1
+
+    def finish(self) -> None:
+        data = json.dumps({"pages": self.digests}, sort_keys=True, indent=0).encode()
+        write_if_changed(self.out, MANIFEST, data)
+
+    def _manifest(self) -> dict[str, str]:
+        try:
+            found = json.loads((self.out / MANIFEST).read_text(encoding="utf-8"))["pages"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}
+        return found if isinstance(found, dict) else {}
+
+
+def digest_of(*inputs) -> str:
+    """Of a page's inputs (plain dicts, lists, strings, numbers, in the model's order, itself
+    from ordered reads). marshal's format 2 writes no back-references, so equal inputs give
+    equal bytes in every run; a new Python may change them: every page is rendered once more."""
+    return hashlib.sha256(marshal.dumps(inputs, 2)).hexdigest()
+
+
+def notes_placed(notes: list[dict], sizes: list[dict]) -> list[dict]:
+    """Each note's box in percent of the image shown (whole percents: the classes of
+    style.css place them, as the page's CSP allows no inline style)."""
+    if not notes or not sizes:
+        return []
+    width, height = sizes[-1]["w"], sizes[-1]["h"]
+    scale = min(1.0, MEDIUM / max(width, height, 1))  # a small original is its own Medium
+    medium_w, medium_h = width * scale, height * scale
+    placed = []
+    for note in notes:
+        x, y, w, h = note["box"]
+        left = _percent(x, medium_w)
+        top = _percent(y, medium_h)
+        placed.append({"text": note["text"], "author": note["author"],
+                       "classes": f"nx-{left} ny-{top} nw-{max(1, min(_percent(w, medium_w), 100 - left))} "
+                                  f"nh-{max(1, min(_percent(h, medium_h), 100 - top))}"})
+    return placed
+
+
+def _percent(value: int, whole: float) -> int:
+    return max(0, min(100, round(100 * value / whole))) if whole else 0
+
+
+def note_rules() -> str:
+    """style.css's classes for note boxes: left, top, width and height in whole percents."""
+    rules = ["\n/* note boxes, placed by class (made by exodus: the CSP allows no inline style) */"]
+    for prefix, prop in (("nx", "left"), ("ny", "top"), ("nw", "width"), ("nh", "height")):
+        rules += [f".{prefix}-{n}{{{prop}:{n}%}}" for n in range(101)]
+    return "\n".join(rules) + "\n"

@@ -1,0 +1,212 @@
+"""`exodus gallery DEST`: the backup as a site that opens from a folder, offline.
+
+The full gallery (the owner's, private items included) is written into DEST beside the
+backup: DEST/index.html, DEST/README.txt, everything else under DEST/site/. A subset
+(`--only public`, `--ids FILE`) is meant to be published, so it never sits beside private
+items: it goes to a folder of its own (--out), with copies (hard links where the disk
+allows) of the originals it shows under OUT/originals/.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import shutil
+import webbrowser
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..dest import UsageProblem, not_writable, open_backup, writable
+from ..flickr import ids
+from ..layout import paths
+from ..progress import plural
+from ..records import recorded
+from . import findable, model, readme, thumbs
+from .pages import Site, write_if_changed
+
+MARK = "site/gallery.json"  # says what built OUT: a later subset may go where a subset was
+ORIGINALS = "originals"
+
+
+@dataclass
+class GalleryOptions:
+    dest: Path
+    out: Path | None = None
+    only: str | None = None        # "public"
+    ids_file: Path | None = None
+    jobs: int | None = None
+    open_browser: bool = False
+    quiet: bool = False
+
+
+@recorded
+def run_gallery(options: GalleryOptions) -> tuple[int, dict]:
+    subset = bool(options.only or options.ids_file)
+    wanted = read_ids(options.ids_file) if options.ids_file else None
+    dest = options.dest
+    out = check_out(dest, options.out) if subset else dest
+    if not subset and dest.is_dir() and not writable(dest):
+        raise not_writable(dest, "gallery")
+    with open_backup(dest, options.quiet, "gallery", changes=False) as (cat, progress):
+        def chosen(row: dict) -> bool:
+            return (options.only != "public" or bool(row["is_public"])) and (wanted is None or row["id"] in wanted)
+
+        gallery = model.build(cat, chosen, describe(options, wanted) if subset else None)
+        document = build(gallery, dest, out, options.jobs, progress)
+    if options.open_browser:
+        webbrowser.open((out / "index.html").resolve().as_uri())
+    return 0, document
+
+
+def build(gallery: model.Gallery, dest: Path, out: Path, jobs: int | None, progress) -> dict:
+    """Everything of the gallery in OUT: originals (a subset's), thumbnails, pages, README,
+    the checksums; what a report says of it."""
+    document = {"ok": True, "dest": str(dest), "out": str(out), "subset": gallery.subset}
+    if gallery.subset:
+        out.mkdir(parents=True, exist_ok=True)
+        document["originals_copied"] = copy_originals(dest, out, gallery)
+    sources = [thumbs.Source(id=pid, path=gallery.originals[pid], sha256=item["sha256"], media=item["media"],
+                             rotation=item["rotation"])
+               for pid, item in gallery.items.items() if item["saved"]]
+    bar = progress.bar("thumbnails", total=len(sources), unit="item")
+    try:
+        made = build_thumbs(dest, out, sources, jobs, bar.update)
+    finally:
+        bar.close()
+    bar = progress.bar("pages", total=len(gallery.stream), unit="item")
+    try:
+        counts = Site(gallery, dest, out, made).build(bar.update)
+    finally:
+        bar.close()
+    findable.write(out, gallery, made)
+    write_if_changed(out, "site/SHA256SUMS", checksums(gallery).encode())
+    write_if_changed(out, "README.txt", readme.text(gallery).encode())
+    write_if_changed(out, MARK, json.dumps({"made_by": "exodus gallery", "subset": bool(gallery.subset)}).encode())
+    return {**document, "items": len(gallery.items), "saved": len(sources), "albums": len(gallery.albums),
+            "tags": len(gallery.tags), "thumbnails": len(made), **counts, "index": str(out / "index.html")}
+
+
+def read_ids(path: Path) -> set[str]:
+    """--ids FILE: one Flickr photo id a line (blank lines and '#' comments are skipped)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageProblem(f"cannot read --ids {path}: {getattr(error, 'strerror', None) or error}") from None
+    found = set()
+    for number, line in enumerate(lines, 1):
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        if not ids.is_photo_id(text):
+            raise UsageProblem(f"--ids {path}, line {number}: {ids.shown(text)} is not a Flickr photo id "
+                               "(one id of digits a line)")
+        found.add(text)
+    if not found:
+        raise UsageProblem(f"--ids {path} names no photo id; nothing to build")
+    return found
+
+
+def check_out(dest: Path, out: Path | None) -> Path:
+    """A subset's folder: its own (not DEST, not in it, not holding it), new, empty, or
+    holding an earlier subset gallery, never anything else."""
+    if out is None:
+        raise UsageProblem("a subset (--only public, --ids FILE) is meant to be published: give it a folder of "
+                           "its own with --out DIR, away from the private items of DEST")
+    real_dest, real_out = Path(os.path.realpath(dest)), Path(os.path.realpath(out))
+    if real_out == real_dest or real_dest in real_out.parents or real_out in real_dest.parents:
+        raise UsageProblem(f"--out {out} must be a folder outside {dest} (and not holding it): a subset kept beside "
+                           "the private items would be published with them")
+    if out.exists() and not out.is_dir():
+        raise UsageProblem(f"--out {out} is a file; give a new or empty folder")
+    if out.is_dir() and any(out.iterdir()) and not earlier_subset(out):
+        raise UsageProblem(f"--out {out} holds other files; give a new or empty folder (or one an earlier "
+                           "'exodus gallery --out' made), so that nothing else is published with the gallery")
+    if out.is_dir() and not writable(out):
+        raise UsageProblem(f"--out {out} is not writable; nothing was changed")
+    return out
+
+
+def earlier_subset(out: Path) -> bool:
+    try:
+        return json.loads((out / MARK).read_text(encoding="utf-8")).get("subset") is True
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def describe(options: GalleryOptions, wanted: set[str] | None) -> str:
+    what = []
+    if options.only == "public":
+        what.append("the public items")
+    if wanted is not None:
+        what.append(f"the items listed in {options.ids_file.name}")
+    return ("A selection of the account: " + " among ".join(what) + ", and the albums, tags and people they make. "
+            "Nothing else of the account is in this folder.")
+
+
+def build_thumbs(dest: Path, out: Path, sources: list, jobs: int | None, update) -> dict:
+    """thumbs.build, with --jobs where its version takes it."""
+    if jobs is not None and "jobs" in inspect.signature(thumbs.build).parameters:
+        return thumbs.build(dest, out, sources, update, jobs=jobs)
+    return thumbs.build(dest, out, sources, update)
+
+
+def copy_originals(dest: Path, out: Path, gallery: model.Gallery) -> int:
+    """OUT/originals/ID.EXT of each saved item: a hard link to DEST's file where both are on
+    one disk, else a copy; kept when already there with the same size and time. Files of
+    items no longer in the subset are removed. Returns how many were made."""
+    made, keep = 0, set()
+    for pid, item in gallery.items.items():
+        if not item["saved"]:
+            continue
+        keep.add(Path(item["original"]).name)
+        source = paths.inside(dest, gallery.originals[pid], mkdir=False)
+        target = paths.inside(out, item["original"])
+        try:
+            have, want = target.stat(), source.stat()
+            if have.st_size == want.st_size and (have.st_ino == want.st_ino or have.st_mtime == want.st_mtime):
+                continue
+        except FileNotFoundError:
+            pass
+        tmp = paths.sibling(out, item["original"], ".tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copy2(source, tmp)
+        os.replace(tmp, target)
+        made += 1
+    folder = out / ORIGINALS
+    if folder.is_dir():
+        for entry in os.scandir(folder):
+            if entry.name not in keep and entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+    return made
+
+
+def checksums(gallery: model.Gallery) -> str:
+    """site/SHA256SUMS: every original the gallery links to, as `sha256sum -c` reads it
+    (run in the folder of index.html)."""
+    lines = []
+    for item in gallery.items.values():
+        if item["saved"] and item["sha256"]:
+            lines.append(_sum_line(item["sha256"], item["original"]))
+        lines += [_sum_line(version["sha256"], version["path"]) for version in item["versions"]]
+    return "".join(lines)
+
+
+def _sum_line(digest: str, path: str) -> str:
+    if "\\" in path or "\n" in path or "\r" in path:  # GNU's escaped form
+        return "\\" + digest + "  " + path.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r") + "\n"
+    return f"{digest}  {path}\n"
+
+
+def render(document: dict) -> str:
+    kind = "subset" if document["subset"] else "gallery"
+    lines = [f"{kind} of {plural(document['items'], 'item')} ({document['saved']} with files), "
+             f"{plural(document['albums'], 'album')}, {plural(document['tags'], 'tag')}: {document['index']}",
+             f"  {document['pages']} pages: {document['rendered']} rendered, {document['written']} files written, "
+             f"{document['removed']} removed"]
+    if not document["subset"]:
+        lines.append("  it shows private items too: 'exodus gallery DEST --only public --out DIR' builds one to publish")
+    return "\n".join(lines)
