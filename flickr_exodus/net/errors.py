@@ -9,12 +9,17 @@ from __future__ import annotations
 import asyncio
 import os
 from contextlib import contextmanager
+from functools import cache
 from typing import Iterator
 
-import aiohttp
 
-# What aiohttp and the socket raise for a request that got no usable answer.
-WIRE_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError)
+@cache
+def wire_errors() -> tuple[type[BaseException], ...]:
+    """What aiohttp and the socket raise for a request that got no usable answer. aiohttp
+    is imported here, not above: the ids and errors that commands without any network
+    (gallery, status) reach through this package must not cost its import (0.3-2 s)."""
+    import aiohttp
+    return (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError)
 
 
 class Transient(Exception):
@@ -65,7 +70,9 @@ def on_the_wire(where: str) -> Iterator[None]:
     """aiohttp's and the socket's failures inside, as the Transient they are, naming where."""
     try:
         yield
-    except WIRE_ERRORS as error:
+    except Exception as error:
+        if not isinstance(error, wire_errors()):
+            raise
         said = str(error)
         problem = connection_problem(error)
         raise Transient(f"{where}: {problem}{f' ({said})' if said and said != problem else ''}") from error
