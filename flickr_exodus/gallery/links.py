@@ -10,7 +10,6 @@ written, empty or not, so that the page never asks for a file that is not there.
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Iterable
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 
 from ..flickr import ids
 from ..layout import paths
+from .search import write_changed
 
 DATA = "site/data/links"
 BASE58 = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -71,14 +71,6 @@ def write_links(out: Path, photo_ids: Iterable[str], album_ids: Iterable[str]) -
             if valid(item_id):
                 lists[f"{kind}-{bucket(str(item_id))}"].append(str(item_id))
     folder = paths.inside(out, f"{DATA}/p-00.js").parent
-    written = 0
-    for name, listed in lists.items():
-        data = f"exodusLinks.add({json.dumps(name)},{json.dumps(sorted(set(listed)))});\n".encode()
-        target = folder / f"{name}.js"
-        if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
-            continue
-        tmp = folder / f".{name}.tmp"
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-        written += 1
-    return written
+    return sum(write_changed(folder / f"{name}.js",
+                             f"exodusLinks.add({json.dumps(name)},{json.dumps(sorted(set(listed)))});\n".encode())
+               for name, listed in lists.items())

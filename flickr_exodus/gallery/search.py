@@ -197,17 +197,19 @@ def write_index(out: Path, docs: Iterable[Doc]) -> dict:
             "doc_shards": len(doc_dir), "written": written}
 
 
+def write_changed(target: Path, data: bytes) -> bool:
+    """target holds data afterwards; written (whole, by rename) only when its bytes differ."""
+    if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
+        return False
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+    return True
+
+
 def _write_files(out: Path, files: dict[str, bytes]) -> int:
     folder = paths.inside(out, f"{DATA}/meta.js").parent
-    written = 0
-    for name, data in files.items():
-        target = folder / f"{name}.js"
-        if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
-            continue
-        tmp = folder / f".{name}.tmp"
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-        written += 1
+    written = sum(write_changed(folder / f"{name}.js", data) for name, data in files.items())
     wanted = {f"{name}.js" for name in files}
     for old in folder.iterdir():
         if old.name not in wanted and old.suffix == ".js" and old.name[:2] in ("t-", "d-"):
@@ -223,13 +225,4 @@ def write_page(out: Path) -> int:
     files = {f"site/{name}": resources.files(__package__).joinpath("static", name).read_bytes()
              for name in STATIC}
     files["site/search.html"] = resources.files(__package__).joinpath("templates", "search.html").read_bytes()
-    written = 0
-    for relative, data in files.items():
-        target = paths.inside(out, relative)
-        if target.is_file() and target.read_bytes() == data:
-            continue
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-        written += 1
-    return written
+    return sum(write_changed(paths.inside(out, relative), data) for relative, data in files.items())
