@@ -375,3 +375,17 @@ def test_measure_search_on_100000_documents(tmp_path, gallery_page):
     print(json.dumps({"build_s": round(built, 1), "index": stats, "queries": figures}, ensure_ascii=False))
     assert figures["item9999"]["hits"] == 1
     assert not watched.problems(), watched.problems()
+
+
+def test_the_harness_sees_a_missing_file_and_a_console_error(tmp_path, gallery_page):
+    """The 'no problems' checks above can fail: a page with both faults is caught."""
+    (tmp_path / "broken.js").write_text('console.error("broken on purpose");\n')
+    page = tmp_path / "page.html"
+    page.write_text('<!DOCTYPE html><html><head><script src="broken.js"></script>'
+                    '<script src="missing.js"></script></head><body>x</body></html>')
+    watched = gallery_page()
+    watched.page.goto(page.as_uri())
+    watched.page.wait_for_load_state("load")
+    problems = watched.problems()
+    assert any("broken on purpose" in p for p in problems), problems
+    assert any("missing.js" in p for p in problems), problems
