@@ -152,10 +152,21 @@ def test_every_document_is_found_by_each_of_its_terms(tmp_path):
     for first in meta["terms"]:
         assert first in shards[f"t-{search.fnv1a(first):08x}"]
     assert meta["terms"] == sorted(meta["terms"], key=lambda t: t.encode("utf-16-be"))
-    assert len(meta["terms"]) > 1 and len(meta["docs"]) > 1  # in parts: a query never loads all
+    for first in _postings(meta["docs"]):
+        assert str(first) in shards[f"d-{search.fnv1a(str(first)):08x}"]
+    assert len(meta["terms"]) > 1 and len(meta["docs"].split(",")) > 1  # in parts: a query never loads all
     biggest = max(len(p.read_bytes()) for p in (tmp_path / search.DATA).glob("t-*.js"))
     total = sum(len(p.read_bytes()) for p in (tmp_path / search.DATA).glob("t-*.js"))
     assert biggest < total / 2
+
+
+def test_a_word_most_photos_have_is_a_shard_of_its_own(tmp_path):
+    docs = [Doc(str(50_000_000_000 + 1_000_000 * i), "", "", f"holiday rare{i} hola holz", "") for i in range(3000)]
+    search.write_index(tmp_path, docs)
+    shards = _shards(tmp_path)
+    assert "holiday" in shards["meta"]["terms"]
+    assert list(shards[f"t-{search.fnv1a('holiday'):08x}"]) == ["holiday"]
+    assert len(_postings(shards[f"t-{search.fnv1a('holiday'):08x}"]["holiday"])) == 3000
 
 
 def test_a_rebuild_writes_only_the_shards_that_changed(tmp_path):
@@ -355,9 +366,9 @@ def test_the_page_and_python_agree_on_words_terms_hashes_and_urls(gallery, galle
 def test_measure_search_on_100000_documents(tmp_path, gallery_page):
     """Report only: the browser's own clock around queries on a 100,000-document index."""
     docs = _synthetic(100_000)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     stats = search.write_index(tmp_path, docs)
-    built = time.perf_counter() - started
+    built, built_cpu = time.perf_counter() - started, time.process_time() - cpu
     search.write_page(tmp_path)
     (tmp_path / "site/style.css").write_text("")
     links.write_links(tmp_path, [], [])
@@ -365,15 +376,16 @@ def test_measure_search_on_100000_documents(tmp_path, gallery_page):
     page = watched.page
     page.goto((tmp_path / "site/search.html").as_uri())
     figures = {}
-    for query in ["东京", "東京", "mountain dog", "word42", "item9999", "caf", "Москва sunset"]:
+    for query in ["東京", "beach mountain", "word42", "item9999", "caf", "Москва street", "nothing"]:
         times = []
         for _ in range(2):
             page.goto((tmp_path / "site/search.html").as_uri())  # cold: nothing loaded yet
             times.append(page.evaluate("""async q => { const t = performance.now();
                 const r = await exodusSearch.search(q); return [performance.now() - t, r.ids.length]; }""", query))
         figures[query] = {"ms": [round(t, 1) for t, _ in times], "hits": times[0][1]}
-    print(json.dumps({"build_s": round(built, 1), "index": stats, "queries": figures}, ensure_ascii=False))
-    assert figures["item9999"]["hits"] == 1
+    print(json.dumps({"build_s": round(built, 1), "build_cpu_s": round(built_cpu, 1), "index": stats, "queries": figures}, ensure_ascii=False))
+    assert figures["item9999"]["hits"] == 11  # item9999 and item99990..item99999: a prefix
+    assert figures["beach mountain"]["hits"] == figures["Москва street"]["hits"] == 100_000 // 9
     assert not watched.problems(), watched.problems()
 
 

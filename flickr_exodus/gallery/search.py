@@ -13,6 +13,7 @@ rules are written again in site/js/search.js: tokens, folding and the hash must 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -32,7 +33,7 @@ _SAFE = 2 ** 53
 # A shard holds about this many bytes; the cut rule is chosen from the index's size, and is a
 # power of two so that it changes only when the index doubles or halves.
 _SHARD_BYTES = 24_000
-_DOCS_PER_SHARD = 128
+_DOCS_PER_SHARD = 64
 _ACCENTS = re.compile("[\u0300-\u036f]")
 # Scripts written without spaces between words: indexed as single characters and bigrams.
 _UNSPACED = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3040, 0x30FF), (0x31F0, 0x31FF),
@@ -60,29 +61,46 @@ def _unspaced(ch: str) -> bool:
     return any(low <= code <= high for low, high in _UNSPACED)
 
 
-def _wordish(ch: str) -> bool:
-    return unicodedata.category(ch)[0] in "LMN"
+def _class(ranges: Iterable[tuple[int, int]]) -> str:
+    return "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in ranges)
+
+
+def _word(letters: str) -> re.Pattern:
+    return re.compile(f"[{letters}]+(?:['\u2019][{letters}]+)*")
+
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    """A word: letters, marks and numbers (Unicode categories L, M, N: Python's \\w leaves out
+    marks), with single apostrophes inside; then its runs in and out of unspaced scripts.
+    Two word patterns: text within the Basic Multilingual Plane (nearly all) is matched by a
+    class re compiles to a bitmap, five times faster than one that also lists the astral
+    planes' ranges. Made once, on first use, from the planes that hold letters, marks or
+    numbers (0-3, and 14's variation selectors; 4-13 are unassigned, 15-16 private use)."""
+    ranges, start = [], None
+    for code in [*range(0x40000), *range(0xE0000, 0xE1001)]:
+        if unicodedata.category(chr(code))[0] in "LMN":
+            start = code if start is None else start
+        elif start is not None:
+            ranges.append((start, code - 1))
+            start = None
+    basic = [(low, min(high, 0xFFFF)) for low, high in ranges if low <= 0xFFFF]
+    cjk = _class(_UNSPACED)
+    return _word(_class(basic)), _word(_class(ranges)), re.compile(f"[{cjk}]+|[^{cjk}]+")
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def words(text: str) -> list[str]:
     """The runs of letters, marks and numbers of folded text; a run in an unspaced script is
     its own word (it becomes characters and bigrams in terms()). An apostrophe between two
     such characters is dropped, not a split: "grandma's" is one word, as in UAX #29."""
-    chars = list(fold(text))
-    found, current, kind = [], [], None
-    for i, ch in enumerate(chars):
-        if ch in "'\u2019" and 0 < i < len(chars) - 1 and _wordish(chars[i - 1]) and _wordish(chars[i + 1]):
-            continue
-        here = ("cjk" if _unspaced(ch) else "word") if _wordish(ch) else None
-        if here != kind and current:
-            found.append("".join(current))
-            current = []
-        kind = here
-        if here:
-            current.append(ch)
-    if current:
-        found.append("".join(current))
-    return found
+    basic, every, runs = _patterns()
+    folded = fold(text)
+    word = every if _ASTRAL.search(folded) else basic
+    return [run for found in word.findall(folded)
+            for run in runs.findall(found.replace("'", "").replace("\u2019", ""))]
 
 
 def terms(text: str) -> set[str]:
@@ -105,21 +123,21 @@ def fnv1a(text: str) -> int:
     return value
 
 
-def _cuts(keys: list[str], every: int) -> list[list[str]]:
-    """Sorted keys in runs; a key whose hash is a multiple of `every` starts a new run (and a
-    run's first key must name a file no other run's first key names)."""
+def _cuts(keys: list[str], every: int, alone: frozenset[str] = frozenset()) -> list[list[str]]:
+    """Sorted keys in runs; a key whose hash is a multiple of `every` starts a new run, and a
+    key in `alone` (a word most photos have) is a run of its own, so that a query for a rare
+    word never loads a common word's postings. A run's first key names its file: a key whose
+    name another run already has joins the run before it instead."""
     runs: list[list[str]] = []
     names: set[int] = set()
     for key in keys:
         name = fnv1a(key)
-        if runs and fnv1a(key) % every == 0 and name not in names:
+        cut = not runs or name % every == 0 or key in alone or runs[-1][-1] in alone
+        if cut and name not in names:
             runs.append([key])
             names.add(name)
-        elif runs:
-            runs[-1].append(key)
         else:
-            runs.append([key])
-            names.add(name)
+            runs[-1].append(key)
     return runs
 
 
@@ -178,7 +196,8 @@ def write_index(out: Path, docs: Iterable[Doc]) -> dict:
     total = sum(len(t) + len(p) + 4 for t, p in encoded.items())
     term_every = _pow2(len(term_keys) * _SHARD_BYTES / total) if total else 1
     term_dir = []
-    for run in _cuts(term_keys, term_every):
+    common = frozenset(t for t, p in encoded.items() if len(p) > _SHARD_BYTES // 2)
+    for run in _cuts(term_keys, term_every, common):
         name = f"t-{fnv1a(run[0]):08x}"
         term_dir.append(run[0])
         files[name] = _script(name, {t: encoded[t] for t in run})
@@ -189,9 +208,9 @@ def write_index(out: Path, docs: Iterable[Doc]) -> dict:
         name = f"d-{fnv1a(run[0]):08x}"
         doc_dir.append(run[0])
         files[name] = _script(name, {key: shown[int(key)] for key in run})
-    # Documents sort as numbers; their directory is the first id of each shard.
-    doc_dir.sort(key=int)
-    files["meta"] = _script("meta", {"version": 1, "terms": term_dir, "docs": doc_dir, "count": len(shown)})
+    # The documents' directory, the first id of each shard, is written as postings are.
+    docs_dir = _postings(sorted(int(first) for first in doc_dir)) if doc_dir else ""
+    files["meta"] = _script("meta", {"version": 1, "terms": term_dir, "docs": docs_dir, "count": len(shown)})
     written = _write_files(out, files)
     return {"docs": len(shown), "skipped": skipped, "terms": len(term_keys), "term_shards": len(term_dir),
             "doc_shards": len(doc_dir), "written": written}

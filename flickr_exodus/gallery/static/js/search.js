@@ -83,7 +83,7 @@
     return found;
   }
   const textBefore = (a, b) => a < b;
-  const numberBefore = (a, b) => a < Number(b);
+  const numberBefore = (a, b) => a < b;
 
   function decode(postings) {
     const out = [];
@@ -124,6 +124,7 @@
 
   async function search(query) {
     const meta = await load("meta");
+    if (typeof meta.docs === "string") meta.docs = meta.docs ? decode(meta.docs) : [];
     const groups = plan(query);
     if (!groups.length) return { ids: [], docs: [] };
     const sets = await Promise.all(groups.map((g) => matches(meta, g)));
@@ -132,7 +133,7 @@
     for (const other of sets.slice(1)) { const keep = new Set(other); hits = hits.filter((n) => keep.has(n)); }
     hits.sort((a, b) => b - a);  // newest first: Flickr's ids grow with time
     const shown = hits.slice(0, SHOWN);
-    const names = [...new Set(shown.map((n) => `d-${hex(fnv1a(meta.docs[shardOf(meta.docs, n, numberBefore)]))}`))];
+    const names = [...new Set(shown.map((n) => `d-${hex(fnv1a(String(meta.docs[shardOf(meta.docs, n, numberBefore)])))}`))];
     const shards = await Promise.all(names.map(load));
     const docs = {};
     shards.forEach((shard) => Object.assign(docs, shard));
