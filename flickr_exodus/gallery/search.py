@@ -107,7 +107,7 @@ def terms(text: str) -> set[str]:
     """What a document is found by: its words, and each character and bigram of unspaced runs."""
     found: set[str] = set()
     for word in words(text):
-        if _unspaced(word[0]):
+        if word[0] >= "\u0e00" and _unspaced(word[0]):  # the first test spares most words the second
             found.update(word)
             found.update(word[i:i + 2] for i in range(len(word) - 1))
         else:
