@@ -305,7 +305,7 @@ def test_search_finds_a_word_of_a_comment_and_follows_a_result(gallery, gallery_
     watched = gallery_page()
     found = _found(watched, out, "LOVEL")  # the last word is a prefix, case folded
     assert want <= found
-    assert found == _expected(texts, lambda t: re.search(rf"(?i)\blovel", t) is not None)
+    assert found == _expected(texts, lambda t: re.search(r"(?i)\blovel", t) is not None)
     watched.page.click(f'#search-results a[data-id="{sorted(want)[0]}"]')
     watched.page.wait_for_url(f"**/site/photos/{sorted(want)[0]}.html")
     assert not watched.problems(), watched.problems()
