@@ -32,11 +32,13 @@ demo: $(STAMP)
 	$(BIN)/exodus demo
 
 # Real programs the tests check our output with: exiftool reads the XMP sidecars back;
-# npm fetches Immich's client typings for the push contract test.
+# npm fetches Immich's client typings for the push contract test; Debian's Chromium is the
+# browser Playwright drives over the gallery (tests/browser.py; never Playwright's download).
 tools:
 	@missing=""; \
 	command -v exiftool >/dev/null || missing="$$missing libimage-exiftool-perl"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	[ -z "$$missing" ] || { \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
