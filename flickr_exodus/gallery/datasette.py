@@ -1,7 +1,7 @@
 """DEST/metadata.yml: the catalog explained to Datasette (`pip install flickr-exodus[browse]`,
 then `datasette DEST/catalog.db -m DEST/metadata.yml`): a title, what each table and
-column holds, the full-text indexes (`?_search=` on photos, albums, tags and comments),
-and canned queries (catalog/canned.py).
+column holds, and canned queries (catalog/canned.py). Datasette finds the full-text
+indexes (catalog/fts.py) by itself: `?_search=` on photos, albums, tags and comments.
 
 Written by `exodus gallery` (`write_metadata`); Datasette stays an optional extra, and so
 does PyYAML: the file is written by the small emitter below, JSON-quoted scalars and
@@ -14,7 +14,7 @@ import json
 import re
 from pathlib import Path
 
-from ..catalog import canned, fts
+from ..catalog import canned
 from ..layout.writer import replace_text
 
 METADATA = "metadata.yml"
@@ -70,8 +70,8 @@ def metadata(username: str | None = None) -> dict:
         table = {"description": description}
         if columns:
             table["columns"] = dict(columns)
-        if name in fts.SEARCHED:
-            table["fts_table"] = fts.fts_table(name)
+        # No fts_table here: Datasette finds the indexes by themselves (content=TABLE), and
+        # a catalog that has none yet (never opened for writing since exodus 3) still opens.
         tables[name] = table
     queries = {q.name: {"title": q.title, "description": q.description, "sql": q.sql} for q in canned.QUERIES}
     return {
