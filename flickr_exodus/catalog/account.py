@@ -62,8 +62,10 @@ class Account:
         stamp = now_iso()
         with self.tx() as conn:
             conn.executemany(sql, [tuple(item.get(c) for c in cols) + (stamp,) for item in items])
-            ids = [item["id"] for item in items]
-            conn.executemany("DELETE FROM tags WHERE photo_id = ?", [(i,) for i in ids])
+            # Only the tags that changed are deleted or added: each row written costs its
+            # full-text index (fts.py) a write too, and most items come back unchanged.
+            conn.executemany("DELETE FROM tags WHERE photo_id = ? AND tag NOT IN (SELECT value FROM json_each(?))",
+                             [(item["id"], dumps([tag for tag, _ in tags.get(item["id"], ())])) for item in items])
             conn.executemany("INSERT OR IGNORE INTO tags (photo_id, tag, machine, raw) VALUES (?, ?, ?, ?)",
                              [(pid, tag, machine, dumps(tag)) for pid, rows in tags.items()
                               for tag, machine in rows])

@@ -9,8 +9,8 @@ class Pushes:
     """Mixed into Catalog: needs self.tx(), self.rows(), self.one(), self.db."""
 
     def pushed(self, target: str, key: str) -> dict | None:
-        """What was sent to a target under a key (size, sha256, etag, meta_sha256), if anything."""
-        rows = self.rows("SELECT size, sha256, etag, meta_sha256 FROM pushes WHERE target = ? AND key = ?",
+        """What was sent to a target under a key (size, sha256, etag, meta_sha256, pushed_at), if anything."""
+        rows = self.rows("SELECT size, sha256, etag, meta_sha256, pushed_at FROM pushes WHERE target = ? AND key = ?",
                          [target, key])
         return rows[0] if rows else None
 

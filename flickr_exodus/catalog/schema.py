@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from . import fts
+
 # Catalogs remember the version that last wrote them; a newer one is never touched.
-SCHEMA_VERSION = 3
+# 4: full-text indexes (fts.py), filled once when a catalog is first opened for writing.
+SCHEMA_VERSION = 4
 
 TABLES: dict[str, tuple[dict, dict]] = {
     # name: (columns, options)
@@ -148,10 +151,12 @@ def needs_update(db: sqlite_utils.Database) -> bool:
         if name not in tables or set(columns) - set(db[name].columns_dict):
             return True
     indexed = {(name, tuple(i.columns)) for name in {n for n, _ in INDEXES} for i in db[name].indexes}
-    return any((name, tuple(columns)) not in indexed for name, columns in INDEXES)
+    return any((name, tuple(columns)) not in indexed for name, columns in INDEXES) or fts.missing(db)
 
 
-def create(db: sqlite_utils.Database) -> None:
+def create(db: sqlite_utils.Database, search: bool = True) -> None:
+    """search: make the full-text indexes too. A session that brings an older catalog up
+    to date in memory (read-only) has no use for them: filling them reads every row."""
     for name, (columns, options) in TABLES.items():
         table = db[name]
         if not table.exists():
@@ -163,5 +168,7 @@ def create(db: sqlite_utils.Database) -> None:
     for name, columns in INDEXES:
         db[name].create_index(columns, index_name=index_name(name, columns), if_not_exists=True)
     db.execute(PROOF_TRIGGER)
+    if search:
+        fts.ensure(db)
     db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) "
                "DO UPDATE SET value = excluded.value", [str(SCHEMA_VERSION)])

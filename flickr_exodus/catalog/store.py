@@ -168,7 +168,7 @@ class Catalog(Transitions, Account, Queries, Pushes, Runs):
                     conn = _in_memory(conn)
                     self.db = sqlite_utils.Database(conn)
                 with self.tx():
-                    schema.create(self.db)
+                    schema.create(self.db, search=not self.read_only)
             trace = sql_trace_file()
             if trace:
                 sink = open(trace, "a", encoding="utf-8", buffering=1)
