@@ -175,3 +175,19 @@ def test_status_totals_in_one_pass_agree_with_the_counts(backup, tmp_path, monke
         assert report["sources"] == cat.sources() == {"api": len(ids) - 3, "export": 2}
     finally:
         cat.close()
+
+
+def test_status_counts_sources_no_exodus_writes_too(backup, tmp_path):
+    """The one pass counts the sources exodus writes; one it does not know (a newer or
+    hostile catalog) is still reported, by a pass of its own."""
+    _, _, dest = private_copy(backup, tmp_path)
+    conn = sqlite3.connect(dest / "catalog.db")
+    ids = [r[0] for r in conn.execute("SELECT id FROM photos ORDER BY id")]
+    conn.execute("UPDATE photos SET source = 'adopted' WHERE id = ?", [ids[0]])
+    conn.execute("UPDATE photos SET source = 'carrier pigeon' WHERE id IN (?, ?)", ids[1:3])
+    conn.execute("UPDATE photos SET source = 'API' WHERE id = ?", [ids[3]])
+    conn.commit()
+    conn.close()
+    report = status(dest)
+    assert report["sources"] == {"api": len(ids) - 4, "adopted": 1, "carrier pigeon": 2, "API": 1}
+    assert report["with_files"] == len(ids)
