@@ -106,12 +106,15 @@ class Queries:
         rows = self.rows("SELECT id, state FROM photos WHERE path = ?", [path])
         return rows[0] if rows else None
 
-    def paths_in(self, folder: str) -> list[str]:
-        """Paths of items and earlier versions under folder/ (at any depth)."""
+    def names_in(self, folder: str) -> list[str]:
+        """Names of the files of items and earlier versions right in folder/ (not in its
+        subfolders), cut from their paths by SQLite: a tree of a million files is not
+        cut name by name in Python."""
         low, high = folder + "/", folder + "0"  # '0' follows '/': the folder's whole range
-        return [path for table in ("photos", "versions")
-                for (path,) in self.db.execute(f"SELECT path FROM {table} WHERE path >= ? AND path < ?",
-                                               [low, high])]
+        start = len(low) + 1  # substr counts from 1
+        return [name for table in ("photos", "versions")
+                for (name,) in self.db.execute(f"SELECT substr(path, ?1) FROM {table} WHERE path >= ?2 AND path < ?3 "
+                                               "AND instr(substr(path, ?1), '/') = 0", [start, low, high]).fetchall()]
 
     # --- what a sidecar holds beside the item's own row ------------------------------------
     def item_extras(self, pid: str) -> dict[str, list[dict]]:

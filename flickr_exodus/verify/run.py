@@ -72,7 +72,7 @@ class Verification:
         # in the catalog's temporary table a batch at a time and written once at the end.
         self.fast_keys: dict[tuple, int] = {}   # what a record says -> its number
         self.fast_records: list[dict] = []
-        self.fast_notes: dict[int, list[str]] = {}  # record number -> items not yet staged
+        self.fast_notes: dict[int, list[int]] = {}  # record number -> items (rowids) not yet staged
         self.noted = 0
         self.stamp = now_iso()
 
@@ -125,7 +125,7 @@ class Verification:
         notes = self.fast_notes.get(number)
         if notes is None:
             notes = self.fast_notes[number] = []
-        notes.append(row.id)
+        notes.append(row.rowid)
         self.noted += 1
 
     def _record(self, result: ItemResult) -> dict:
@@ -138,8 +138,8 @@ class Verification:
             with self.cat.tx():  # one commit for the lot
                 for write in self.pending_writes:
                     write()
-                for number, ids in self.fast_notes.items():
-                    self.cat.stage_checked(ids, number)
+                for number, rowids in self.fast_notes.items():
+                    self.cat.stage_checked(rowids, number)
         self.pending_writes, self.fast_notes, self.noted = [], {}, 0
 
     def finish(self) -> None:
