@@ -10,6 +10,12 @@ from .items import STATES, TO_FETCH, WANTING_STATES, has_file
 # Marks a statement that is a pass over every row of its table, made on purpose (a count, a
 # total): benchmarks/scale.py lets such a statement scan without an index, and no other.
 EVERY_ROW = "/* every row */"
+# Where an item's file came from, as exodus writes it (schema.py); no source is 'api'.
+SOURCES = ("api", "export", "adopted")
+
+
+def _source_is(source: str) -> str:
+    return "(source IS NULL OR source = 'api')" if source == "api" else f"source = '{source}'"
 
 
 class Queries:
@@ -41,18 +47,22 @@ class Queries:
     def file_totals(self) -> dict:
         """What status says of the files, in one pass over the items (a million take a
         second): those with a finished file, their bytes, those whose proof covers their
-        bytes, those without deep metadata; and items with bytes by source (api, export)."""
-        totals = {"with_files": 0, "bytes": 0, "verified": 0, "deep_missing": 0}
-        sources = {}
-        for source, with_bytes, *counts in self.db.execute(
-                f"SELECT {EVERY_ROW} coalesce(source, 'api'), count(sha256), count(CASE WHEN {has_file()} THEN 1 END), "
-                f"sum(CASE WHEN {has_file()} THEN size END), "
-                f"count(CASE WHEN {has_file()} AND verified_sha256 = sha256 THEN 1 END), "
-                f"count(CASE WHEN {has_file()} AND NOT deep_done THEN 1 END) FROM photos GROUP BY 1"):
-            if with_bytes:
-                sources[source] = with_bytes
-            for key, n in zip(totals, counts):
-                totals[key] += n or 0
+        bytes, those without deep metadata; and items with bytes by source (api, export).
+        The sources exodus writes are counted in that pass: a GROUP BY would sort every
+        row, which costs as much as the pass itself; a source no exodus writes (a newer
+        or hostile catalog) is counted by sources() instead."""
+        known = ", ".join(f"'{source}'" for source in SOURCES)
+        by_source = ", ".join(f"count(CASE WHEN {_source_is(source)} THEN sha256 END)" for source in SOURCES)
+        row = self.db.execute(
+            f"SELECT {EVERY_ROW} count(CASE WHEN {has_file()} THEN 1 END), sum(CASE WHEN {has_file()} THEN size END), "
+            f"count(CASE WHEN verified_sha256 = sha256 AND {has_file()} THEN 1 END), "
+            f"count(CASE WHEN NOT deep_done AND {has_file()} THEN 1 END), "
+            f"count(CASE WHEN source NOT IN ({known}) THEN sha256 END), {by_source} FROM photos").fetchone()
+        totals = dict(zip(("with_files", "bytes", "verified", "deep_missing"), (n or 0 for n in row[:4])))
+        if row[4]:
+            sources = self.sources()
+        else:
+            sources = {source: n for source, n in zip(SOURCES, row[5:]) if n}
         return {**totals, "sources": sources}
 
     def sources(self) -> dict[str, int]:
@@ -96,12 +106,15 @@ class Queries:
         rows = self.rows("SELECT id, state FROM photos WHERE path = ?", [path])
         return rows[0] if rows else None
 
-    def paths_in(self, folder: str) -> list[str]:
-        """Paths of items and earlier versions under folder/ (at any depth)."""
+    def names_in(self, folder: str) -> list[str]:
+        """Names of the files of items and earlier versions right in folder/ (not in its
+        subfolders), cut from their paths by SQLite: a tree of a million files is not
+        cut name by name in Python."""
         low, high = folder + "/", folder + "0"  # '0' follows '/': the folder's whole range
-        return [path for table in ("photos", "versions")
-                for (path,) in self.db.execute(f"SELECT path FROM {table} WHERE path >= ? AND path < ?",
-                                               [low, high])]
+        start = len(low) + 1  # substr counts from 1
+        return [name for table in ("photos", "versions")
+                for (name,) in self.db.execute(f"SELECT substr(path, ?1) FROM {table} WHERE path >= ?2 AND path < ?3 "
+                                               "AND instr(substr(path, ?1), '/') = 0", [start, low, high]).fetchall()]
 
     # --- what a sidecar holds beside the item's own row ------------------------------------
     def item_extras(self, pid: str) -> dict[str, list[dict]]:

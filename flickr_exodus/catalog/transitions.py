@@ -43,33 +43,42 @@ class Transitions:
             yield from (Item.from_row(row) for row in rows)
             last = rows[-1]["id"]
 
-    def by_folder(self, where: Where = EVERY, columns: tuple[str, ...] = (),
-                  batch: int = 5000) -> Iterator[tuple[str, list[Item]]]:
+    def by_folder(self, where: Where = EVERY, columns: tuple[str, ...] = (), batch: int = 5000,
+                  shape: type[tuple] | None = None) -> Iterator[tuple[str, list]]:
         """The items the filter takes that have a path, a folder at a time (the folder of
         `a/b/c.jpg` is `a/b`), in path order: for checks that list each folder once. A
         folder comes twice when a subfolder's paths sort between its own, and in parts of
         `batch` items when it holds more (photos/undated may hold most of an account).
-        Only `columns` are read (all if none), by the path index; memory stays flat."""
-        unknown = set(columns) - ITEM_COLUMNS
+        Only `columns` are read (all if none), by the path index; memory stays flat.
+        With `shape` (a named tuple whose fields are columns, path among them, and may be
+        rowid), its fields are read and each row comes as one: no Item, no dict (a million
+        of each cost more than the check that reads them)."""
+        if shape is not None:
+            columns = shape._fields
+        unknown = set(columns) - ITEM_COLUMNS - ({"rowid"} if shape is not None else set())
         if unknown:
             raise ValueError(f"not columns of an item: {sorted(unknown)}")
         wanted = ", ".join(columns) if columns else "*"
         last: tuple = ("", -1 << 63)
         folder, members = None, []
         while True:
-            rows = self.rows(f"SELECT rowid AS _rowid, {wanted} FROM photos INDEXED BY {PHOTOS_BY_PATH} "
-                             f"WHERE ({where.sql}) AND (path, rowid) > (?, ?) ORDER BY path, rowid LIMIT ?",
-                             [*where.params, *last, batch])
+            cursor = self.db.execute(
+                f"SELECT {wanted}, path, rowid FROM photos INDEXED BY {PHOTOS_BY_PATH} "
+                f"WHERE ({where.sql}) AND (path, rowid) > (?, ?) ORDER BY path, rowid LIMIT ?",
+                [*where.params, *last, batch])
+            names = [d[0] for d in cursor.description][:-2]
+            rows = cursor.fetchall()
+            make = shape._make if shape is not None else (lambda row: Item.from_row(dict(zip(names, row))))
             for row in rows:
-                here = row["path"].rpartition("/")[0]
+                here = row[-2].rpartition("/")[0]
                 if members and (here != folder or len(members) >= batch):
                     yield folder, members
                     members = []
                 folder = here
-                members.append(Item.from_row(row))
+                members.append(make(row[:-2]))
             if len(rows) < batch:
                 break
-            last = (rows[-1]["path"], rows[-1]["_rowid"])
+            last = rows[-1][-2:]
         if members:
             yield folder, members
 
@@ -191,13 +200,15 @@ class Transitions:
         self._set(item_id, verified_at=None, verified=dumps(record), verified_sha256=None, verified_size=None,
                   verified_facts=None)
 
-    def stage_checked(self, item_ids: Iterable[str], record: int) -> None:
-        """Items a check that proves nothing (--fast) found as record number `record` says,
-        set aside in a temporary table (not the catalog file) until note_checked."""
+    def stage_checked(self, rowids: Iterable[int], record: int) -> None:
+        """Items (by rowid, as the walk read them: no lookup by id) a check that proves
+        nothing (--fast) found as record number `record` says, set aside in a temporary
+        table (not the catalog file) until note_checked. A caller holds the catalog's lock
+        from walk to note_checked, so no rowid changes between."""
         with self.tx() as conn:
-            conn.execute("CREATE TEMP TABLE IF NOT EXISTS fast_checked (id TEXT, record INTEGER)")
-            conn.executemany("INSERT INTO temp.fast_checked (id, record) VALUES (?, ?)",
-                             ((i, record) for i in item_ids))
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS fast_checked (item INTEGER, record INTEGER)")
+            conn.executemany("INSERT INTO temp.fast_checked (item, record) VALUES (?, ?)",
+                             [(i, record) for i in rowids])
 
     def note_checked(self, records: list[dict]) -> None:
         """What a check that proves nothing (--fast) found, for the items staged under each
@@ -205,11 +216,10 @@ class Transitions:
         one pass: a million items checked folder by folder would otherwise rewrite pages all
         over the table for each batch (gigabytes through the -wal)."""
         with self.tx() as conn:
-            conn.execute("CREATE TEMP TABLE IF NOT EXISTS fast_checked (id TEXT, record INTEGER)")
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS fast_checked (item INTEGER, record INTEGER)")
             for number, record in enumerate(records):
-                conn.execute(f"UPDATE {EVERY_ROW} photos SET verified = ? WHERE rowid IN (SELECT p.rowid FROM "
-                             "temp.fast_checked f JOIN photos p ON p.id = f.id WHERE f.record = ?)",
-                             [dumps(record), number])
+                conn.execute(f"UPDATE {EVERY_ROW} photos SET verified = ? WHERE rowid IN (SELECT item FROM "
+                             "temp.fast_checked WHERE record = ?)", [dumps(record), number])
             conn.execute("DELETE FROM temp.fast_checked")
 
     def void_proofs(self, item_ids: Iterable[str]) -> None:

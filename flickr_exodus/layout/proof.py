@@ -69,17 +69,23 @@ def _descend(dest: Path, names: tuple[str, ...], relative: str) -> int:
 def open_in(folder: int, name: str, relative: str) -> BinaryIO:
     """The file `name` in an open folder (open_folder), not followed if a link, proved a
     regular file by fstat on the handle that will be read; `relative` names it in errors."""
+    return os.fdopen(open_fd_in(folder, name, relative)[0], "rb")
+
+
+def open_fd_in(folder: int, name: str, relative: str) -> tuple[int, os.stat_result]:
+    """open_in as a bare descriptor and its fstat: for reads by offset (os.pread) of many
+    small files, where a file object costs more than the reads. The caller closes it."""
     try:
         fd = os.open(name, _FILE_FLAGS, dir_fd=folder)
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise NotProvable(f"{relative} is a link") from None
         raise
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
         os.close(fd)
-        raise NotProvable(f"{relative} is {'a folder' if stat.S_ISDIR(mode) else 'not a regular file'}")
-    return os.fdopen(fd, "rb")
+        raise NotProvable(f"{relative} is {'a folder' if stat.S_ISDIR(info.st_mode) else 'not a regular file'}")
+    return fd, info
 
 
 def open_regular(dest: Path, relative: str) -> BinaryIO:

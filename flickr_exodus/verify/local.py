@@ -18,7 +18,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 from ..findings import Finding, Kind
 from ..layout import proof
@@ -27,14 +27,30 @@ from ..media import magic
 from ..catalog import Catalog, Item
 from ..catalog.items import TO_FETCH, WITH_FILE
 from ..media import complete, facts
+from .preads import Preads
 
 DURATION_TOLERANCE_S = 1.5  # Flickr rounds durations to whole seconds
 SIDECAR_SUFFIXES = (".json", ".xmp")
 VIEW_ROOTS = ("albums", "collections")
 MANIFEST = "manifest.txt"
-# What the checks and the tally read of an item (--fast reads no more of the catalog).
-CHECKED_COLUMNS = ("id", "media", "path", "size", "sha256", "state", "expected_size", "o_width", "o_height",
-                   "kept_size", "duration", "source", "raw")
+
+
+class Checked(NamedTuple):
+    """What --fast and the tally read of an item (no more of the catalog): a tuple, not an
+    Item, as a million of them pass through the walk."""
+    id: str
+    media: str | None
+    path: str
+    size: int | None
+    state: str
+    expected_size: int | None
+    o_width: int | None
+    o_height: int | None
+    kept_size: str | None
+    duration: int | None
+    source: str | None
+    raw: str | None
+    rowid: int  # where its record is written (Verification.flush)
 
 
 @dataclass
@@ -64,12 +80,14 @@ def check_item(dest: Path, row: Item, fast: bool, progress: Callable[[int], None
     return result
 
 
-def _check_open(handle, row: Item, fast: bool, progress: Callable[[int], None], result: ItemResult) -> bool:
-    """The checks of a file opened link-free (closed here). False when reading it failed
-    (the problem is recorded and nothing more is checked)."""
+def _check_open(handle, row: Item, fast: bool, progress: Callable[[int], None], result: ItemResult,
+                size: int | None = None) -> bool:
+    """The checks of a file opened link-free (closed here); `size` from its fstat, if the
+    opener made one. False when reading it failed (the problem is recorded and nothing
+    more is checked)."""
     try:
         with handle:
-            result.size = os.fstat(handle.fileno()).st_size
+            result.size = os.fstat(handle.fileno()).st_size if size is None else size
             if result.size != row.size:
                 result.problem(Kind.SIZE_MISMATCH, f"{result.size} bytes on disk, {row.size} in the catalog")
             kind = _check_content(handle, row, result)
@@ -134,16 +152,16 @@ def _listing(dest: Path, folder: str) -> tuple[int, dict[str, bool]] | None:
 def _check_listed(dest: Path, fd: int, regular: dict[str, bool], row: Item,
                   count: Callable[[int], None]) -> ItemResult:
     name = row.path.rpartition("/")[2]
-    handle = None
+    opened = None
     if regular.get(name):
         try:
-            handle = proof.open_in(fd, name, row.path)
+            opened = proof.open_fd_in(fd, name, row.path)
         except OSError:  # gone or changed since the listing: check_item names what it is now
             pass
-    if handle is None:
+    if opened is None:
         return check_item(dest, row, True, count)
     result = ItemResult(row.id)
-    if _check_open(handle, row, True, count, result):
+    if _check_open(Preads(opened[0]), row, True, count, result, opened[1].st_size):
         sidecar = regular.get(name + ".json")
         if sidecar is None:
             result.problem(Kind.SIDECAR_MISSING, f"{row.path}.json is not there")
@@ -269,6 +287,9 @@ def check_files(cat: Catalog, dest: Path, jobs: int, fast: bool, bar,
     """check_item over every file item (check_folder a folder at a time with --fast),
     `jobs` at a time, results handed to on_result in the calling thread. At most a few
     items or folders per worker are in flight (memory stays flat)."""
+    if fast:
+        _check_folders(cat, dest, bar, on_result)
+        return
     lock = threading.Lock()
 
     def progress(n: int) -> None:
@@ -281,14 +302,10 @@ def check_files(cat: Catalog, dest: Path, jobs: int, fast: bool, bar,
 
         def settle(future: futures.Future) -> None:
             results = future.result()
-            for row, result in zip(flying.pop(future), results if fast else [results]):
+            for row, result in zip(flying.pop(future), [results]):
                 on_result(row, result)
 
-        if fast:
-            work = ((pool.submit(check_folder, dest, folder, rows, progress), rows)
-                    for folder, rows in cat.by_folder(WITH_FILE, CHECKED_COLUMNS))
-        else:
-            work = ((pool.submit(check_item, dest, row, False, progress), [row]) for row in cat.items(WITH_FILE))
+        work = ((pool.submit(check_item, dest, row, False, progress), [row]) for row in cat.items(WITH_FILE))
         for future, rows in work:
             flying[future] = rows
             if len(flying) >= window:
@@ -297,6 +314,15 @@ def check_files(cat: Catalog, dest: Path, jobs: int, fast: bool, bar,
                     settle(future)
         for future in futures.as_completed(list(flying)):
             settle(future)
+
+
+def _check_folders(cat: Catalog, dest: Path, bar, on_result: Callable[[Checked, ItemResult], None]) -> None:
+    """--fast, a folder at a time, in the calling thread: its work per file is a few
+    small reads and much Python, which threads cannot share (the GIL) and only pass back
+    and forth at every system call, at a cost higher than the check's own."""
+    for folder, rows in cat.by_folder(WITH_FILE, shape=Checked):
+        for row, result in zip(rows, check_folder(dest, folder, rows, bar.update)):
+            on_result(row, result)
 
 
 # --- the tree around the files ---------------------------------------------------------
@@ -308,11 +334,9 @@ def scan_tree(cat: Catalog, dest: Path) -> Iterator[Finding]:
     photos = dest / "photos"
     for folder, _, files in os.walk(photos):
         relative_folder = Path(folder).relative_to(dest).as_posix()
-        known = _known_names(cat, relative_folder)
-        for name in sorted(files):
+        # Set arithmetic in C: a million known names are not looked at one by one.
+        for name in sorted(set(files).difference(_known_names(cat, relative_folder))):
             relative = f"{relative_folder}/{name}"
-            if name in known:
-                continue
             leftover = next((s for s in LEFTOVERS if name.endswith(s)), None)
             if leftover:
                 owner = cat.owner_of(relative[:-len(leftover)])
@@ -337,12 +361,10 @@ def scan_tree(cat: Catalog, dest: Path) -> Iterator[Finding]:
 def _known_names(cat: Catalog, folder: str) -> set[str]:
     """Names the catalog accounts for in one folder: files of items and earlier versions,
     and their sidecars."""
-    names = set()
-    for path in cat.paths_in(folder):
-        rest = path[len(folder) + 1:]
-        if "/" not in rest:
-            names.add(rest)
-            names.update(rest + suffix for suffix in SIDECAR_SUFFIXES)
+    files = cat.names_in(folder)
+    names = set(files)
+    for suffix in SIDECAR_SUFFIXES:
+        names.update([name + suffix for name in files])
     return names
 
 

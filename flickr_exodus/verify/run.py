@@ -72,7 +72,7 @@ class Verification:
         # in the catalog's temporary table a batch at a time and written once at the end.
         self.fast_keys: dict[tuple, int] = {}   # what a record says -> its number
         self.fast_records: list[dict] = []
-        self.fast_notes: dict[int, list[str]] = {}  # record number -> items not yet staged
+        self.fast_notes: dict[int, list[int]] = {}  # record number -> items (rowids) not yet staged
         self.noted = 0
         self.stamp = now_iso()
 
@@ -81,49 +81,65 @@ class Verification:
 
     # --- local -----------------------------------------------------------------------
     def item_done(self, row: Item, result: ItemResult) -> None:
-        self.tally.checked += 1
-        self.tally.by_source[row.source or "api"] += 1
+        tally = self.tally
+        tally.checked += 1
+        tally.by_source[row.source or "api"] += 1
         if result.structure in ("not_checked", "not_checked_fast"):
-            self.tally.structure_not_checked += 1
-        self.tally.bytes += row.size or 0
+            tally.structure_not_checked += 1
+        tally.bytes += row.size or 0
+        if result.problems:
+            self._not_whole(row, result)
+        else:
+            tally.whole += 1
+            self._whole(row, result)
+        if len(self.pending_writes) >= 500 or self.noted >= 5000:
+            self.flush()
+
+    def _not_whole(self, row: Item, result: ItemResult) -> None:
         for finding in result.problems:
             self.found.add(finding)
         file_kinds = {f.kind for f in result.problems if not f.kind.sidecar}
         if file_kinds:
             self.tally.damaged += 1
             self.bad_items.setdefault(row.id, sorted(file_kinds)[0])
-        elif result.problems:
-            self.bad_sidecars.add(row.id)
-        if not result.whole:
-            record = {"at": self.stamp, "problems": [f.kind.value for f in result.problems]}
-            self.pending_writes.append(partial(self.cat.mark_unproven, row.id, record))
         else:
-            self.tally.whole += 1
-            facts, why_not = proving_facts(result)
-            if not facts:
-                self.found.add(Finding(row.id, Kind.UNCONFIRMED, why_not, needs_user=True))
-            record = {"at": self.stamp, "sha256": result.hashed, "confirmed_by": result.confirmed_by,
-                      "structure": result.structure, "remote": False}
-            if result.hashed:  # the proof: exactly these bytes, and the facts that prove them whole
-                self.pending_writes.append(partial(self.cat.mark_verified, row.id, result.sha256,
-                                                   result.size, facts, record, self.stamp))
-            else:  # --fast proves sizes only: an earlier full proof stands, none is made
-                key = (tuple(result.confirmed_by), result.structure)
-                number = self.fast_keys.setdefault(key, len(self.fast_keys))
-                if number == len(self.fast_records):
-                    self.fast_records.append(record)
-                self.fast_notes.setdefault(number, []).append(row.id)
-                self.noted += 1
-        if len(self.pending_writes) >= 500 or self.noted >= 5000:
-            self.flush()
+            self.bad_sidecars.add(row.id)
+        record = {"at": self.stamp, "problems": [f.kind.value for f in result.problems]}
+        self.pending_writes.append(partial(self.cat.mark_unproven, row.id, record))
+
+    def _whole(self, row: Item, result: ItemResult) -> None:
+        facts, why_not = proving_facts(result)
+        if not facts:
+            self.found.add(Finding(row.id, Kind.UNCONFIRMED, why_not, needs_user=True))
+        if result.hashed:  # the proof: exactly these bytes, and the facts that prove them whole
+            self.pending_writes.append(partial(self.cat.mark_verified, row.id, result.sha256, result.size, facts,
+                                               self._record(result), self.stamp))
+            return
+        # --fast proves sizes only: an earlier full proof stands, none is made. Its few
+        # records (by what they say) are made once each, not once per item.
+        key = (tuple(result.confirmed_by), result.structure)
+        number = self.fast_keys.get(key)
+        if number is None:
+            number = self.fast_keys[key] = len(self.fast_records)
+            self.fast_records.append(self._record(result))
+        notes = self.fast_notes.get(number)
+        if notes is None:
+            notes = self.fast_notes[number] = []
+        notes.append(row.rowid)
+        self.noted += 1
+
+    def _record(self, result: ItemResult) -> dict:
+        """What verify found of a whole item, as its `verified` column holds it."""
+        return {"at": self.stamp, "sha256": result.hashed, "confirmed_by": result.confirmed_by,
+                "structure": result.structure, "remote": False}
 
     def flush(self) -> None:
         if (self.pending_writes or self.fast_notes) and not self.cat.read_only:  # a read-only DEST records nothing
             with self.cat.tx():  # one commit for the lot
                 for write in self.pending_writes:
                     write()
-                for number, ids in self.fast_notes.items():
-                    self.cat.stage_checked(ids, number)
+                for number, rowids in self.fast_notes.items():
+                    self.cat.stage_checked(rowids, number)
         self.pending_writes, self.fast_notes, self.noted = [], {}, 0
 
     def finish(self) -> None:
