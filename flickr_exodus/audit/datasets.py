@@ -47,6 +47,7 @@ class ListRead:
 
 @dataclass
 class Matches:
+    """What match() found: per photo id and per account, the lists that name them."""
     photos: dict[str, set[Listing]] = field(default_factory=dict)    # photo id -> the lists naming it
     accounts: dict[str, set[Listing]] = field(default_factory=dict)  # NSID or alias -> the lists naming it
     files: list[ListRead] = field(default_factory=list)
@@ -138,7 +139,8 @@ def _record(refs: list[formats.Ref], read: ListRead, wanted: _Wanted, found: Mat
     for photo, owner in refs:
         if photo in wanted.photos:
             _add(found.photos, photo, Listing(read.dataset, read.file, BY_PHOTO))
-        elif owner in wanted.owners and photo:
+        elif owner in wanted.owners and photo and photo.isdigit() and len(photo) <= 20:
+            # A column split rather than matched may hold anything: only an id is reported.
             _add(found.photos, photo, Listing(read.dataset, read.file, BY_OWNER))
         if owner in wanted.owners:
             _add(found.accounts, owner, Listing(read.dataset, read.file, BY_OWNER))
