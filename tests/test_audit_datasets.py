@@ -172,7 +172,8 @@ def test_a_compressed_list_is_read_by_its_content_whatever_its_name(tmp_path, op
 def test_a_row_of_the_account_with_no_photo_id_in_its_column_names_the_account_only(tmp_path):
     path = write_yfcc(tmp_path / "yfcc100m_dataset")
     with open(path, "ab") as out:
-        out.write(yfcc_row(9, "\u00e9\u202e../1", NSID, single=True).encode() + yfcc_row(10, "", NSID, single=True).encode())
+        for photo in ("\u00e9\u202e../1", ""):
+            out.write(yfcc_row(9, photo, NSID, single=True).encode())
     found = match([path], set(PHOTOS), {NSID})
     assert not found.problems
     assert found.photos == expected({str(path): ("YFCC100M", True)}) and set(found.accounts) == {NSID}
