@@ -1,28 +1,44 @@
 """The gallery's images: each original drawn at a few widths, JPEG, under OUT/site/img/.
 
 A rendition's name carries the first characters of its original's sha256, so a new original
-(a replaced photo, a repaired file) gets new renditions and a rerun with nothing changed
-finds every one already there and makes nothing. The orientation shown is the one Flickr
-showed: the file's EXIF orientation first, then the rotation the owner set on Flickr.
+(a replaced photo, a repaired file) gets new renditions and the old ones are pruned. What
+was made, and at which sizes, is kept in one small manifest (OUT/site/img/renditions.json):
+a rerun with nothing changed reads it, lists each item's folder, and opens no image and
+writes no file. The orientation shown is the one Flickr showed: the file's EXIF orientation
+first, then the rotation the owner set on Flickr.
+
+The drawing (draw.py) runs in worker processes, handed paths, never pixels; results come
+back in the sources' order with a bounded number in flight, so memory stays flat however
+many items there are.
 """
 
 from __future__ import annotations
 
+import json
+import multiprocessing
 import os
+import re
+import shutil
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
-
-from PIL import Image, ImageOps
+from typing import Callable, Iterable, Iterator
 
 from ..flickr import ids
 from ..layout import paths
+from . import draw
 
 # Longest edge of each rendition, small to large: the grid, a phone, a screen.
 WIDTHS = (320, 800, 1600)
-QUALITY = 82
+QUALITY = draw.QUALITY
 IMG = "site/img"
-Image.MAX_IMAGE_PIXELS = 400_000_000  # Flickr takes originals up to 200 MB; a bomb beyond this is refused
+MANIFEST = f"{IMG}/renditions.json"
+MANIFEST_FORMAT = 1
+IN_FLIGHT_PER_JOB = 4  # enough queued that no worker waits, few enough that memory stays flat
+TASKS_PER_WORKER = 500  # a worker is replaced now and then, so a leak in a decoder cannot grow
+_SHA = re.compile(r"[0-9a-f]{12,64}")
 
 
 @dataclass(frozen=True)
@@ -30,11 +46,12 @@ class Source:
     id: str
     path: str            # the original, relative to DEST
     sha256: str | None   # the catalog's; it names the renditions
-    media: str           # photo | video (a video has no rendition of its own yet)
+    media: str           # photo | video (a video has renditions only from a poster)
     rotation: int = 0    # degrees clockwise, set by the owner on Flickr
+    poster: str | None = None  # a video's still, relative to DEST, when the backup holds one
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rendition:
     width: int
     height: int
@@ -42,49 +59,229 @@ class Rendition:
 
 
 def rendition_path(source: Source, width: int) -> str:
-    return f"{IMG}/{source.id}/{(source.sha256 or 'nosum')[:12]}-{width}.jpg"
+    return f"{IMG}/{source.id}/{_key(source)}-{width}.jpg"
 
 
-def build(dest: Path, out: Path, sources: Iterable[Source], progress: Callable[[int], None] | None = None
-          ) -> dict[str, list[Rendition]]:
-    """The renditions of every source, made where missing (smallest first). A source Pillow
-    cannot read, or a video, gets none: the page shows a placeholder."""
+def _key(source: Source) -> str:
+    """The sha256's first characters, or "nosum" for a missing or malformed one (it names a file)."""
+    sha = (source.sha256 or "").lower()
+    return sha[:12] if _SHA.fullmatch(sha) else "nosum"
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def build(dest: Path, out: Path, sources: Iterable[Source], progress: Callable[[int], None] | None = None,
+          jobs: int | None = None) -> dict[str, list[Rendition]]:
+    """The renditions of every source, made where missing or stale, in the sources' order;
+    renditions of items not among `sources` are removed. A source Pillow cannot read, or a
+    video without a poster, gets none: the page shows a placeholder. `jobs` worker processes
+    draw (1: drawn in this process)."""
+    manifest_path = paths.inside(out, MANIFEST)
+    img = manifest_path.parent
+    before = _load(manifest_path)
+    after: dict[str, list] = {}
     made: dict[str, list[Rendition]] = {}
-    for source in sources:
-        found = _renditions(dest, out, source)
-        if found:
-            made[source.id] = found
-        if progress:
-            progress(1)
+    with _Workers(jobs or default_jobs()) as workers:
+        for source, entry in workers.in_order(_plans(dest, out, img, sources, before)):
+            if entry is not None:
+                after[source.id] = entry
+                if len(entry) > 1:
+                    made[source.id] = _renditions(source, entry)
+            if progress:
+                progress(1)
+    prune(img, set(made))
+    if after != before:
+        _save(manifest_path, after)
     return made
 
 
-def _renditions(dest: Path, out: Path, source: Source) -> list[Rendition]:
-    if source.media != "photo" or not ids.is_photo_id(source.id):  # the id names a folder
-        return []
-    wanted = [(width, out / rendition_path(source, width)) for width in WIDTHS]
-    if all(target.exists() for _, target in wanted):
-        return [_known(out, target) for _, target in wanted]
+def _renditions(source: Source, entry: list) -> list[Rendition]:
+    sizes = entry[1:]
+    return [Rendition(sizes[2 * n], sizes[2 * n + 1], rendition_path(source, width)) for n, width in enumerate(WIDTHS)]
+
+
+# --- what each source needs ---------------------------------------------------------
+
+@dataclass
+class _Plan:
+    source: Source
+    entry: list | None = None           # known already: the manifest's entry ([key, w, h, ...] or [key])
+    job: tuple | None = None            # else the worker's arguments
+    folder: Path | None = None          # OUT/site/img/{id}
+    listed: frozenset[str] = frozenset()  # what that folder held before, for pruning
+
+
+def _plans(dest: Path, out: Path, img: Path, sources: Iterable[Source], before: dict) -> Iterator[_Plan]:
+    seen: set[str] = set()
+    for source in sources:
+        if not ids.is_photo_id(source.id) or source.id in seen:  # the id names a folder
+            yield _Plan(source)
+            continue
+        seen.add(source.id)
+        yield _plan(dest, out, img, source, before.get(source.id))
+
+
+def _plan(dest: Path, out: Path, img: Path, source: Source, known: list | None) -> _Plan:
+    still = source.path if source.media == "photo" else source.poster
+    if not still:
+        return _Plan(source)
+    folder = img / source.id
+    if folder.is_symlink():  # planted: what it points to is not ours to list or prune
+        os.unlink(folder)
+    listed = _listing(folder)
+    names = [rendition_path(source, width) for width in WIDTHS]
+    key = _key(source)
+    if known and known[0] == key and (len(known) == 1 or all(n.rsplit("/", 1)[1] in listed for n in names)):
+        _remove(folder, listed - {n.rsplit("/", 1)[1] for n in names})
+        return _Plan(source, entry=known)  # made before, or known unreadable: nothing to open
     try:
-        original = paths.inside(dest, source.path, mkdir=False)
-        with Image.open(original) as image:
-            image = ImageOps.exif_transpose(image)
-            if source.rotation % 360:
-                image = image.rotate(-(source.rotation % 360), expand=True)
-            image = image.convert("RGB")
-            found = []
-            for width, target in reversed(wanted):
-                image.thumbnail((width, width), Image.Resampling.LANCZOS)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_suffix(".tmp")
-                image.save(tmp, "JPEG", quality=QUALITY, optimize=True)
-                os.replace(tmp, target)
-                found.append(Rendition(image.width, image.height, rendition_path(source, width)))
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, paths.OutsideDest):
-        return []
-    return found[::-1]
+        original = paths.inside(dest, still, mkdir=False)
+        targets = [(width, str(paths.inside(out, name))) for width, name in zip(WIDTHS, names)]
+    except paths.OutsideDest:
+        return _Plan(source)
+    return _Plan(source, job=(str(original), targets, _rotation(source.rotation)), folder=folder, listed=listed)
 
 
-def _known(out: Path, target: Path) -> Rendition:
-    with Image.open(target) as image:
-        return Rendition(image.width, image.height, target.relative_to(out).as_posix())
+def _rotation(degrees) -> int:
+    """Flickr's rotation, a multiple of 90 or none at all."""
+    return degrees % 360 if isinstance(degrees, int) and degrees % 90 == 0 else 0
+
+
+def _listing(folder: Path) -> frozenset[str]:
+    try:
+        return frozenset(os.listdir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return frozenset()
+
+
+def _finished(plan: _Plan, answer) -> list | None:
+    """The manifest entry of a drawn item: its sizes, or [key] alone for a file Pillow cannot
+    read (it is not opened again until its sha256 changes); None when it may be there next time."""
+    key = _key(plan.source)
+    if isinstance(answer, list):
+        keep = {rendition_path(plan.source, width).rsplit("/", 1)[1] for width in WIDTHS}
+        _remove(plan.folder, plan.listed - keep)
+        return [key, *(n for size in answer for n in size)]
+    return [key] if answer == draw.UNREADABLE else None
+
+
+# --- the workers ----------------------------------------------------------------------
+
+class _Workers:
+    """Draws plans' jobs in worker processes, answering in the plans' order with at most
+    IN_FLIGHT_PER_JOB x jobs drawn or waiting at once. The pool starts only when a job
+    comes, so a rerun with nothing to draw starts no process."""
+
+    def __init__(self, jobs: int):
+        self.jobs = max(1, jobs)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def in_order(self, plans: Iterable[_Plan]) -> Iterator[tuple[Source, list | None]]:
+        waiting: deque[tuple[_Plan, Future | None]] = deque()
+        for plan in plans:
+            waiting.append((plan, self._submit(plan.job) if plan.job else None))
+            while waiting and (len(waiting) > self.jobs * IN_FLIGHT_PER_JOB or _ready(waiting[0][1])):
+                yield self._answer(*waiting.popleft())
+        while waiting:
+            yield self._answer(*waiting.popleft())
+
+    def _submit(self, job: tuple) -> Future:
+        if self.jobs == 1:
+            done: Future = Future()
+            try:
+                done.set_result(draw.renditions(*job))
+            except Exception as e:  # one item's failure never stops the build
+                done.set_exception(e)
+            return done
+        if self.pool is not None:
+            try:
+                return self.pool.submit(draw.renditions, *job)
+            except BrokenProcessPool:  # a worker died (a decoder's crash, the OOM killer): a new pool
+                self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = ProcessPoolExecutor(self.jobs, mp_context=_context(), max_tasks_per_child=TASKS_PER_WORKER)
+        return self.pool.submit(draw.renditions, *job)
+
+    def _answer(self, plan: _Plan, future: Future | None) -> tuple[Source, list | None]:
+        if future is None:
+            return plan.source, plan.entry
+        try:
+            answer = future.result()
+        except Exception:  # its worker died: no rendition now, drawn again next time
+            answer = None
+        return plan.source, _finished(plan, answer)
+
+
+def _ready(future: Future | None) -> bool:
+    return future is None or future.done()
+
+
+def _context():
+    """forkserver where there is one: a fork of a process with threads (the CLI's, a test's
+    servers) could inherit a held lock; spawn elsewhere."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+# --- the manifest and pruning -----------------------------------------------------------
+
+def _load(path: Path) -> dict[str, list]:
+    """The manifest's items, or none (so everything is drawn) when it is missing, damaged, or
+    written for other widths or quality."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT or data.get("widths") != list(WIDTHS) \
+            or data.get("quality") != QUALITY or not isinstance(data.get("items"), dict):
+        return {}
+    return {k: v for k, v in data["items"].items() if _entry_ok(v)}
+
+
+def _entry_ok(entry) -> bool:
+    return (isinstance(entry, list) and len(entry) in (1, 1 + 2 * len(WIDTHS)) and isinstance(entry[0], str)
+            and all(isinstance(n, int) and n > 0 for n in entry[1:]))
+
+
+def _save(path: Path, items: dict[str, list]) -> None:
+    part = paths.sibling(path.parent, path.name, ".tmp")
+    text = json.dumps({"format": MANIFEST_FORMAT, "widths": list(WIDTHS), "quality": QUALITY, "items": items},
+                      separators=(",", ":"))
+    part.write_text(text, encoding="utf-8")
+    os.replace(part, path)
+
+
+def prune(img: Path, keep: set[str]) -> int:
+    """Remove the folders of OUT/site/img/ named for an item not in `keep` (no longer in the
+    gallery, or with no rendition now); nothing else there, and nothing outside it. The count removed."""
+    removed = 0
+    with os.scandir(img) as entries:
+        for entry in entries:
+            if not ids.is_photo_id(entry.name) or entry.name in keep:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)  # a file or a link where a folder belongs: the link itself
+            removed += 1
+    return removed
+
+
+def _remove(folder: Path, names: Iterable[str]) -> None:
+    """Stale files of one item's folder (an earlier original's renditions, a partial write)."""
+    for name in names:
+        try:
+            os.unlink(folder / name)
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            pass
