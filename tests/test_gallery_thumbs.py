@@ -91,6 +91,22 @@ def test_a_large_jpeg_is_drawn_at_every_width_from_a_draft_decode(tmp_path):
             == ("red", "blue")
 
 
+def test_gif_first_frame_tiff_and_transparency_on_white(tmp_path):
+    frames = [Image.new("RGB", (400, 300), RED), Image.new("RGB", (400, 300), BLUE)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    Image.new("RGB", (400, 300), BLUE).save(tmp_path / "scan.tif", compression="tiff_lzw")
+    clear = Image.new("RGBA", (400, 300), (0, 0, 0, 0))  # wholly transparent: white, not black
+    clear.paste((255, 0, 0, 255), (0, 0, 200, 300))
+    clear.save(tmp_path / "clear.png")
+    sources = [thumbs.Source(pid, name, SHA_A, "photo") for pid, name in
+               (("91", "anim.gif"), ("92", "scan.tif"), ("93", "clear.png"))]
+    made = thumbs.build(tmp_path, tmp_path, sources, jobs=1)
+    assert color(opened(tmp_path, made["91"][0]), (160, 120)) == "red"
+    assert color(opened(tmp_path, made["92"][0]), (160, 120)) == "blue"
+    cleared = opened(tmp_path, made["93"][0]).convert("RGB")
+    assert color(cleared, (40, 120)) == "red" and min(cleared.getpixel((300, 120))) > 240
+
+
 def bomb_png(path: Path, width: int, height: int) -> Path:
     """A PNG header claiming width x height with a few bytes of data: what a decompression
     bomb looks like to whoever opens it."""
@@ -134,7 +150,7 @@ def test_a_rerun_with_nothing_changed_opens_no_image_and_writes_no_file(tmp_path
 
     again = thumbs.build(tmp_path, tmp_path, sources, jobs=2)
 
-    assert again == first and len(first) == 4
+    assert again == first and list(first) == [s.id for s in sources]  # in the sources' order
     assert tree(tmp_path / "site") == before
 
 
@@ -189,3 +205,23 @@ def test_every_photo_of_a_sandbox_backup_gets_renditions_and_videos_none(tmp_pat
             if item.o_width != item.o_height:
                 assert (image.width > image.height) == ((item.o_width > item.o_height) != turned), item.id
     assert any((i.rotation or 0) % 180 == 90 for i in photos) and any(i.path.endswith(".png") for i in photos)
+
+
+def test_a_link_or_file_planted_where_an_items_folder_belongs_is_replaced_never_followed(tmp_path):
+    halves(tmp_path / "a.jpg")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / f"{'a' * 12}-320.jpg").write_text("not ours")  # what a followed link would take as made
+    img = tmp_path / "out" / "site" / "img"
+    img.mkdir(parents=True)
+    os.symlink(outside, img / "81")
+    (img / "82").write_text("a file where a folder belongs")
+    os.symlink(outside / "x.jpg", img / "83")  # a dangling link
+
+    made = thumbs.build(tmp_path, tmp_path / "out", [thumbs.Source(pid, "a.jpg", SHA_A, "photo")
+                                                     for pid in ("81", "82", "83")], jobs=1)
+
+    assert sorted(made) == ["81", "82", "83"]
+    assert all((img / pid).is_dir() and not (img / pid).is_symlink() for pid in made)
+    assert sorted(os.listdir(outside)) == [f"{'a' * 12}-320.jpg"]
+    assert (outside / f"{'a' * 12}-320.jpg").read_text() == "not ours"

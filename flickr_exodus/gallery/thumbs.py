@@ -81,6 +81,7 @@ def build(dest: Path, out: Path, sources: Iterable[Source], progress: Callable[[
     renditions of items not among `sources` are removed. A source Pillow cannot read, or a
     video without a poster, gets none: the page shows a placeholder. `jobs` worker processes
     draw (1: drawn in this process)."""
+    out.mkdir(parents=True, exist_ok=True)  # paths.inside proves names against OUT as it exists
     manifest_path = paths.inside(out, MANIFEST)
     img = manifest_path.parent
     before = _load(manifest_path)
@@ -131,7 +132,7 @@ def _plan(dest: Path, out: Path, img: Path, source: Source, known: list | None) 
     if not still:
         return _Plan(source)
     folder = img / source.id
-    if folder.is_symlink():  # planted: what it points to is not ours to list or prune
+    if folder.is_symlink() or folder.is_file():  # planted: what a link points to is not ours to list or prune
         os.unlink(folder)
     listed = _listing(folder)
     names = [rendition_path(source, width) for width in WIDTHS]
@@ -142,7 +143,7 @@ def _plan(dest: Path, out: Path, img: Path, source: Source, known: list | None) 
     try:
         original = paths.inside(dest, still, mkdir=False)
         targets = [(width, str(paths.inside(out, name))) for width, name in zip(WIDTHS, names)]
-    except paths.OutsideDest:
+    except (paths.OutsideDest, OSError):  # a path that leaves DEST or OUT, a folder that cannot be made
         return _Plan(source)
     return _Plan(source, job=(str(original), targets, _rotation(source.rotation)), folder=folder, listed=listed)
 
