@@ -135,7 +135,7 @@ def test_hostile_files_give_no_rendition_and_stop_nothing(tmp_path):
     made = thumbs.build(tmp_path, tmp_path, sources, progress=seen.append, jobs=2)
 
     assert list(made) == ["37"] and len(seen) == len(sources)
-    assert sorted(os.listdir(tmp_path / "site" / "img")) == ["37", "renditions.json"]
+    assert sorted(os.listdir(tmp_path / "site" / "img")) == ["37", "renditions.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted({*names, "site"} - {"missing.jpg"})
 
 
@@ -182,7 +182,7 @@ def test_an_id_that_is_not_flickrs_builds_no_path(tmp_path, bad_id):
     made = thumbs.build(tmp_path, out, [thumbs.Source(bad_id, "../../a.jpg", SHA_A, "photo"),
                                         thumbs.Source("71", "a.jpg", "../../" + SHA_A, "photo")], jobs=1)
     assert list(made) == ["71"] and made["71"][0].path == "site/img/71/nosum-320.jpg"
-    assert sorted(tree(tmp_path)) == sorted(["a.jpg", "deep/er/site/img/renditions.json",
+    assert sorted(tree(tmp_path)) == sorted(["a.jpg", "deep/er/site/img/renditions.txt",
                                              *(f"deep/er/site/img/71/nosum-{w}.jpg" for w in (320, 800, 1600))])
 
 
@@ -225,3 +225,19 @@ def test_a_link_or_file_planted_where_an_items_folder_belongs_is_replaced_never_
     assert all((img / pid).is_dir() and not (img / pid).is_symlink() for pid in made)
     assert sorted(os.listdir(outside)) == [f"{'a' * 12}-320.jpg"]
     assert (outside / f"{'a' * 12}-320.jpg").read_text() == "not ours"
+
+
+def test_a_damaged_or_hostile_manifest_is_not_trusted(tmp_path):
+    halves(tmp_path / "a.jpg")
+    sources = [thumbs.Source("95", "a.jpg", SHA_A, "photo"), thumbs.Source("96", "a.jpg", SHA_A, "photo")]
+    first = thumbs.build(tmp_path, tmp_path, sources, jobs=1)
+    manifest = tmp_path / thumbs.MANIFEST
+    head = manifest.read_text().split("\n")[0]
+    # Sizes that are not the files', a key that would name a path outside, an id that is not Flickr's.
+    manifest.write_text(f"{head}\n95 {'a' * 12} 1 1 1 1 1 1\n96 ../../../x 9 9 9 9 9 9\n../97 {'a' * 12}\n")
+    (tmp_path / first["95"][0].path).unlink()  # so the false sizes are not taken as made
+
+    again = thumbs.build(tmp_path, tmp_path, sources, jobs=1)
+
+    assert again == first and sorted(os.listdir(tmp_path / "site" / "img")) == ["95", "96", "renditions.txt"]
+    assert manifest.read_text().startswith(head + "\n95 ") and "../" not in manifest.read_text()

@@ -2,7 +2,7 @@
 
 A rendition's name carries the first characters of its original's sha256, so a new original
 (a replaced photo, a repaired file) gets new renditions and the old ones are pruned. What
-was made, and at which sizes, is kept in one small manifest (OUT/site/img/renditions.json):
+was made, and at which sizes, is kept in one small manifest (OUT/site/img/renditions.txt):
 a rerun with nothing changed reads it, lists each item's folder, and opens no image and
 writes no file. The orientation shown is the one Flickr showed: the file's EXIF orientation
 first, then the rotation the owner set on Flickr.
@@ -14,7 +14,6 @@ many items there are.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import re
@@ -24,7 +23,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Container, Iterable, Iterator, Mapping
 
 from ..flickr import ids
 from ..layout import paths
@@ -34,11 +33,15 @@ from . import draw
 WIDTHS = (320, 800, 1600)
 QUALITY = draw.QUALITY
 IMG = "site/img"
-MANIFEST = f"{IMG}/renditions.json"
-MANIFEST_FORMAT = 1
+MANIFEST = f"{IMG}/renditions.txt"
+# Its first line: a manifest written for other widths or quality is not trusted.
+MANIFEST_HEAD = f"exodus renditions 1 widths={','.join(map(str, WIDTHS))} quality={QUALITY}"
 IN_FLIGHT_PER_JOB = 4  # enough queued that no worker waits, few enough that memory stays flat
 TASKS_PER_WORKER = 500  # a worker is replaced now and then, so a leak in a decoder cannot grow
 _SHA = re.compile(r"[0-9a-f]{12,64}")
+# A manifest entry: the renditions' key, then a width and height per rendition, or the key
+# alone for an original Pillow could not read.
+_ENTRY = re.compile(r"(?:[0-9a-f]{12}|nosum)(?: [1-9][0-9]{0,5}){%d}|(?:[0-9a-f]{12}|nosum)" % (2 * len(WIDTHS)))
 
 
 @dataclass(frozen=True)
@@ -85,25 +88,43 @@ def build(dest: Path, out: Path, sources: Iterable[Source], progress: Callable[[
     manifest_path = paths.inside(out, MANIFEST)
     img = manifest_path.parent
     before = _load(manifest_path)
-    after: dict[str, list] = {}
-    made: dict[str, list[Rendition]] = {}
+    after: dict[str, str] = {}
+    made: dict[str, str] = {}
     with _Workers(jobs or default_jobs()) as workers:
         for source, entry in workers.in_order(_plans(dest, out, img, sources, before)):
             if entry is not None:
                 after[source.id] = entry
-                if len(entry) > 1:
-                    made[source.id] = _renditions(source, entry)
+                if " " in entry:
+                    made[source.id] = entry
             if progress:
                 progress(1)
-    prune(img, set(made))
+    prune(img, made)
     if after != before:
         _save(manifest_path, after)
-    return made
+    return Renditions(made)
 
 
-def _renditions(source: Source, entry: list) -> list[Rendition]:
-    sizes = entry[1:]
-    return [Rendition(sizes[2 * n], sizes[2 * n + 1], rendition_path(source, width)) for n, width in enumerate(WIDTHS)]
+class Renditions(Mapping[str, list[Rendition]]):
+    """Each drawn item's renditions, smallest first, in the sources' order: read as a dict.
+    They are made from the manifest's line when asked for, so that 100,000 items cost a
+    string each, not three objects and their paths."""
+
+    def __init__(self, entries: dict[str, str]):
+        self._entries = entries
+
+    def __getitem__(self, pid: str) -> list[Rendition]:
+        key, *sizes = self._entries[pid].split(" ")
+        return [Rendition(int(sizes[2 * n]), int(sizes[2 * n + 1]), f"{IMG}/{pid}/{key}-{width}.jpg")
+                for n, width in enumerate(WIDTHS)]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        return f"Renditions({len(self)} items)"
 
 
 # --- what each source needs ---------------------------------------------------------
@@ -111,7 +132,7 @@ def _renditions(source: Source, entry: list) -> list[Rendition]:
 @dataclass
 class _Plan:
     source: Source
-    entry: list | None = None           # known already: the manifest's entry ([key, w, h, ...] or [key])
+    entry: str | None = None            # known already: the manifest's entry ("key w h w h w h" or "key")
     job: tuple | None = None            # else the worker's arguments
     folder: Path | None = None          # OUT/site/img/{id}
     listed: frozenset[str] = frozenset()  # what that folder held before, for pruning
@@ -127,7 +148,7 @@ def _plans(dest: Path, out: Path, img: Path, sources: Iterable[Source], before: 
         yield _plan(dest, out, img, source, before.get(source.id))
 
 
-def _plan(dest: Path, out: Path, img: Path, source: Source, known: list | None) -> _Plan:
+def _plan(dest: Path, out: Path, img: Path, source: Source, known: str | None) -> _Plan:
     still = source.path if source.media == "photo" else source.poster
     if not still:
         return _Plan(source)
@@ -137,7 +158,7 @@ def _plan(dest: Path, out: Path, img: Path, source: Source, known: list | None) 
     listed = _listing(folder)
     names = [rendition_path(source, width) for width in WIDTHS]
     key = _key(source)
-    if known and known[0] == key and (len(known) == 1 or all(n.rsplit("/", 1)[1] in listed for n in names)):
+    if known and _entry_key(known) == key and (" " not in known or all(n.rsplit("/", 1)[1] in listed for n in names)):
         _remove(folder, listed - {n.rsplit("/", 1)[1] for n in names})
         return _Plan(source, entry=known)  # made before, or known unreadable: nothing to open
     try:
@@ -161,14 +182,14 @@ def _listing(folder: Path) -> frozenset[str]:
 
 
 def _finished(plan: _Plan, answer) -> list | None:
-    """The manifest entry of a drawn item: its sizes, or [key] alone for a file Pillow cannot
+    """The manifest entry of a drawn item: its key and sizes, or its key alone for a file Pillow cannot
     read (it is not opened again until its sha256 changes); None when it may be there next time."""
     key = _key(plan.source)
     if isinstance(answer, list):
         keep = {rendition_path(plan.source, width).rsplit("/", 1)[1] for width in WIDTHS}
         _remove(plan.folder, plan.listed - keep)
-        return [key, *(n for size in answer for n in size)]
-    return [key] if answer == draw.UNREADABLE else None
+        return " ".join([key, *(str(n) for size in answer for n in size)])
+    return key if answer == draw.UNREADABLE else None
 
 
 # --- the workers ----------------------------------------------------------------------
@@ -231,39 +252,44 @@ def _ready(future: Future | None) -> bool:
 def _context():
     """forkserver where there is one: a fork of a process with threads (the CLI's, a test's
     servers) could inherit a held lock; spawn elsewhere."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([draw.__name__])  # each worker forks with Pillow loaded, its pages shared
+    return context
 
 
 # --- the manifest and pruning -----------------------------------------------------------
 
-def _load(path: Path) -> dict[str, list]:
-    """The manifest's items, or none (so everything is drawn) when it is missing, damaged, or
-    written for other widths or quality."""
+def _load(path: Path) -> dict[str, str]:
+    """The manifest's entries by id, or none (so everything is drawn) when it is missing, or
+    written for other widths or quality; a line that is not well formed is left out."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeError):
         return {}
-    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT or data.get("widths") != list(WIDTHS) \
-            or data.get("quality") != QUALITY or not isinstance(data.get("items"), dict):
+    if lines[0] != MANIFEST_HEAD:
         return {}
-    return {k: v for k, v in data["items"].items() if _entry_ok(v)}
+    entries = {}
+    for line in lines[1:]:
+        pid, _, entry = line.partition(" ")
+        if ids.is_photo_id(pid) and _ENTRY.fullmatch(entry):
+            entries[pid] = entry
+    return entries
 
 
-def _entry_ok(entry) -> bool:
-    return (isinstance(entry, list) and len(entry) in (1, 1 + 2 * len(WIDTHS)) and isinstance(entry[0], str)
-            and all(isinstance(n, int) and n > 0 for n in entry[1:]))
+def _entry_key(entry: str) -> str:
+    return entry.partition(" ")[0]
 
 
-def _save(path: Path, items: dict[str, list]) -> None:
+def _save(path: Path, entries: dict[str, str]) -> None:
     part = paths.sibling(path.parent, path.name, ".tmp")
-    text = json.dumps({"format": MANIFEST_FORMAT, "widths": list(WIDTHS), "quality": QUALITY, "items": items},
-                      separators=(",", ":"))
-    part.write_text(text, encoding="utf-8")
+    part.write_text("\n".join([MANIFEST_HEAD, *(f"{pid} {entry}" for pid, entry in entries.items())]) + "\n",
+                    encoding="utf-8")
     os.replace(part, path)
 
 
-def prune(img: Path, keep: set[str]) -> int:
+def prune(img: Path, keep: Container[str]) -> int:
     """Remove the folders of OUT/site/img/ named for an item not in `keep` (no longer in the
     gallery, or with no rendition now); nothing else there, and nothing outside it. The count removed."""
     removed = 0
