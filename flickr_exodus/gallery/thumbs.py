@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import re
 import shutil
+import stat
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -86,7 +87,7 @@ def build(dest: Path, out: Path, sources: Iterable[Source], progress: Callable[[
     draw (1: drawn in this process)."""
     out.mkdir(parents=True, exist_ok=True)  # paths.inside proves names against OUT as it exists
     manifest_path = paths.inside(out, MANIFEST)
-    img = manifest_path.parent
+    img = str(manifest_path.parent)
     before = _load(manifest_path)
     after: dict[str, str] = {}
     made: dict[str, str] = {}
@@ -134,11 +135,11 @@ class _Plan:
     source: Source
     entry: str | None = None            # known already: the manifest's entry ("key w h w h w h" or "key")
     job: tuple | None = None            # else the worker's arguments
-    folder: Path | None = None          # OUT/site/img/{id}
+    folder: str = ""                    # OUT/site/img/{id}
     listed: frozenset[str] = frozenset()  # what that folder held before, for pruning
 
 
-def _plans(dest: Path, out: Path, img: Path, sources: Iterable[Source], before: dict) -> Iterator[_Plan]:
+def _plans(dest: Path, out: Path, img: str, sources: Iterable[Source], before: dict) -> Iterator[_Plan]:
     seen: set[str] = set()
     for source in sources:
         if not ids.is_photo_id(source.id) or source.id in seen:  # the id names a folder
@@ -148,22 +149,21 @@ def _plans(dest: Path, out: Path, img: Path, sources: Iterable[Source], before: 
         yield _plan(dest, out, img, source, before.get(source.id))
 
 
-def _plan(dest: Path, out: Path, img: Path, source: Source, known: str | None) -> _Plan:
+def _plan(dest: Path, out: Path, img: str, source: Source, known: str | None) -> _Plan:
     still = source.path if source.media == "photo" else source.poster
     if not still:
         return _Plan(source)
-    folder = img / source.id
-    if folder.is_symlink() or folder.is_file():  # planted: what a link points to is not ours to list or prune
-        os.unlink(folder)
+    # A rerun with nothing changed passes here for every item: one lstat, one listing, no path proofs.
+    folder = os.path.join(img, source.id)
     listed = _listing(folder)
-    names = [rendition_path(source, width) for width in WIDTHS]
     key = _key(source)
-    if known and _entry_key(known) == key and (" " not in known or all(n.rsplit("/", 1)[1] in listed for n in names)):
-        _remove(folder, listed - {n.rsplit("/", 1)[1] for n in names})
+    names = [f"{key}-{width}.jpg" for width in WIDTHS]
+    if known and _entry_key(known) == key and (" " not in known or all(n in listed for n in names)):
+        _remove(folder, listed.difference(names))
         return _Plan(source, entry=known)  # made before, or known unreadable: nothing to open
     try:
         original = paths.inside(dest, still, mkdir=False)
-        targets = [(width, str(paths.inside(out, name))) for width, name in zip(WIDTHS, names)]
+        targets = [(width, str(paths.inside(out, f"{IMG}/{source.id}/{name}"))) for width, name in zip(WIDTHS, names)]
     except (paths.OutsideDest, OSError):  # a path that leaves DEST or OUT, a folder that cannot be made
         return _Plan(source)
     return _Plan(source, job=(str(original), targets, _rotation(source.rotation)), folder=folder, listed=listed)
@@ -174,11 +174,17 @@ def _rotation(degrees) -> int:
     return degrees % 360 if isinstance(degrees, int) and degrees % 90 == 0 else 0
 
 
-def _listing(folder: Path) -> frozenset[str]:
+def _listing(folder: str) -> frozenset[str]:
+    """What an item's folder holds; a link or a file planted in its place is removed (what
+    a link points to is not ours to list or prune)."""
     try:
-        return frozenset(os.listdir(folder))
+        mode = os.lstat(folder).st_mode
+        if stat.S_ISDIR(mode):
+            return frozenset(os.listdir(folder))
+        os.unlink(folder)
     except (FileNotFoundError, NotADirectoryError):
-        return frozenset()
+        pass
+    return frozenset()
 
 
 def _finished(plan: _Plan, answer) -> list | None:
@@ -186,8 +192,7 @@ def _finished(plan: _Plan, answer) -> list | None:
     read (it is not opened again until its sha256 changes); None when it may be there next time."""
     key = _key(plan.source)
     if isinstance(answer, list):
-        keep = {rendition_path(plan.source, width).rsplit("/", 1)[1] for width in WIDTHS}
-        _remove(plan.folder, plan.listed - keep)
+        _remove(plan.folder, plan.listed.difference(f"{key}-{width}.jpg" for width in WIDTHS))
         return " ".join([key, *(str(n) for size in answer for n in size)])
     return key if answer == draw.UNREADABLE else None
 
@@ -289,7 +294,7 @@ def _save(path: Path, entries: dict[str, str]) -> None:
     os.replace(part, path)
 
 
-def prune(img: Path, keep: Container[str]) -> int:
+def prune(img: str | Path, keep: Container[str]) -> int:
     """Remove the folders of OUT/site/img/ named for an item not in `keep` (no longer in the
     gallery, or with no rendition now); nothing else there, and nothing outside it. The count removed."""
     removed = 0
@@ -305,10 +310,10 @@ def prune(img: Path, keep: Container[str]) -> int:
     return removed
 
 
-def _remove(folder: Path, names: Iterable[str]) -> None:
+def _remove(folder: str, names: Iterable[str]) -> None:
     """Stale files of one item's folder (an earlier original's renditions, a partial write)."""
     for name in names:
         try:
-            os.unlink(folder / name)
+            os.unlink(os.path.join(folder, name))
         except (FileNotFoundError, IsADirectoryError, PermissionError):
             pass
