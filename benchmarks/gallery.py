@@ -80,30 +80,36 @@ def measured(mode: str, dest: Path, out: Path, jobs: int = 0) -> dict:
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, __file__, "_child", mode, str(dest), str(out), str(jobs)],
                             stdout=subprocess.PIPE, text=True)
-    peak = [0]
-    sampler = threading.Thread(target=sample_tree, args=(proc, peak), daemon=True)
+    peak, cpu = [0], {}
+    sampler = threading.Thread(target=sample_tree, args=(proc, peak, cpu), daemon=True)
     sampler.start()
     text = proc.stdout.read()
     if proc.wait() != 0:
         raise SystemExit(f"{mode} failed: {text[-2000:]}")
     sampler.join()
     figures = json.loads(text.strip().splitlines()[-1])
-    return {**figures, "wall_seconds": time.monotonic() - started, "tree_peak_rss_mb": peak[0] / 1e6}
+    return {**figures, "wall_seconds": time.monotonic() - started, "tree_peak_rss_mb": peak[0] / 1e6,
+            "tree_cpu_seconds": sum(cpu.values())}
 
 
-def sample_tree(proc: subprocess.Popen, peak: list[int]) -> None:
+def sample_tree(proc: subprocess.Popen, peak: list[int], cpu: dict[int, float]) -> None:
     while proc.poll() is None:
-        peak[0] = max(peak[0], tree_rss(proc.pid))
+        peak[0] = max(peak[0], tree_rss(proc.pid, cpu))
         time.sleep(0.05)
 
 
-def tree_rss(pid: int) -> int:
+def tree_rss(pid: int, cpu: dict[int, float]) -> int:
     """Bytes resident in pid and every process below it (its workers, the forkserver), each
-    page shared between them counted once (the sum of their PSS)."""
+    page shared between them counted once (the sum of their PSS); each one's CPU seconds so
+    far noted in `cpu` (the last sample before it ends: a little short of its total)."""
     total, todo = 0, [pid]
+    tick = os.sysconf("SC_CLK_TCK")
     while todo:
         here = todo.pop()
         try:
+            with open(f"/proc/{here}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            cpu[here] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
             with open(f"/proc/{here}/smaps_rollup") as f:
                 total += next((int(line.split()[1]) * 1024 for line in f if line.startswith("Pss:")), 0)
             for task in os.listdir(f"/proc/{here}/task"):
@@ -133,10 +139,13 @@ def speed(home: Path, items: int, reps: int) -> dict:
     quiet = measured("build", dest, last, jobs)
     best = {mode: min(r["seconds"] for r in rs) for mode, rs in runs.items()}
     ratio = best["baseline"] / best["build"]
+    cpu = {mode: min(r["tree_cpu_seconds"] for r in rs) for mode, rs in runs.items()}
     return {"items": items, "original_bytes": on_disk, "media_size": REAL_SIZES, "jobs": jobs,
             "baseline_items_per_s": round(items / best["baseline"], 2),
             "build_items_per_s": round(items / best["build"], 2),
             "build_over_baseline": round(ratio, 2),
+            "cpu_seconds_per_item": {mode: round(c / items, 4) for mode, c in cpu.items()},
+            "baseline_cpu_over_build_cpu": round(cpu["baseline"] / cpu["build"], 2),
             "rerun_nothing_changed_seconds": round(quiet["seconds"], 3),
             "rerun_cpu_seconds": round(quiet["cpu_seconds_main"], 3),
             "rerun_wall_seconds": round(quiet["wall_seconds"], 2),
@@ -145,7 +154,9 @@ def speed(home: Path, items: int, reps: int) -> dict:
                     "read included, Python's start excluded); the page cache warmed once before. The sandbox's "
                     "JPEGs are real baseline JPEGs of the declared pixel size but gray and flat (one component, "
                     "DC only, padded to size with APP15 segments), so decoding them is cheaper than a camera's "
-                    "colour photo; Pillow's thumbnail() itself uses draft mode (at twice the size asked).",
+                    "colour photo; Pillow's thumbnail() itself uses draft mode (at twice the size asked). CPU seconds are "
+                    "of each run's whole process tree, sampled from /proc: on a busy machine the wall ratio "
+                    "understates what the processes give, and the CPU ratio shows what draft mode saves.",
             "target": "thumbs.build ≥ 3× Pillow's plain open + thumbnail() on the same files",
             "met": ratio >= 3}
 
@@ -170,14 +181,18 @@ def memory(home: Path, sizes: tuple[int, ...]) -> dict:
             shutil.rmtree(dest, ignore_errors=True)
     small, large = out[str(sizes[0])], out[str(sizes[-1])]
     growth = round(large["peak_rss_mb"] / small["peak_rss_mb"], 3)
-    rerun_at = out.get("10000", large)
+    # The rerun's bound is for 10,000 items; a quick run holds the largest size below to its share.
+    checked = max(n for n in sizes if n <= 10_000)
+    rerun_bound = 2 * checked / 10_000
+    rerun_met = out[str(checked)]["rerun_nothing_changed_seconds"] <= rerun_bound
     return {**out, "growth": growth, "media_size": SMALL_SIZES,
+            "rerun_checked_at": checked, "rerun_bound_seconds": rerun_bound,
             "note": "small originals (a 100,000-item account of 2-8 MB originals would need 500 GB); peak_rss_mb "
                     "is of the build process and its workers together (sum of PSS, sampled every 50 ms), "
                     "main_peak_rss_mb the build process's own (getrusage)",
             "target": f"peak RSS ≤ 250 MB and ≤ 1.3× from {sizes[0]:,} to {sizes[-1]:,} items; "
                       "a rerun with nothing changed ≤ 2 s for 10,000 items",
-            "met": large["peak_rss_mb"] <= 250 and growth <= 1.3 and rerun_at["rerun_nothing_changed_seconds"] <= 2}
+            "met": large["peak_rss_mb"] <= 250 and growth <= 1.3 and rerun_met}
 
 
 def rounded(run: dict) -> dict:

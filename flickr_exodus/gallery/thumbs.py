@@ -80,11 +80,11 @@ def default_jobs() -> int:
 
 
 def build(dest: Path, out: Path, sources: Iterable[Source], progress: Callable[[int], None] | None = None,
-          jobs: int | None = None) -> dict[str, list[Rendition]]:
-    """The renditions of every source, made where missing or stale, in the sources' order;
-    renditions of items not among `sources` are removed. A source Pillow cannot read, or a
-    video without a poster, gets none: the page shows a placeholder. `jobs` worker processes
-    draw (1: drawn in this process)."""
+          jobs: int | None = None) -> Mapping[str, list[Rendition]]:
+    """The renditions of every source, made where missing or stale: read like a dict, id ->
+    renditions smallest first, in the sources' order. Renditions of items not among `sources`
+    are removed. A source Pillow cannot read, or a video without a poster, gets none: the
+    page shows a placeholder. `jobs` worker processes draw (1: drawn in this process)."""
     out.mkdir(parents=True, exist_ok=True)  # paths.inside proves names against OUT as it exists
     manifest_path = paths.inside(out, MANIFEST)
     img = str(manifest_path.parent)
@@ -187,7 +187,7 @@ def _listing(folder: str) -> frozenset[str]:
     return frozenset()
 
 
-def _finished(plan: _Plan, answer) -> list | None:
+def _finished(plan: _Plan, answer) -> str | None:
     """The manifest entry of a drawn item: its key and sizes, or its key alone for a file Pillow cannot
     read (it is not opened again until its sha256 changes); None when it may be there next time."""
     key = _key(plan.source)
@@ -215,7 +215,7 @@ class _Workers:
         if self.pool:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def in_order(self, plans: Iterable[_Plan]) -> Iterator[tuple[Source, list | None]]:
+    def in_order(self, plans: Iterable[_Plan]) -> Iterator[tuple[Source, str | None]]:
         waiting: deque[tuple[_Plan, Future | None]] = deque()
         for plan in plans:
             waiting.append((plan, self._submit(plan.job) if plan.job else None))
@@ -240,7 +240,7 @@ class _Workers:
         self.pool = ProcessPoolExecutor(self.jobs, mp_context=_context(), max_tasks_per_child=TASKS_PER_WORKER)
         return self.pool.submit(draw.renditions, *job)
 
-    def _answer(self, plan: _Plan, future: Future | None) -> tuple[Source, list | None]:
+    def _answer(self, plan: _Plan, future: Future | None) -> tuple[Source, str | None]:
         if future is None:
             return plan.source, plan.entry
         try:
