@@ -49,7 +49,7 @@ _ENTRY = re.compile(r"(?:[0-9a-f]{12}|nosum)(?: [1-9][0-9]{0,5}){%d}|(?:[0-9a-f]
 class Source:
     id: str
     path: str            # the original, relative to DEST
-    sha256: str | None   # the catalog's; it names the renditions
+    sha256: str | None   # the catalog's; it names the renditions (a video's: its poster's)
     media: str           # photo | video (a video has renditions only from a poster)
     rotation: int = 0    # degrees clockwise, set by the owner on Flickr
     poster: str | None = None  # a video's still, relative to DEST, when the backup holds one
