@@ -241,3 +241,13 @@ def test_a_damaged_or_hostile_manifest_is_not_trusted(tmp_path):
 
     assert again == first and sorted(os.listdir(tmp_path / "site" / "img")) == ["95", "96", "renditions.txt"]
     assert manifest.read_text().startswith(head + "\n95 ") and "../" not in manifest.read_text()
+
+
+def test_a_video_is_drawn_from_its_poster_only(tmp_path):
+    (tmp_path / "clip.mp4").write_bytes(b"\0\0\0\x18ftypmp42" + bytes(100))
+    halves(tmp_path / "clip.poster.jpg")
+    made = thumbs.build(tmp_path, tmp_path, [
+        thumbs.Source("97", "clip.mp4", SHA_A, "video", poster="clip.poster.jpg"),
+        thumbs.Source("98", "clip.mp4", SHA_B, "video"),
+        thumbs.Source("99", "clip.mp4", SHA_B, "video", poster="../outside.jpg")], jobs=1)
+    assert list(made) == ["97"] and color(opened(tmp_path, made["97"][0]), (40, 100)) == "red"
