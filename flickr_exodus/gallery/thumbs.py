@@ -1,40 +1,61 @@
 """The gallery's images: each original drawn at a few widths, JPEG, under OUT/site/img/.
 
 A rendition's name carries the first characters of its original's sha256, so a new original
-(a replaced photo, a repaired file) gets new renditions and a rerun with nothing changed
-finds every one already there and makes nothing. The orientation shown is the one Flickr
-showed: the file's EXIF orientation first, then the rotation the owner set on Flickr.
+(a replaced photo, a repaired file) gets new renditions and the old ones are pruned. What
+was made, and at which sizes, is kept in one small manifest (OUT/site/img/renditions.txt):
+a rerun with nothing changed reads it, lists each item's folder, and opens no image and
+writes no file. The orientation shown is the one Flickr showed: the file's EXIF orientation
+first, then the rotation the owner set on Flickr.
+
+The drawing (draw.py) runs in worker processes, handed paths, never pixels; results come
+back in the sources' order with a bounded number in flight, so memory stays flat however
+many items there are.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import re
+import shutil
+import stat
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
-
-from PIL import Image, ImageOps
+from typing import Callable, Container, Iterable, Iterator, Mapping
 
 from ..flickr import ids
 from ..layout import paths
+from . import draw
 
 # Longest edge of each rendition, small to large: the grid, a phone, a screen.
 WIDTHS = (320, 800, 1600)
-QUALITY = 82
+QUALITY = draw.QUALITY
 IMG = "site/img"
-Image.MAX_IMAGE_PIXELS = 400_000_000  # Flickr takes originals up to 200 MB; a bomb beyond this is refused
+MANIFEST = f"{IMG}/renditions.txt"
+# Its first line: a manifest written for other widths or quality is not trusted.
+MANIFEST_HEAD = f"exodus renditions 1 widths={','.join(map(str, WIDTHS))} quality={QUALITY}"
+IN_FLIGHT_PER_JOB = 4  # enough queued that no worker waits, few enough that memory stays flat
+TASKS_PER_WORKER = 500  # a worker is replaced now and then, so a leak in a decoder cannot grow
+_SHA = re.compile(r"[0-9a-f]{12,64}")
+# A manifest entry: the renditions' key, then a width and height per rendition, or the key
+# alone for an original Pillow could not read.
+_ENTRY = re.compile(r"(?:[0-9a-f]{12}|nosum)(?: [1-9][0-9]{0,5}){%d}|(?:[0-9a-f]{12}|nosum)" % (2 * len(WIDTHS)))
 
 
 @dataclass(frozen=True)
 class Source:
     id: str
     path: str            # the original, relative to DEST
-    sha256: str | None   # the catalog's; it names the renditions
-    media: str           # photo | video (a video has no rendition of its own yet)
+    sha256: str | None   # the catalog's; it names the renditions (a video's: its poster's)
+    media: str           # photo | video (a video has renditions only from a poster)
     rotation: int = 0    # degrees clockwise, set by the owner on Flickr
+    poster: str | None = None  # a video's still, relative to DEST, when the backup holds one
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rendition:
     width: int
     height: int
@@ -42,49 +63,257 @@ class Rendition:
 
 
 def rendition_path(source: Source, width: int) -> str:
-    return f"{IMG}/{source.id}/{(source.sha256 or 'nosum')[:12]}-{width}.jpg"
+    return f"{IMG}/{source.id}/{_key(source)}-{width}.jpg"
 
 
-def build(dest: Path, out: Path, sources: Iterable[Source], progress: Callable[[int], None] | None = None
-          ) -> dict[str, list[Rendition]]:
-    """The renditions of every source, made where missing (smallest first). A source Pillow
-    cannot read, or a video, gets none: the page shows a placeholder."""
-    made: dict[str, list[Rendition]] = {}
-    for source in sources:
-        found = _renditions(dest, out, source)
-        if found:
-            made[source.id] = found
-        if progress:
-            progress(1)
-    return made
+def _key(source: Source) -> str:
+    """The sha256's first characters, or "nosum" for a missing or malformed one (it names a file)."""
+    sha = (source.sha256 or "").lower()
+    return sha[:12] if _SHA.fullmatch(sha) else "nosum"
 
 
-def _renditions(dest: Path, out: Path, source: Source) -> list[Rendition]:
-    if source.media != "photo" or not ids.is_photo_id(source.id):  # the id names a folder
-        return []
-    wanted = [(width, out / rendition_path(source, width)) for width in WIDTHS]
-    if all(target.exists() for _, target in wanted):
-        return [_known(out, target) for _, target in wanted]
+def default_jobs() -> int:
     try:
-        original = paths.inside(dest, source.path, mkdir=False)
-        with Image.open(original) as image:
-            image = ImageOps.exif_transpose(image)
-            if source.rotation % 360:
-                image = image.rotate(-(source.rotation % 360), expand=True)
-            image = image.convert("RGB")
-            found = []
-            for width, target in reversed(wanted):
-                image.thumbnail((width, width), Image.Resampling.LANCZOS)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_suffix(".tmp")
-                image.save(tmp, "JPEG", quality=QUALITY, optimize=True)
-                os.replace(tmp, target)
-                found.append(Rendition(image.width, image.height, rendition_path(source, width)))
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, paths.OutsideDest):
-        return []
-    return found[::-1]
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
 
 
-def _known(out: Path, target: Path) -> Rendition:
-    with Image.open(target) as image:
-        return Rendition(image.width, image.height, target.relative_to(out).as_posix())
+def build(dest: Path, out: Path, sources: Iterable[Source], progress: Callable[[int], None] | None = None,
+          jobs: int | None = None) -> Mapping[str, list[Rendition]]:
+    """The renditions of every source, made where missing or stale: read like a dict, id ->
+    renditions smallest first, in the sources' order. Renditions of items not among `sources`
+    are removed. A source Pillow cannot read, or a video without a poster, gets none: the
+    page shows a placeholder. `jobs` worker processes draw (1: drawn in this process)."""
+    out.mkdir(parents=True, exist_ok=True)  # paths.inside proves names against OUT as it exists
+    manifest_path = paths.inside(out, MANIFEST)
+    img = str(manifest_path.parent)
+    before = _load(manifest_path)
+    after: dict[str, str] = {}
+    made: dict[str, str] = {}
+    with _Workers(jobs or default_jobs()) as workers:
+        for source, entry in workers.in_order(_plans(dest, out, img, sources, before)):
+            if entry is not None:
+                after[source.id] = entry
+                if " " in entry:
+                    made[source.id] = entry
+            if progress:
+                progress(1)
+    prune(img, made)
+    if after != before:
+        _save(manifest_path, after)
+    return Renditions(made)
+
+
+class Renditions(Mapping[str, list[Rendition]]):
+    """Each drawn item's renditions, smallest first, in the sources' order: read as a dict.
+    They are made from the manifest's line when asked for, so that 100,000 items cost a
+    string each, not three objects and their paths."""
+
+    def __init__(self, entries: dict[str, str]):
+        self._entries = entries
+
+    def __getitem__(self, pid: str) -> list[Rendition]:
+        key, *sizes = self._entries[pid].split(" ")
+        return [Rendition(int(sizes[2 * n]), int(sizes[2 * n + 1]), f"{IMG}/{pid}/{key}-{width}.jpg")
+                for n, width in enumerate(WIDTHS)]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __repr__(self) -> str:
+        return f"Renditions({len(self)} items)"
+
+
+# --- what each source needs ---------------------------------------------------------
+
+@dataclass
+class _Plan:
+    source: Source
+    entry: str | None = None            # known already: the manifest's entry ("key w h w h w h" or "key")
+    job: tuple | None = None            # else the worker's arguments
+    folder: str = ""                    # OUT/site/img/{id}
+    listed: frozenset[str] = frozenset()  # what that folder held before, for pruning
+
+
+def _plans(dest: Path, out: Path, img: str, sources: Iterable[Source], before: dict) -> Iterator[_Plan]:
+    seen: set[str] = set()
+    for source in sources:
+        if not ids.is_photo_id(source.id) or source.id in seen:  # the id names a folder
+            yield _Plan(source)
+            continue
+        seen.add(source.id)
+        yield _plan(dest, out, img, source, before.get(source.id))
+
+
+def _plan(dest: Path, out: Path, img: str, source: Source, known: str | None) -> _Plan:
+    still = source.path if source.media == "photo" else source.poster
+    if not still:
+        return _Plan(source)
+    # A rerun with nothing changed passes here for every item: one lstat, one listing, no path proofs.
+    folder = os.path.join(img, source.id)
+    listed = _listing(folder)
+    key = _key(source)
+    names = [f"{key}-{width}.jpg" for width in WIDTHS]
+    if known and _entry_key(known) == key and (" " not in known or all(n in listed for n in names)):
+        _remove(folder, listed.difference(names))
+        return _Plan(source, entry=known)  # made before, or known unreadable: nothing to open
+    try:
+        original = paths.inside(dest, still, mkdir=False)
+        targets = [(width, str(paths.inside(out, f"{IMG}/{source.id}/{name}"))) for width, name in zip(WIDTHS, names)]
+    except (paths.OutsideDest, OSError):  # a path that leaves DEST or OUT, a folder that cannot be made
+        return _Plan(source)
+    return _Plan(source, job=(str(original), targets, _rotation(source.rotation)), folder=folder, listed=listed)
+
+
+def _rotation(degrees) -> int:
+    """Flickr's rotation, a multiple of 90 or none at all."""
+    return degrees % 360 if isinstance(degrees, int) and degrees % 90 == 0 else 0
+
+
+def _listing(folder: str) -> frozenset[str]:
+    """What an item's folder holds; a link or a file planted in its place is removed (what
+    a link points to is not ours to list or prune)."""
+    try:
+        mode = os.lstat(folder).st_mode
+        if stat.S_ISDIR(mode):
+            return frozenset(os.listdir(folder))
+        os.unlink(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    return frozenset()
+
+
+def _finished(plan: _Plan, answer) -> str | None:
+    """The manifest entry of a drawn item: its key and sizes, or its key alone for a file Pillow cannot
+    read (it is not opened again until its sha256 changes); None when it may be there next time."""
+    key = _key(plan.source)
+    if isinstance(answer, list):
+        _remove(plan.folder, plan.listed.difference(f"{key}-{width}.jpg" for width in WIDTHS))
+        return " ".join([key, *(str(n) for size in answer for n in size)])
+    return key if answer == draw.UNREADABLE else None
+
+
+# --- the workers ----------------------------------------------------------------------
+
+class _Workers:
+    """Draws plans' jobs in worker processes, answering in the plans' order with at most
+    IN_FLIGHT_PER_JOB x jobs drawn or waiting at once. The pool starts only when a job
+    comes, so a rerun with nothing to draw starts no process."""
+
+    def __init__(self, jobs: int):
+        self.jobs = max(1, jobs)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def in_order(self, plans: Iterable[_Plan]) -> Iterator[tuple[Source, str | None]]:
+        waiting: deque[tuple[_Plan, Future | None]] = deque()
+        for plan in plans:
+            waiting.append((plan, self._submit(plan.job) if plan.job else None))
+            while waiting and (len(waiting) > self.jobs * IN_FLIGHT_PER_JOB or _ready(waiting[0][1])):
+                yield self._answer(*waiting.popleft())
+        while waiting:
+            yield self._answer(*waiting.popleft())
+
+    def _submit(self, job: tuple) -> Future:
+        if self.jobs == 1:
+            done: Future = Future()
+            try:
+                done.set_result(draw.renditions(*job))
+            except Exception as e:  # one item's failure never stops the build
+                done.set_exception(e)
+            return done
+        if self.pool is not None:
+            try:
+                return self.pool.submit(draw.renditions, *job)
+            except BrokenProcessPool:  # a worker died (a decoder's crash, the OOM killer): a new pool
+                self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = ProcessPoolExecutor(self.jobs, mp_context=_context(), max_tasks_per_child=TASKS_PER_WORKER)
+        return self.pool.submit(draw.renditions, *job)
+
+    def _answer(self, plan: _Plan, future: Future | None) -> tuple[Source, str | None]:
+        if future is None:
+            return plan.source, plan.entry
+        try:
+            answer = future.result()
+        except Exception:  # its worker died: no rendition now, drawn again next time
+            answer = None
+        return plan.source, _finished(plan, answer)
+
+
+def _ready(future: Future | None) -> bool:
+    return future is None or future.done()
+
+
+def _context():
+    """forkserver where there is one: a fork of a process with threads (the CLI's, a test's
+    servers) could inherit a held lock; spawn elsewhere."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([draw.__name__])  # each worker forks with Pillow loaded, its pages shared
+    return context
+
+
+# --- the manifest and pruning -----------------------------------------------------------
+
+def _load(path: Path) -> dict[str, str]:
+    """The manifest's entries by id, or none (so everything is drawn) when it is missing, or
+    written for other widths or quality; a line that is not well formed is left out."""
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeError):
+        return {}
+    if lines[0] != MANIFEST_HEAD:
+        return {}
+    entries = {}
+    for line in lines[1:]:
+        pid, _, entry = line.partition(" ")
+        if ids.is_photo_id(pid) and _ENTRY.fullmatch(entry):
+            entries[pid] = entry
+    return entries
+
+
+def _entry_key(entry: str) -> str:
+    return entry.partition(" ")[0]
+
+
+def _save(path: Path, entries: dict[str, str]) -> None:
+    part = paths.sibling(path.parent, path.name, ".tmp")
+    part.write_text("\n".join([MANIFEST_HEAD, *(f"{pid} {entry}" for pid, entry in entries.items())]) + "\n",
+                    encoding="utf-8")
+    os.replace(part, path)
+
+
+def prune(img: str | Path, keep: Container[str]) -> int:
+    """Remove the folders of OUT/site/img/ named for an item not in `keep` (no longer in the
+    gallery, or with no rendition now); nothing else there, and nothing outside it. The count removed."""
+    removed = 0
+    with os.scandir(img) as entries:
+        for entry in entries:
+            if not ids.is_photo_id(entry.name) or entry.name in keep:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)  # a file or a link where a folder belongs: the link itself
+            removed += 1
+    return removed
+
+
+def _remove(folder: str, names: Iterable[str]) -> None:
+    """Stale files of one item's folder (an earlier original's renditions, a partial write)."""
+    for name in names:
+        try:
+            os.unlink(os.path.join(folder, name))
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            pass
