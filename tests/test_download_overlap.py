@@ -1,0 +1,55 @@
+"""A download's connection does not wait for the disk: once a file's bytes are in, its
+landing (format check, fsync, catalog commit, rename, the folder's fsync) goes on beside
+the next transfer. Shown with one worker (--concurrency 1), stopped (SIGSTOP) at the
+instant its first file is committed and not yet renamed: the sandbox's CDN has been asked
+for the second file by then. A worker that landed each file itself would ask for the
+next one only once the first was in place; the run still ends complete."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+from conftest import EXODUS, assert_complete, catalog_rows, exodus_env
+
+BOUND = 60  # seconds for an event to come; far beyond what it needs, even on a busy machine
+
+
+def stopped(pid: int) -> bool:
+    return open(f"/proc/{pid}/stat").read().split(") ")[1][0] == "T"
+
+
+def wait_for(proc: subprocess.Popen, condition, what: str) -> bool:
+    deadline = time.monotonic() + BOUND
+    while not condition():
+        assert proc.poll() is None, f"exodus ended before {what}"
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_the_next_file_is_asked_for_before_the_last_one_lands(make_sandbox, tmp_path):
+    client = make_sandbox(photos=4, videos=0, albums=1, seed=241, media_size=(60_000, 90_000))
+    dest = tmp_path / "dest"
+    env = exodus_env(client, tmp_path, EXODUS_PAUSE_AT="after-commit:1")
+    proc = subprocess.Popen([*EXODUS, "backup", str(dest), "--quiet", "--no-deep", "--concurrency", "1"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        assert wait_for(proc, lambda: stopped(proc.pid), "the first commit"), "exodus never reached its first commit"
+        committed = catalog_rows(dest, "SELECT path FROM photos WHERE state = 'downloaded'")
+        assert len(committed) == 1, committed
+        first = dest / committed[0]["path"]
+        assert not first.exists() and first.with_name(first.name + ".part").exists(), "committed, not yet renamed"
+        # Asked while the process was still running: the request is on its way (or served).
+        asked = wait_for(proc, lambda: client.stats()["cdn_requests"] >= 2, "the second request")
+        assert asked, "the CDN heard nothing of the next file while the first was landing"
+        os.kill(proc.pid, signal.SIGCONT)
+        assert proc.wait(timeout=BOUND * 4) == 0
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert_complete(client, dest)
