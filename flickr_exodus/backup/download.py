@@ -249,15 +249,16 @@ class Downloader:
         else:
             raise Refused(State.ORIGINAL_UNAVAILABLE, "Flickr lists no size of this photo that it will hand out")
         relative = names.item_path(row["id"], row["title"], ext, row["date_taken"], bool(row["taken_unknown"]))
+        file = None  # proven once: each proof walks the folders on the event loop
         if not row["path"]:
-            self._part(row, relative)
+            file = self._part(row, relative)
             self.cat.set_path(row, relative)
         elif final == State.DOWNLOADED and row["path"] != relative and names.is_kept_name(row["path"]):
             # The account turned Pro: the original is named as one, and the smaller size
             # kept before stays where it is, as an earlier version.
-            self._part(row, relative)
+            file = self._part(row, relative)
             self.cat.supersede_kept(row, relative)
-        return await self._transfer(row, url, video=False, final=final)
+        return await self._transfer(row, url, video=False, final=final, file=file)
 
     def _part(self, row: dict, relative: str) -> Part:
         """The writer of DEST/relative, proven inside DEST; else the item fails with the reason."""
@@ -330,8 +331,9 @@ class Downloader:
         if status == 403:
             raise Refused(State.ORIGINAL_UNAVAILABLE, "Flickr refused the original (HTTP 403)")
 
-    async def _transfer(self, row: dict, source: str, video: bool, final: State = State.DOWNLOADED) -> "_Landing":
-        state = _Slot(self._part(row, row["path"]) if row["path"] else None)
+    async def _transfer(self, row: dict, source: str, video: bool, final: State = State.DOWNLOADED,
+                        file: Part | None = None) -> "_Landing":
+        state = _Slot(file or (self._part(row, row["path"]) if row["path"] else None))
 
         async def attempt() -> None:
             with on_the_wire("the download"):
