@@ -368,6 +368,10 @@ class Downloader:
                 raise Transient("the signed video URL was refused (expired?)")
             self._raise_for(response.status, response.headers, video=False)
             if response.status == 416:
+                if file is not None and "If-Range" in headers and _whole(response) == file.have:
+                    # The .part already holds all of this very version (If-Range matched):
+                    # a run stopped after its last byte and before it landed. Land it.
+                    return
                 if file is not None:
                     file.restart()
                 raise Transient("HTTP 416: the partial file is longer than the original")
@@ -462,6 +466,12 @@ def _extent(response: aiohttp.ClientResponse) -> tuple[int, int | None]:
             return int(match.group(1)), total
         raise Transient("206 without a usable Content-Range")
     return 0, response.content_length
+
+
+def _whole(response: aiohttp.ClientResponse) -> int | None:
+    """The whole file's size that a 416 answer names ("bytes */SIZE"), if it names one."""
+    match = re.fullmatch(r"bytes \*/(\d+)", response.headers.get("Content-Range", "").strip())
+    return int(match.group(1)) if match else None
 
 
 class _NotFound(Exception):
