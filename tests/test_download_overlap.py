@@ -15,7 +15,8 @@ import time
 
 import requests
 
-from conftest import EXODUS, assert_complete, catalog_rows, exodus_env
+from conftest import EXODUS, assert_complete, catalog_rows, exodus, exodus_env, sha256_file
+from test_errors import one_line, run_with_disk_filled_at, small_disk
 
 BOUND = 60  # seconds for an event to come; far beyond what it needs, even on a busy machine
 
@@ -81,3 +82,28 @@ def test_a_whole_part_left_before_its_landing_is_landed_not_fetched_again(make_s
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
     assert client.stats()["bytes_served"] == served, "the whole .part was fetched again"
     assert_complete(client, dest)
+
+
+def test_a_disk_that_fills_while_files_wait_to_land_ends_the_run_and_keeps_them(make_sandbox, tmp_path):
+    """A full disk found by a lander or by a worker ends the run at once, with one line;
+    every file the catalog calls downloaded is whole (under its name, or as the committed
+    .part the next run renames), and the rerun completes. The disk (a real tmpfs) fills
+    while the first file is committed and not renamed, with others in flight behind it."""
+    client = make_sandbox(photos=10, videos=0, albums=1, seed=243, media_size=(60_000, 90_000))
+    env = exodus_env(client, tmp_path)
+    with small_disk(tmp_path / "disk") as disk:
+        dest = disk / "dest"
+        done = run_with_disk_filled_at("after-commit:1", ["backup", str(dest), "--quiet", "--no-deep",
+                                                          "--concurrency", "2"], env, disk)
+        assert done.returncode == 1, done.stderr
+        assert "disk is full" in one_line(done)
+        kept = catalog_rows(dest, "SELECT path, sha256 FROM photos WHERE state = 'downloaded'")
+        assert kept, "the first commit was made before the disk filled"
+        for row in kept:
+            final = dest / row["path"]
+            file = final if final.exists() else final.with_name(final.name + ".part")
+            assert sha256_file(file) == row["sha256"], row["path"]
+        (disk / "filler").unlink()
+        rerun = exodus(["backup", str(dest), "--json", "--no-deep"], env)
+        assert rerun.returncode == 0, rerun.stderr
+        assert_complete(client, dest)
