@@ -3,6 +3,9 @@
 Each file goes through layout/writer.py's `Part`, resumed with a Range request, hashed
 while it streams, checked (length, magic bytes), fsynced, committed to the catalog, then
 renamed into place; a kill at any instant is finished by the next run (`writer.recover`).
+A worker only transfers: once a file's bytes are in, landers (as many as workers, with at
+most that many files waiting for them) check, seal, commit and rename it, while the
+worker's connection already carries the next file.
 
 Every body is read within net/limits.py's bounds: a stall is retried like a reset, and a
 file larger than its cap (its declared length, else a ceiling from its pixel count or for
@@ -152,6 +155,9 @@ class Downloader:
         self.files = self.progress.bar("files", total=totals["items"], unit="file")
         self.bytes_bar = self.progress.bar("bytes", bytes=True)
         queue: asyncio.Queue = asyncio.Queue(maxsize=self.concurrency * 2)
+        # Files whose bytes are in, waiting to land: bounded, so that a disk slower than
+        # the link holds the transfers back instead of piling up finished .parts.
+        landings: asyncio.Queue = asyncio.Queue(maxsize=self.concurrency)
 
         async def feed() -> None:
             for row in self.cat.items(FETCHABLE):
@@ -160,9 +166,11 @@ class Downloader:
                 await queue.put(None)
 
         tasks = [asyncio.create_task(feed())]
-        tasks += [asyncio.create_task(self._worker(queue)) for _ in range(self.concurrency)]
+        tasks += [asyncio.create_task(self._worker(queue, landings)) for _ in range(self.concurrency)]
+        # As many landers as workers: each worker's last word is one None, each lander's one.
+        tasks += [asyncio.create_task(self._lander(landings)) for _ in range(self.concurrency)]
         try:
-            # A worker that dies (a full disk) ends the whole run at once.
+            # A worker or lander that dies (a full disk) ends the whole run at once.
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             for task in done:
                 if task.exception():
@@ -176,24 +184,46 @@ class Downloader:
             self.bytes_bar.close()
         return self.stats
 
-    async def _worker(self, queue: asyncio.Queue) -> None:
+    async def _worker(self, queue: asyncio.Queue, landings: asyncio.Queue) -> None:
+        """Transfers, one after another: a file whose bytes are in is handed to the landers
+        and the next transfer starts at once, so the connection does not idle while the
+        disk seals, commits and renames."""
         while (row := await queue.get()) is not None:
-            try:
-                await self.fetch(row)
-            except Refused as refusal:
-                self._settle(row, refusal.state, refusal.reason)
-            except DiskFull:
-                raise
-            except (OSError, sqlite3.OperationalError) as error:
-                if is_disk_full(error):
-                    raise DiskFull(str(error)) from None
-                self._settle(row, State.FAILED, f"local error: {error}")
-            except Transient as error:
-                self._settle(row, State.FAILED, f"gave up after {ATTEMPTS} tries: {error.reason}")
-            except FlickrError as error:
-                self._settle(row, State.FAILED, str(error))
-            self.files.update(1)
-            crash_point("between-items")
+            landing = await self._settled(row, self.fetch(row))
+            if landing is None:
+                self._counted()
+            else:
+                await landings.put(landing)
+        await landings.put(None)
+
+    async def _lander(self, landings: asyncio.Queue) -> None:
+        while (landing := await landings.get()) is not None:
+            await self._settled(landing.row, self._finish(landing))
+            self._counted()
+
+    async def _settled(self, row: dict, step):
+        """What `step` gives, or None when it failed the item: recorded here, by its cause.
+        A full disk ends the run."""
+        try:
+            return await step
+        except Refused as refusal:
+            self._settle(row, refusal.state, refusal.reason)
+        except DiskFull:
+            raise
+        except (OSError, sqlite3.OperationalError) as error:
+            if is_disk_full(error):
+                raise DiskFull(str(error)) from None
+            self._settle(row, State.FAILED, f"local error: {error}")
+        except Transient as error:
+            self._settle(row, State.FAILED, f"gave up after {ATTEMPTS} tries: {error.reason}")
+        except FlickrError as error:
+            self._settle(row, State.FAILED, str(error))
+        return None
+
+    def _counted(self) -> None:
+        """One item settled: landed, or recorded as not fetched."""
+        self.files.update(1)
+        crash_point("between-items")
 
     def _settle(self, row: dict, state: State, reason: str) -> None:
         log.info("%s %s: %s", row["id"], state, reason)
@@ -203,10 +233,10 @@ class Downloader:
         self.cat.mark_failed(row.id, reason, state)
 
     # --- one item ------------------------------------------------------------------
-    async def fetch(self, row: dict) -> None:
+    async def fetch(self, row: dict) -> "_Landing":
+        """The item's bytes, in its .part: what is left to do to land it."""
         if row["media"] == "video":
-            await self._fetch_video(row)
-            return
+            return await self._fetch_video(row)
         if row["source_url"]:
             ext = ids.photo_format(row["original_format"] or "jpg")
             if ext is None:
@@ -219,15 +249,16 @@ class Downloader:
         else:
             raise Refused(State.ORIGINAL_UNAVAILABLE, "Flickr lists no size of this photo that it will hand out")
         relative = names.item_path(row["id"], row["title"], ext, row["date_taken"], bool(row["taken_unknown"]))
+        file = None  # proven once: each proof walks the folders on the event loop
         if not row["path"]:
-            self._part(row, relative)
+            file = self._part(row, relative)
             self.cat.set_path(row, relative)
         elif final == State.DOWNLOADED and row["path"] != relative and names.is_kept_name(row["path"]):
             # The account turned Pro: the original is named as one, and the smaller size
             # kept before stays where it is, as an earlier version.
-            self._part(row, relative)
+            file = self._part(row, relative)
             self.cat.supersede_kept(row, relative)
-        await self._transfer(row, url, video=False, final=final)
+        return await self._transfer(row, url, video=False, final=final, file=file)
 
     def _part(self, row: dict, relative: str) -> Part:
         """The writer of DEST/relative, proven inside DEST; else the item fails with the reason."""
@@ -238,7 +269,7 @@ class Downloader:
         except paths.OutsideDest as error:
             raise Refused(State.FAILED, str(error)) from None
 
-    async def _fetch_video(self, row: dict) -> None:
+    async def _fetch_video(self, row: dict) -> "_Landing":
         """The Video Original through /play/orig/ (which needs the owner's session on real
         Flickr); when Flickr offers no original at all (a free account), the largest
         rendition, kept as original_unavailable."""
@@ -250,11 +281,10 @@ class Downloader:
             kept = f"{found.rendition_label} (video rendition)" if found.rendition else None
             self.cat.set_video_sources(row, found.original, found.rendition, kept)
         if row["video_source"]:
-            await self._transfer(row, row["video_source"], video=True)
-        elif row["fallback_url"]:
-            await self._transfer(row, row["fallback_url"], video=True, final=State.ORIGINAL_UNAVAILABLE)
-        else:
-            raise Refused(State.NEEDS_MANUAL, "Flickr offers no download of this video")
+            return await self._transfer(row, row["video_source"], video=True)
+        if row["fallback_url"]:
+            return await self._transfer(row, row["fallback_url"], video=True, final=State.ORIGINAL_UNAVAILABLE)
+        raise Refused(State.NEEDS_MANUAL, "Flickr offers no download of this video")
 
     async def _gone_or(self, row: dict, reason: str) -> Refused:
         """A 404 may mean the item was deleted on Flickr meanwhile: ask (one call)."""
@@ -301,8 +331,9 @@ class Downloader:
         if status == 403:
             raise Refused(State.ORIGINAL_UNAVAILABLE, "Flickr refused the original (HTTP 403)")
 
-    async def _transfer(self, row: dict, source: str, video: bool, final: State = State.DOWNLOADED) -> None:
-        state = _Slot(self._part(row, row["path"]) if row["path"] else None)
+    async def _transfer(self, row: dict, source: str, video: bool, final: State = State.DOWNLOADED,
+                        file: Part | None = None) -> "_Landing":
+        state = _Slot(file or (self._part(row, row["path"]) if row["path"] else None))
 
         async def attempt() -> None:
             with on_the_wire("the download"):
@@ -313,7 +344,7 @@ class Downloader:
             await self.policy.run(attempt, on_wait=lambda tries, delay, error: self._waits(row, tries, delay, error))
         except _NotFound as missing:
             raise await self._gone_or(row, f"HTTP {missing.status} for the original") from None
-        await self._finish(row, state, video, final)
+        return _Landing(row, state.file, video, final)
 
     def _waits(self, row: dict, tries: int, delay: float, error: BaseException) -> None:
         if isinstance(error, Throttled):
@@ -337,6 +368,10 @@ class Downloader:
                 raise Transient("the signed video URL was refused (expired?)")
             self._raise_for(response.status, response.headers, video=False)
             if response.status == 416:
+                if file is not None and "If-Range" in headers and _whole(response) == file.have:
+                    # The .part already holds all of this very version (If-Range matched):
+                    # a run stopped after its last byte and before it landed. Land it.
+                    return
                 if file is not None:
                     file.restart()
                 raise Transient("HTTP 416: the partial file is longer than the original")
@@ -387,12 +422,13 @@ class Downloader:
         self.cat.set_video_path(row, relative, ext)
         return file
 
-    async def _finish(self, row: dict, state: "_Slot", video: bool, final: str) -> None:
-        file = state.file
+    async def _finish(self, landing: "_Landing") -> None:
+        """Format check, seal, commit, rename: the file lands (or fails by name)."""
+        row, file, final = landing.row, landing.file, landing.final
         try:
             file.check(row["media"], row["original_format"])
         except writer.WrongFormat as wrong:
-            what = "a video" if video else f"a {row['original_format']} image"
+            what = "a video" if landing.video else f"a {row['original_format']} image"
             raise Refused(State.FAILED, f"Flickr sent {wrong} where {what} was expected") from None
         reason = None if final == State.DOWNLOADED else f"Flickr withholds the original; kept {row['kept_size']}"
 
@@ -432,6 +468,12 @@ def _extent(response: aiohttp.ClientResponse) -> tuple[int, int | None]:
     return 0, response.content_length
 
 
+def _whole(response: aiohttp.ClientResponse) -> int | None:
+    """The whole file's size that a 416 answer names ("bytes */SIZE"), if it names one."""
+    match = re.fullmatch(r"bytes \*/(\d+)", response.headers.get("Content-Range", "").strip())
+    return int(match.group(1)) if match else None
+
+
 class _NotFound(Exception):
     def __init__(self, status: int):
         self.status = status
@@ -443,3 +485,13 @@ class _Slot:
     first answer for a video (its real extension comes with it)."""
 
     file: Part | None = None
+
+
+@dataclass
+class _Landing:
+    """A file whose bytes are all in its .part, on its way to a lander."""
+
+    row: dict
+    file: Part
+    video: bool
+    final: State

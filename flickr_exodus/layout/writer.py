@@ -155,10 +155,14 @@ class Part:
             commit()
         if after_commit:
             crash_point(after_commit)
-        os.replace(self.part, self.target)
-        fsync_dir(self.target.parent)
+        self.place()
         if after_rename:
             crash_point(after_rename)
+
+    def place(self) -> None:
+        """The .part renamed into place, and the rename on the disk (the folder fsynced)."""
+        os.replace(self.part, self.target)
+        fsync_dir(self.target.parent)
 
     def finish(self, commit: Callable[[], None] | None = None, mtime: float | None = None,
                **points: str | None) -> None:
@@ -166,11 +170,19 @@ class Part:
         self.land(commit, **points)
 
     async def finish_async(self, commit: Callable[[], None] | None = None, mtime: float | None = None,
-                           **points: str | None) -> None:
-        """`finish` with the fsync off the event loop (the commit stays on it: the
-        catalog's connection belongs to this thread)."""
+                           after_commit: str | None = None, after_rename: str | None = None) -> None:
+        """`finish` with the disk's work (fsync, rename, the folder's fsync) off the event
+        loop, which goes on feeding the other transfers meanwhile. The commit and the crash
+        points stay on the loop's thread: the catalog's connection belongs to it, and a
+        crash point counts its passes in one thread. Same order as `land`."""
         await asyncio.to_thread(self.seal, mtime)
-        self.land(commit, **points)
+        if commit is not None:
+            commit()
+        if after_commit:
+            crash_point(after_commit)
+        await asyncio.to_thread(self.place)
+        if after_rename:
+            crash_point(after_rename)
 
 
 @contextmanager
