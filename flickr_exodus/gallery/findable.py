@@ -1,27 +1,18 @@
-"""The gallery's search index and its list of old links, where this exodus has them
-(gallery/search.py and gallery/links.py): made from the model, so a subset's index holds
-its own items alone."""
+"""The gallery's search index, its page and its list of old links (gallery/search.py and
+gallery/links.py): made from the model, so a subset's index holds its own items alone."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
+from . import links, search
 from .model import Gallery
 from .sanitize import plain
 
 
-def available() -> bool:
-    return all(importlib.util.find_spec(f"{__package__}.{name}") for name in ("search", "links"))
-
-
 def write(out: Path, gallery: Gallery, renditions: dict[str, list]) -> dict:
-    """OUT/site/data/search/ and OUT/site/data/links/; {} when this exodus has neither."""
-    if not available():
-        return {}
-    from . import links, search
-
-    def doc(pid: str, item: dict) -> "search.Doc":
+    """OUT/site/search.html, OUT/site/data/search/ and OUT/site/data/links/."""
+    def doc(pid: str, item: dict) -> search.Doc:
         found = renditions.get(pid)
         words = [plain(item["description"]), *(tag["tag"] for tag in item["tags"]),
                  *(plain(comment["text"]) for comment in item["comments"])]
@@ -30,4 +21,5 @@ def write(out: Path, gallery: Gallery, renditions: dict[str, list]) -> dict:
 
     written = search.write_index(out, (doc(pid, item) for pid, item in gallery.items.items()))
     changed = links.write_links(out, gallery.stream, list(gallery.albums))
-    return {"search": written, "links_changed": changed}
+    page = search.write_page(out, gallery.owner, gallery.subset)
+    return {"search": written, "links_changed": changed, "page_changed": page}

@@ -112,8 +112,6 @@ class Site:
                   tags=[{"slug": t["slug"], "tag": t["tag"], "count": len(t["ids"])} for t in g.tags.values()])
         self.page("site/people.html", "people.html", "../",
                   people=[{"name": p["name"], "grid": self.grid(p["ids"])} for p in g.people])
-        if (TEMPLATES / "search.html").is_file():  # the search page's own template, where it is built
-            self.page("site/search.html", "search.html", "../")
         self.sweep()
         self.finish()
         return self.counts

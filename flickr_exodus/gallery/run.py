@@ -79,7 +79,9 @@ def build(gallery: model.Gallery, dest: Path, out: Path, jobs: int | None, progr
         counts = Site(gallery, dest, out, made).build(bar.update)
     finally:
         bar.close()
-    findable.write(out, gallery, made)
+    found = findable.write(out, gallery, made)
+    counts["pages"] += 1  # search.html, search.py's
+    counts["written"] += found["page_changed"]
     write_if_changed(out, "site/SHA256SUMS", checksums(gallery).encode())
     write_if_changed(out, "README.txt", readme.text(gallery).encode())
     write_if_changed(out, MARK, json.dumps({"made_by": "exodus gallery", "subset": bool(gallery.subset)}).encode())
