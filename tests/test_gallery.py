@@ -265,6 +265,7 @@ def test_a_changed_input_renders_only_its_pages_and_a_gone_page_goes(full, tmp_p
     report = gallery(env, copy)
     assert "123456789" in (copy / "site/photos" / f"{one}.html").read_text()
     assert not (copy / "site/photos" / f"{gone}.html").exists() and report["removed"] >= 1
+    assert f'"{gone}"' not in (copy / "site/data/links" / f"p-{gone[-2:]}.js").read_text()  # nor in the old links
     assert 0 < report["rendered"] < report["pages"] / 2
 
 
