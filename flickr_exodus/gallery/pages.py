@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Callable, Iterable
 from urllib.parse import quote
 
-import jinja2
-
 from ..layout import paths
 from . import exif
 from .sanitize import clean
@@ -33,7 +31,9 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "font-src 'self'; base-uri 'none'; form-action 'self'")
 
 
-def environment() -> jinja2.Environment:
+def environment() -> "jinja2.Environment":
+    import jinja2  # here: a rerun that renders nothing never needs it
+
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["url"] = lambda path: quote(path, safe="/")
@@ -80,7 +80,7 @@ class Site:
         self.g, self.dest, self.out = gallery, dest, out
         self.renditions = {pid: [{"w": r.width, "h": r.height, "path": r.path} for r in found]
                            for pid, found in renditions.items()}
-        self.env = environment()
+        self.env = None  # made when a page is first rendered
         self.code = code_digest()
         self.old = self._manifest()
         self.digests: dict[str, str] = {}
@@ -183,6 +183,7 @@ class Site:
         if late:
             context.update(late())
         self.counts["rendered"] += 1
+        self.env = self.env or environment()
         html = self.env.get_template(template).render(**context)
         self.file(relative, html.encode("utf-8"), counted=False)
 
