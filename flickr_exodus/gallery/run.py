@@ -21,8 +21,7 @@ from ..flickr import ids
 from ..layout import paths
 from ..progress import plural
 from ..records import recorded
-from . import findable, model, readme, thumbs
-from . import mark
+from . import findable, mark, model, readme, thumbs
 from .pages import Site, write_if_changed
 
 ORIGINALS = "originals"
