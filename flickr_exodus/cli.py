@@ -6,7 +6,6 @@ need the user; 130 interrupted (run again to resume).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -183,6 +182,8 @@ def sandbox(export_dir: str | None, export_defects: str, **options) -> None:
     def announce(info: dict) -> None:
         sys.stdout.write(json.dumps(info) + "\n")
         sys.stdout.flush()
+
+    import asyncio  # here: every other command would pay for it (with ssl) at start
 
     async def main() -> None:
         task = asyncio.current_task()

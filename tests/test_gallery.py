@@ -6,6 +6,7 @@ are test_gallery_search.py's and the browse helper's."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -29,6 +30,7 @@ HOSTILE_COMMENT = '<iframe src="https://evil.example/"></iframe><svg onload="win
 PRIVATE_TITLE = "Zanzibar private evening"
 PRIVATE_TAG = "zanzibarsecret"
 CSP = "default-src 'none'; script-src 'self'"
+OWN_SCRIPTS = {"../js/nav.js", "js/oldlinks.js", "js/search.js"}  # a photo page's; search.html's
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +177,7 @@ def test_hostile_text_is_shown_as_text_and_runs_nothing(full):
     for path in pages(out):
         page = Page(path)
         for attributes, body in page.scripts:  # only our own scripts, from files
-            assert attributes.get("src") == "../js/nav.js" and not body.strip(), path
+            assert attributes.get("src") in OWN_SCRIPTS and not body.strip(), path
         for tag, attributes in page.tags:
             assert not [a for a in attributes if a.startswith("on")], (path, tag, attributes)
             assert tag not in ("iframe", "svg", "object", "embed", "base"), (path, tag)
@@ -183,7 +185,9 @@ def test_hostile_text_is_shown_as_text_and_runs_nothing(full):
             for value in attributes.values():
                 assert not (value or "").strip().lower().startswith("javascript:"), (path, value)
         raw = path.read_bytes().lower()
-        assert b"<script" not in raw.replace(b'<script src="../js/nav.js"></script>', b""), path
+        for own in OWN_SCRIPTS:
+            raw = re.sub(rb'<script src="' + re.escape(own.encode()) + rb'"( defer)?></script>', b"", raw)
+        assert b"<script" not in raw, path
         assert b"<img src=x" not in raw and b"<iframe" not in raw and b"<svg" not in raw, path
     page = Page(out / "site/photos" / f"{hostile}.html")
     text = "".join(page.text)
@@ -261,6 +265,7 @@ def test_a_changed_input_renders_only_its_pages_and_a_gone_page_goes(full, tmp_p
     report = gallery(env, copy)
     assert "123456789" in (copy / "site/photos" / f"{one}.html").read_text()
     assert not (copy / "site/photos" / f"{gone}.html").exists() and report["removed"] >= 1
+    assert f'"{gone}"' not in (copy / "site/data/links" / f"p-{gone[-2:]}.js").read_text()  # nor in the old links
     assert 0 < report["rendered"] < report["pages"] / 2
 
 
@@ -370,3 +375,22 @@ def test_templates_show_flickrs_html_only_through_the_allowlist():
     texts = {p.name: p.read_text() for p in (root / templates).glob("*.html")}
     assert texts and not [name for name, text in texts.items() if "|safe" in text or "autoescape false" in text]
     assert plain('a <b>bold</b> <script>x()</script>word &amp; more') == "a bold word & more"
+
+
+def test_an_installed_wheel_holds_every_file_the_gallery_reads():
+    """package-data (what setuptools puts beside the modules) covers every template, style
+    and script: an exodus installed from a wheel builds the same pages."""
+    import tomllib
+
+    from flickr_exodus.gallery import pages, search
+
+    root = Path(__file__).resolve().parents[1]
+    package = root / "flickr_exodus/gallery"
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "flickr_exodus.gallery"]
+    # setuptools globs each pattern in the package's folder ('*' never crosses a '/')
+    shipped = {p.relative_to(package).as_posix() for pattern in patterns for p in package.glob(pattern)}
+    read = {p.relative_to(package).as_posix() for folder in (pages.TEMPLATES, pages.STATIC)
+            for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    read |= {f"static/{name}" for name in search.STATIC}
+    assert len(read) >= 15 and read <= shipped, sorted(read - shipped)

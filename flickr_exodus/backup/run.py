@@ -34,6 +34,7 @@ from ..layout.writer import recover
 from .download import DiskFull, Downloader, keep_replaced
 from .faves import download_faves
 from ..layout.tree import build_views, write_links, write_sidecars
+from ..gallery.current import refresh as refresh_gallery
 
 # Rough bytes per pixel of an original, to warn before a disk fills (JPEG at high quality;
 # lossless formats much more). Videos: their size is unknown until fetched.
@@ -226,6 +227,7 @@ class Backup:
         write_sidecars(self.cat, dest, xmp_too=xmp)
         build_views(self.cat, dest)
         write_links(self.cat, dest, self.account, private_urls=self.options.private_urls)
+        self.notes += refresh_gallery(self.cat, dest, self.progress)  # when DEST has one; never fails the backup
 
     def adopt_tree(self) -> None:
         """Before anything is downloaded: the files already in the tree, for a rebuilt catalog

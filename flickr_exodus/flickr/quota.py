@@ -11,7 +11,6 @@ budget is not fired off in one go.
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import hashlib
 import json
@@ -125,6 +124,8 @@ class Quota:
             self._since = time.monotonic()
         self._waiters += 1
         try:
+            import asyncio  # loaded by the loop running this; not at import, which gallery and status pay
+
             await asyncio.sleep(seconds)
         finally:
             self._waiters -= 1

@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Callable, Iterable
 from urllib.parse import quote
 
-import jinja2
-
 from ..layout import paths
 from . import exif
 from .sanitize import clean
@@ -33,7 +31,9 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "font-src 'self'; base-uri 'none'; form-action 'self'")
 
 
-def environment() -> jinja2.Environment:
+def environment() -> "jinja2.Environment":
+    import jinja2  # here: a rerun that renders nothing never needs it
+
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["url"] = lambda path: quote(path, safe="/")
@@ -80,7 +80,7 @@ class Site:
         self.g, self.dest, self.out = gallery, dest, out
         self.renditions = {pid: [{"w": r.width, "h": r.height, "path": r.path} for r in found]
                            for pid, found in renditions.items()}
-        self.env = environment()
+        self.env = None  # made when a page is first rendered
         self.code = code_digest()
         self.old = self._manifest()
         self.digests: dict[str, str] = {}
@@ -112,8 +112,6 @@ class Site:
                   tags=[{"slug": t["slug"], "tag": t["tag"], "count": len(t["ids"])} for t in g.tags.values()])
         self.page("site/people.html", "people.html", "../",
                   people=[{"name": p["name"], "grid": self.grid(p["ids"])} for p in g.people])
-        if (TEMPLATES / "search.html").is_file():  # the search page's own template, where it is built
-            self.page("site/search.html", "search.html", "../")
         self.sweep()
         self.finish()
         return self.counts
@@ -185,12 +183,15 @@ class Site:
         if late:
             context.update(late())
         self.counts["rendered"] += 1
+        self.env = self.env or environment()
         html = self.env.get_template(template).render(**context)
         self.file(relative, html.encode("utf-8"), counted=False)
 
     def file(self, relative: str, data: bytes, counted: bool = True) -> None:
         if counted:
-            self.digests[relative] = hashlib.sha256(data).hexdigest()
+            digest = self.digests[relative] = hashlib.sha256(data).hexdigest()
+            if self.old.get(relative) == digest and os.path.isfile(os.path.join(self.out, relative)):
+                return  # as the last build wrote it: not read again to be compared (2,500 albums and tags)
         if write_if_changed(self.out, relative, data):
             self.counts["written"] += 1
 

@@ -10,7 +10,6 @@ allows) of the originals it shows under OUT/originals/.
 from __future__ import annotations
 
 import inspect
-import json
 import os
 import shutil
 import webbrowser
@@ -22,10 +21,9 @@ from ..flickr import ids
 from ..layout import paths
 from ..progress import plural
 from ..records import recorded
-from . import findable, model, readme, thumbs
+from . import findable, mark, model, readme, thumbs
 from .pages import Site, write_if_changed
 
-MARK = "site/gallery.json"  # says what built OUT: a later subset may go where a subset was
 ORIGINALS = "originals"
 
 
@@ -71,7 +69,8 @@ def build(gallery: model.Gallery, dest: Path, out: Path, jobs: int | None, progr
                for pid, item in gallery.items.items() if item["saved"]]
     bar = progress.bar("thumbnails", total=len(sources), unit="item")
     try:
-        made = build_thumbs(dest, out, sources, jobs, bar.update)
+        # read once here: the pages and the search index both look up every item's
+        made = dict(build_thumbs(dest, out, sources, jobs, bar.update))
     finally:
         bar.close()
     bar = progress.bar("pages", total=len(gallery.stream), unit="item")
@@ -79,10 +78,12 @@ def build(gallery: model.Gallery, dest: Path, out: Path, jobs: int | None, progr
         counts = Site(gallery, dest, out, made).build(bar.update)
     finally:
         bar.close()
-    findable.write(out, gallery, made)
+    found = findable.write(out, gallery, made)
+    counts["pages"] += 1  # search.html, search.py's
+    counts["written"] += found["page_changed"]
     write_if_changed(out, "site/SHA256SUMS", checksums(gallery).encode())
     write_if_changed(out, "README.txt", readme.text(gallery).encode())
-    write_if_changed(out, MARK, json.dumps({"made_by": "exodus gallery", "subset": bool(gallery.subset)}).encode())
+    write_if_changed(out, mark.MARK, mark.record(bool(gallery.subset), jobs))
     return {**document, "items": len(gallery.items), "saved": len(sources), "albums": len(gallery.albums),
             "tags": len(gallery.tags), "thumbnails": len(made), **counts, "index": str(out / "index.html")}
 
@@ -128,10 +129,8 @@ def check_out(dest: Path, out: Path | None) -> Path:
 
 
 def earlier_subset(out: Path) -> bool:
-    try:
-        return json.loads((out / MARK).read_text(encoding="utf-8")).get("subset") is True
-    except (OSError, ValueError, AttributeError):
-        return False
+    found = mark.read(out)
+    return found is not None and found.get("subset") is True
 
 
 def describe(options: GalleryOptions, wanted: set[str] | None) -> str:

@@ -237,11 +237,16 @@ def _write_files(out: Path, files: dict[str, bytes]) -> int:
 
 
 STATIC = ("js/search.js", "js/oldlinks.js")
+PAGE = "site/search.html"
 
 
-def write_page(out: Path) -> int:
-    """OUT/site/search.html and its scripts, from the package; unchanged files are left alone."""
+def write_page(out: Path, owner: str = "the owner", subset: str | None = None) -> int:
+    """OUT/site/search.html (the pages' base.html around it: same header, style and CSP) and
+    its scripts, from the package; unchanged files are left alone. Returns how many changed."""
+    from .pages import environment  # the pages' Jinja2 setup: autoescape, the CSP
+
     files = {f"site/{name}": resources.files(__package__).joinpath("static", name).read_bytes()
              for name in STATIC}
-    files["site/search.html"] = resources.files(__package__).joinpath("templates", "search.html").read_bytes()
+    html = environment().get_template("search.html").render(root="../", owner=owner, subset=subset, page=PAGE)
+    files[PAGE] = html.encode("utf-8")
     return sum(write_changed(paths.inside(out, relative), data) for relative, data in files.items())

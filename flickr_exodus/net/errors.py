@@ -6,7 +6,6 @@ library's failures into these, so that the one policy (policy.py) can judge them
 
 from __future__ import annotations
 
-import asyncio
 import os
 from contextlib import contextmanager
 from functools import cache
@@ -17,7 +16,10 @@ from typing import Iterator
 def wire_errors() -> tuple[type[BaseException], ...]:
     """What aiohttp and the socket raise for a request that got no usable answer. aiohttp
     is imported here, not above: the ids and errors that commands without any network
-    (gallery, status) reach through this package must not cost its import (0.3-2 s)."""
+    (gallery, status) reach through this package must not cost its import (0.3-2 s), nor
+    asyncio's (with ssl, 0.1 s)."""
+    import asyncio
+
     import aiohttp
     return (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError)
 

@@ -193,9 +193,9 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     const query = new URLSearchParams(location.search).get("q") || "";
+    if (window.exodusOldLinks && window.exodusOldLinks.parse(query)) return;  // oldlinks.js takes it
     const box = document.getElementById("search-q");
     if (box) box.value = query;
-    if (window.exodusOldLinks && window.exodusOldLinks.parse(query)) return;  // oldlinks.js takes it
     if (query.trim()) run(query);
   });
 })();
