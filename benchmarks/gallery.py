@@ -16,7 +16,6 @@ every 50 ms from /proc; the build process's own peak RSS (getrusage) beside it.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import resource

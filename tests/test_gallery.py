@@ -118,6 +118,7 @@ def test_every_page_type_is_made(full):
     out, report, *_ = full
     rows = catalog_rows(out)
     assert (out / "index.html").is_file() and (out / "README.txt").is_file()
+    assert "public_creative_commons" in (out / "metadata.yml").read_text()  # Datasette's, beside the catalog
     for name in ("albums.html", "collections.html", "people.html", "tags.html", "style.css", "js/nav.js",
                  "SHA256SUMS"):
         assert (out / "site" / name).is_file(), name
@@ -277,6 +278,7 @@ def test_a_public_subset_holds_nothing_of_the_other_items(account, tmp_path):
     public = [r for r in rows if r["is_public"]]
     others = [r for r in rows if not r["is_public"]]
     assert others and report["items"] == len(public)
+    assert not (out / "metadata.yml").exists()  # no catalog goes with a subset
     public_words = {r["title"] for r in public} | {t["tag"] for t in catalog_rows(
         dest, "SELECT tag FROM tags WHERE photo_id IN (SELECT id FROM photos WHERE is_public)")}
     secrets = set()

@@ -109,8 +109,13 @@ def to_yaml(value, indent: int = 0) -> str:
     return "\n".join(lines)
 
 
+def text(username: str | None = None) -> str:
+    """What DEST/metadata.yml holds."""
+    head = "# Datasette's metadata for catalog.db, written by exodus gallery: datasette catalog.db -m metadata.yml\n"
+    return head + to_yaml(metadata(username)) + "\n"
+
+
 def write_metadata(dest: Path, username: str | None = None) -> Path:
     """DEST/metadata.yml, rewritten whole (never half-written)."""
-    text = "# Datasette's metadata for catalog.db, written by exodus gallery: datasette catalog.db -m metadata.yml\n"
-    replace_text(dest, METADATA, text + to_yaml(metadata(username)) + "\n")
+    replace_text(dest, METADATA, text(username))
     return dest / METADATA

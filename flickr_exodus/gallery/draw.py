@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import os
 import warnings
-from pathlib import Path
 
 from PIL import Image
 

@@ -31,7 +31,7 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "font-src 'self'; base-uri 'none'; form-action 'self'")
 
 
-def environment() -> "jinja2.Environment":
+def environment():  # -> jinja2.Environment
     import jinja2  # here: a rerun that renders nothing never needs it
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,

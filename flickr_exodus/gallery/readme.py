@@ -24,6 +24,8 @@ def text(gallery: Gallery) -> str:
         catalog = ("catalog.db         everything in one SQLite database (open it with the 'sqlite3' program,\n"
                    "                   DB Browser for SQLite, or Datasette); tables photos, albums,\n"
                    "                   album_photos, comments, tags, notes, people, versions...\n"
+                   "metadata.yml       for Datasette: 'datasette catalog.db -m metadata.yml' explains\n"
+                   "                   every table and offers ready queries and full-text search\n"
                    "links.csv          each item's old Flickr address and its file here\n"
                    "logs/              what each run of exodus did")
     return f"""{what}

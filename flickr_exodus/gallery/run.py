@@ -21,7 +21,7 @@ from ..flickr import ids
 from ..layout import paths
 from ..progress import plural
 from ..records import recorded
-from . import findable, mark, model, readme, thumbs
+from . import datasette, findable, mark, model, readme, thumbs
 from .pages import Site, write_if_changed
 
 ORIGINALS = "originals"
@@ -83,6 +83,8 @@ def build(gallery: model.Gallery, dest: Path, out: Path, jobs: int | None, progr
     counts["written"] += found["page_changed"]
     write_if_changed(out, "site/SHA256SUMS", checksums(gallery).encode())
     write_if_changed(out, "README.txt", readme.text(gallery).encode())
+    if not gallery.subset:  # the catalog stays in DEST: a subset has none to describe
+        write_if_changed(out, datasette.METADATA, datasette.text(gallery.owner).encode())
     write_if_changed(out, mark.MARK, mark.record(bool(gallery.subset), jobs))
     return {**document, "items": len(gallery.items), "saved": len(sources), "albums": len(gallery.albums),
             "tags": len(gallery.tags), "thumbnails": len(made), **counts, "index": str(out / "index.html")}
