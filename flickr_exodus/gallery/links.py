@@ -16,8 +16,7 @@ from typing import Iterable
 from urllib.parse import urlsplit
 
 from ..flickr import ids
-from ..layout import paths
-from .search import write_changed
+from .pages import write_if_changed
 
 DATA = "site/data/links"
 BASE58 = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -70,7 +69,6 @@ def write_links(out: Path, photo_ids: Iterable[str], album_ids: Iterable[str]) -
         for item_id in found:
             if valid(item_id):
                 lists[f"{kind}-{bucket(str(item_id))}"].append(str(item_id))
-    folder = paths.inside(out, f"{DATA}/p-00.js").parent
-    return sum(write_changed(folder / f"{name}.js",
-                             f"exodusLinks.add({json.dumps(name)},{json.dumps(sorted(set(listed)))});\n".encode())
+    return sum(write_if_changed(out, f"{DATA}/{name}.js",
+                                f"exodusLinks.add({json.dumps(name)},{json.dumps(sorted(set(listed)))});\n".encode())
                for name, listed in lists.items())

@@ -9,6 +9,7 @@ import hashlib
 import json
 import marshal
 import os
+import stat
 from pathlib import Path
 from typing import Callable, Iterable
 from urllib.parse import quote
@@ -56,16 +57,22 @@ def code_digest() -> str:
 
 def write_if_changed(out: Path, relative: str, data: bytes) -> bool:
     """OUT/relative holds `data` afterwards; written (whole: a .tmp renamed) only when its
-    bytes differ, so an unchanged file keeps its mtime. True when written."""
-    target = paths.inside(out, relative)
+    bytes differ, so an unchanged file keeps its mtime. True when written. The one write of
+    the gallery: a link planted at either name is replaced, never written through, and
+    nothing but a regular file is read (a FIFO would block)."""
+    target = paths.inside(out, relative, link_ok=True)
     try:
-        if target.stat().st_size == len(data) and target.read_bytes() == data:
+        found = os.lstat(target)
+        if stat.S_ISREG(found.st_mode) and found.st_size == len(data) and target.read_bytes() == data:
             return False
     except FileNotFoundError:
         pass
-    tmp = paths.sibling(out, relative, ".tmp")
+    tmp = paths.sibling(out, relative, ".tmp", link_ok=True)
+    tmp.unlink(missing_ok=True)
     try:
-        tmp.write_bytes(data)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 import unicodedata
 from collections import defaultdict
@@ -216,19 +215,11 @@ def write_index(out: Path, docs: Iterable[Doc]) -> dict:
             "doc_shards": len(doc_dir), "written": written}
 
 
-def write_changed(target: Path, data: bytes) -> bool:
-    """target holds data afterwards; written (whole, by rename) only when its bytes differ."""
-    if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
-        return False
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
-    return True
-
-
 def _write_files(out: Path, files: dict[str, bytes]) -> int:
+    from .pages import write_if_changed  # the gallery's one write: no link at either name is written through
+
     folder = paths.inside(out, f"{DATA}/meta.js").parent
-    written = sum(write_changed(folder / f"{name}.js", data) for name, data in files.items())
+    written = sum(write_if_changed(out, f"{DATA}/{name}.js", data) for name, data in files.items())
     wanted = {f"{name}.js" for name in files}
     for old in folder.iterdir():
         if old.name not in wanted and old.suffix == ".js" and old.name[:2] in ("t-", "d-"):
@@ -243,10 +234,10 @@ PAGE = "site/search.html"
 def write_page(out: Path, owner: str = "the owner", subset: str | None = None) -> int:
     """OUT/site/search.html (the pages' base.html around it: same header, style and CSP) and
     its scripts, from the package; unchanged files are left alone. Returns how many changed."""
-    from .pages import environment  # the pages' Jinja2 setup: autoescape, the CSP
+    from .pages import environment, write_if_changed  # the pages' Jinja2 setup: autoescape, the CSP
 
     files = {f"site/{name}": resources.files(__package__).joinpath("static", name).read_bytes()
              for name in STATIC}
     html = environment().get_template("search.html").render(root="../", owner=owner, subset=subset, page=PAGE)
     files[PAGE] = html.encode("utf-8")
-    return sum(write_changed(paths.inside(out, relative), data) for relative, data in files.items())
+    return sum(write_if_changed(out, relative, data) for relative, data in files.items())
