@@ -1,6 +1,11 @@
 """What the gallery shows, read in a few passes over whole tables (one statement per table,
 not one per item: a gallery of 100,000 items is read in seconds). Named statements; none
-writes. `rows` gives dicts, `tuples` plain tuples (the long lists of pairs)."""
+writes. `rows` gives dicts, `tuples` plain tuples (the long lists of pairs).
+
+SQLite keeps whatever a writer put in a column (a catalog edited by hand or by another tool
+may hold 'big' as a size, a blob as a path): every value is checked against the type its
+column holds (catalog/schema.py) and one of another type is read as NULL, so that the
+gallery shows "unknown" instead of failing on it."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .items import has_file
 from .queries import EVERY_ROW
+from .schema import TABLES
 
 if TYPE_CHECKING:
     from .store import Catalog
@@ -15,7 +21,7 @@ if TYPE_CHECKING:
 ITEM_COLUMNS = ("id", "media", "title", "description", "date_taken", "date_upload", "license", "is_public",
                 "is_friend", "is_family", "latitude", "longitude", "accuracy", "original_format", "path", "size",
                 "sha256", "state", "views", "rotation", "o_width", "o_height", "taken_granularity",
-                "taken_unknown")
+                "taken_unknown", "geo_perms")
 
 READS = {
     # every item, `saved` when its file is on disk
@@ -40,14 +46,36 @@ READS = {
 }
 
 
+# The table each read's columns are typed by (a column of another table is named there).
+TYPED_BY = {"items": "photos", "album_members": "album_photos", "collection_members": "collection_albums"}
+EXTRA_TYPES = {"saved": int}
+
+
 def rows(cat: "Catalog", name: str) -> list[dict]:
     cursor = cat.db.execute(_every_row(name))
     columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor]
+    check = _checks(name, columns)
+    return [dict(zip(columns, map(_typed, check, row))) for row in cursor]
 
 
 def tuples(cat: "Catalog", name: str) -> list[tuple]:
-    return cat.db.execute(_every_row(name)).fetchall()
+    cursor = cat.db.execute(_every_row(name))
+    check = _checks(name, [d[0] for d in cursor.description])
+    return [tuple(map(_typed, check, row)) for row in cursor]
+
+
+def _checks(name: str, columns: list[str]) -> list[type | None]:
+    types = TABLES[TYPED_BY.get(name, name)][0]
+    return [EXTRA_TYPES.get(column) or types.get(column) for column in columns]
+
+
+def _typed(kind: type | None, value):
+    """value when it is of the column's type (an integer counts as a float), else None."""
+    if value is None or kind is None:
+        return value
+    if kind is float:
+        return value if isinstance(value, (int, float)) else None
+    return value if type(value) is kind else None
 
 
 def _every_row(name: str) -> str:
