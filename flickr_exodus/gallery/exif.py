@@ -1,5 +1,8 @@
-"""A photo's EXIF summary (camera, lens, exposure), read with Pillow from its original's
-header: opening a JPEG reads its header only, never the pixels."""
+"""A photo's EXIF summary (camera, lens, exposure), and whether it carries a location, read
+with Pillow from its original's header only, never the pixels: Pillow's getexif() on a PNG
+decodes the whole image to look past it (a 140 KB PNG of 12000x12000 costs 140 MB), so only
+formats whose EXIF sits in what Image.open already read are asked, and a PNG's eXIf chunk
+counts only when it came before the pixels."""
 
 from __future__ import annotations
 
@@ -8,19 +11,54 @@ from pathlib import Path
 
 from PIL import Image
 
+from ..layout import paths
+
 # Tag numbers (EXIF 2.3): the base IFD, then the Exif sub-IFD.
 MAKE, MODEL, EXIF_IFD = 0x010F, 0x0110, 0x8769
 EXPOSURE, F_NUMBER, ISO, TAKEN, FOCAL, FOCAL_35, LENS = 0x829A, 0x829D, 0x8827, 0x9003, 0x920A, 0xA405, 0xA434
+GPS_IFD = 0x8825
 LONGEST = 80  # a value longer than this is not a camera's
+# Formats whose getexif() reads only the header Image.open has parsed.
+HEADER_EXIF = {"JPEG", "MPO", "TIFF", "WEBP"}
+
+
+def _read(path: Path) -> Image.Exif | None:
+    """The EXIF of an image file from its header, or None (no EXIF, not an image, a header
+    that claims more pixels than Pillow would ever decode)."""
+    with Image.open(path) as image:
+        width, height = image.size
+        if width * height > (Image.MAX_IMAGE_PIXELS or width * height):
+            return None
+        if image.format in HEADER_EXIF:
+            return image.getexif()
+        raw = image.info.get("exif") if image.format == "PNG" else None
+        if not isinstance(raw, bytes):
+            return None
+        found = Image.Exif()
+        found.load(raw)
+        return found
+
+
+def has_gps(dest: Path, relative) -> bool:
+    """Whether DEST/relative may carry a location: a GPS block in its EXIF, or a file whose
+    header cannot be read (then it may: nothing says it does not)."""
+    try:
+        exif = _read(paths.inside(dest, relative, mkdir=False))
+    except Exception:  # noqa: BLE001 - unreadable: assume the worst
+        return True
+    if exif is None:
+        return False
+    return bool(exif.get(GPS_IFD)) or bool(exif.get_ifd(GPS_IFD))
 
 
 def summary(path: Path) -> list[tuple[str, str]]:
     """(label, value) pairs, in the order a photographer reads them; [] when the file has
     none or Pillow cannot read it."""
     try:
-        with Image.open(path) as image:
-            exif = image.getexif()
-            sub = exif.get_ifd(EXIF_IFD)
+        exif = _read(path)
+        if exif is None:
+            return []
+        sub = exif.get_ifd(EXIF_IFD)
     except Exception:  # noqa: BLE001 - a hostile header of any kind means: no summary
         return []
     found = [("Camera", _camera(exif.get(MAKE), exif.get(MODEL))), ("Lens", _text(sub.get(LENS))),

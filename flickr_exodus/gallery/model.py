@@ -10,9 +10,11 @@ and collections are made of its own items alone, so no page can show another's.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from ..catalog import showcase
@@ -31,6 +33,11 @@ _TAKEN = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?: ([0-9]{2}):([0-9]{2})(
 UNDATED = "undated"
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 TITLE_MAX = 300
+_PLAIN_TAG = re.compile("[a-z0-9]{1,40}")
+# Collections deeper than this are left out of the collections page (their albums stay on the
+# albums page). Flickr's own pages nest collections a few levels deep; a catalog holding
+# thousands of levels was made by hand, and a page of them would be unreadable anyway.
+COLLECTION_DEPTH = 24
 
 
 @dataclass
@@ -47,13 +54,13 @@ class Gallery:
     originals: dict[str, str] = field(default_factory=dict)  # id -> the original's path in DEST
 
 
-def build(cat, chosen: Callable[[dict], bool], subset: str | None = None) -> Gallery:
+def build(cat, chosen: Callable[[dict], bool], subset: str | None = None, dest: Path | None = None) -> Gallery:
     """The model of every item `chosen` keeps, and of the albums, tags, people and
-    collections they make."""
+    collections they make (a subset reads its originals' headers in DEST for a location)."""
     account = cat.get("account") or {}
     rows = [row for row in showcase.rows(cat, "items") if ids.is_photo_id(row["id"]) and chosen(row)]
     rows.sort(key=lambda row: (row["date_taken"] or "", row["id"]), reverse=True)
-    items = {row["id"]: _item(row, subset) for row in rows}
+    items = {row["id"]: _item(row, subset, dest) for row in rows}
     originals = {row["id"]: row["path"] for row in rows if row["saved"]}
     _extras(cat, items, subset)
     stream = list(items)
@@ -73,15 +80,17 @@ def title_of(value) -> str:
 
 def slug(tag: str) -> str:
     """A tag's page name: its ASCII letters and digits, and a digest of the whole when that
-    is not all of it (東京, 'upcoming:event=1'), so that two tags never share a page."""
+    is not all of it (東京, 'upcoming:event=1'), so that two tags never share a page. Only a
+    tag of [a-z0-9] alone is its own name: every digested name holds a '-', so no tag's own
+    name ('foo-201a6b3053' among them) can be another's digested one."""
     plain = re.sub(r"[^a-z0-9]+", "-", tag.lower()).strip("-")[:40]
-    if plain and plain == tag:
-        return plain
+    if _PLAIN_TAG.fullmatch(tag):
+        return tag
     digest = hashlib.sha1(tag.encode("utf-8")).hexdigest()[:10]
     return f"{plain}-{digest}" if plain else f"t-{digest}"
 
 
-def _item(row: dict, subset: str | None) -> dict:
+def _item(row: dict, subset: str | None, dest: Path | None = None) -> dict:
     taken = _TAKEN.match(row["date_taken"] or "")
     name = (row["path"] or "").rpartition("/")[2]
     extension = name.rpartition(".")[2].lower() if "." in name else ""
@@ -89,6 +98,11 @@ def _item(row: dict, subset: str | None) -> dict:
     original = None
     if row["saved"] and kept:
         original = f"originals/{row['id']}.{kept}" if subset else row["path"]
+    geo = _geo(row["latitude"], row["longitude"])
+    # A subset is published: the location goes with it only where the owner made it public
+    # on Flickr, and an original that would carry it (EXIF) stays out of it.
+    hidden = bool(subset) and not location_public(row["geo_perms"])
+    withheld = hidden and original is not None and (geo is not None or _gps_possible(row, dest))
     return {
         "id": row["id"], "media": "video" if row["media"] == "video" else "photo",
         "title": title_of(row["title"]), "description": _raw(row["description"]),
@@ -96,8 +110,9 @@ def _item(row: dict, subset: str | None) -> dict:
         "month": f"{taken.group(1)}-{taken.group(2)}" if taken and 1 <= int(taken.group(2)) <= 12 else UNDATED,
         "uploaded": _day(row["date_upload"]), "license": LICENSES.get(row["license"]),
         "visibility": _visibility(row), "views": row["views"] if isinstance(row["views"], int) else None,
-        "geo": _geo(row["latitude"], row["longitude"]), "saved": bool(row["saved"]) and original is not None,
-        "state": row["state"], "original": original, "sha256": row["sha256"] if row["saved"] else None,
+        "geo": None if hidden else geo, "saved": bool(row["saved"]) and original is not None,
+        "state": row["state"], "original": None if withheld else original, "withheld": withheld,
+        "sha256": row["sha256"] if row["saved"] else None,
         "size": row["size"] if row["saved"] else None, "rotation": row["rotation"] or 0,
         "tags": [], "albums": [], "comments": [], "notes": [], "people": [], "versions": [],
     }
@@ -160,15 +175,27 @@ def _collections(cat, albums: dict[str, dict]) -> list[dict]:
     for row in rows:
         parent = nodes.get(row["parent_id"]) if row["parent_id"] != row["id"] else None
         (parent["children"] if parent else roots).append(nodes[row["id"]])
-    return [node for node in roots if _prune(node, set())]
+    return _prune(roots)
 
 
-def _prune(node: dict, seen: set) -> bool:
-    """Keep a collection that holds one of the gallery's albums at any depth (a cycle of
-    parents is cut where it closes)."""
-    seen.add(node["id"])
-    node["children"] = [child for child in node["children"] if child["id"] not in seen and _prune(child, seen)]
-    return bool(node["albums"] or node["children"])
+def _prune(roots: list[dict]) -> list[dict]:
+    """The roots, keeping a collection that holds one of the gallery's albums at any depth up
+    to COLLECTION_DEPTH; walked without recursion (a cycle of parents is cut where it closes)."""
+    seen = {node["id"] for node in roots}
+    walked, stack = [], [(node, 1) for node in roots]
+    while stack:
+        node, depth = stack.pop()
+        walked.append(node)
+        below = [child for child in node["children"] if child["id"] not in seen] if depth < COLLECTION_DEPTH else []
+        seen.update(child["id"] for child in below)
+        node["children"] = below
+        stack += [(child, depth + 1) for child in below]
+    kept = set()
+    for node in reversed(walked):  # children before their parents
+        node["children"] = [child for child in node["children"] if id(child) in kept]
+        if node["albums"] or node["children"]:
+            kept.add(id(node))
+    return [node for node in roots if id(node) in kept]
 
 
 def _tags(items: dict[str, dict], stream: list[str]) -> dict[str, dict]:
@@ -232,8 +259,36 @@ def _taken(match: re.Match | None, granularity) -> str | None:
     return f"{year}-{month}-{day}" + (f" {hour}:{minute}" if hour else "")
 
 
+def is_public(row: dict) -> bool:
+    """Flickr's ispublic is 1 or 0: anything else (2, '1', NULL) is not public."""
+    return row["is_public"] == 1 and type(row["is_public"]) is int
+
+
+def location_public(geo_perms) -> bool:
+    """geo_perms as getInfo sent it ({"ispublic": 1, "iscontact": 0, ...}, JSON): anyone may
+    see the location. Absent (no getInfo yet, no location) it is not: Flickr sends geoperms
+    with every located photo, and its default for who sees a location is the owner's setting,
+    which the backup does not know."""
+    try:
+        perms = json.loads(geo_perms) if isinstance(geo_perms, str) else None
+    except ValueError:
+        return False
+    return isinstance(perms, dict) and perms.get("ispublic") == 1 and type(perms.get("ispublic")) is int
+
+
+def _gps_possible(row: dict, dest: Path | None) -> bool:
+    """Whether the original may carry a location of its own (EXIF GPS) though Flickr has
+    none: a photo's header says (read only); a video's metadata is not read here, so a video
+    with no location on Flickr is taken at its word."""
+    if row["media"] == "video":
+        return False
+    from .exif import has_gps  # here: a gallery without subsets never reads headers for it
+
+    return dest is None or has_gps(dest, row["path"])
+
+
 def _visibility(row: dict) -> str:
-    if row["is_public"]:
+    if is_public(row):
         return "public"
     seen_by = [who for who, flag in (("friends", row["is_friend"]), ("family", row["is_family"])) if flag]
     return " and ".join(seen_by) + " only" if seen_by else "private"
