@@ -26,6 +26,11 @@ MANIFEST = "site/pages.json"
 # Folders of pages made one per thing: whatever of theirs this build did not make is removed.
 OWNED = {"site/photos": ".html", "site/albums": ".html", "site/tags": ".html", "site/stream": ".html",
          "site/data/contexts": ".js"}
+# Where the gallery writes files whole (a .tmp renamed): a kill mid-write leaves a .tmp that
+# the next build removes, so that a copy of the folder (rsync) never publishes one. In OUT's
+# own top folder (DEST itself for the full gallery) only the gallery's own names.
+TMP_FOLDERS = ("site", "site/js", "site/data", "site/data/search", "site/data/links", *OWNED)
+TOP_FILES = ("index.html", "README.txt", "metadata.yml")
 GRID_EAGER = 48  # thumbnails past this many on one page load as they scroll into view
 MEDIUM = 500     # Flickr's note coordinates are in the "Medium" size's space: 500 px on the long edge
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
@@ -78,6 +83,27 @@ def write_if_changed(out: Path, relative: str, data: bytes) -> bool:
         tmp.unlink(missing_ok=True)
         raise
     return True
+
+
+def sweep_leftovers(out: Path, subset: bool) -> int:
+    """Removes what a stopped build left of its own writes: NAME.tmp (and an earlier
+    exodus's .NAME.tmp) in the folders the gallery owns, regular files and links (the link
+    itself, never what it leads to). Returns how many."""
+    folders = (*TMP_FOLDERS, "originals") if subset else TMP_FOLDERS
+    removed = 0
+    for folder in ("", *folders):
+        try:
+            where = paths.inside(out, f"{folder}/x" if folder else "x", mkdir=False).parent
+            found = os.scandir(where)
+        except (FileNotFoundError, NotADirectoryError, paths.OutsideDest):
+            continue
+        with found:
+            for entry in found:
+                ours = entry.name.endswith(".tmp") and (folder or entry.name.lstrip(".")[:-4] in TOP_FILES)
+                if ours and (entry.is_symlink() or entry.is_file(follow_symlinks=False)):  # a link: itself
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
 
 
 class Site:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .model import Gallery
+from .owned import README_MARK
 
 
 def text(gallery: Gallery) -> str:
@@ -28,7 +29,9 @@ def text(gallery: Gallery) -> str:
                    "                   every table and offers ready queries and full-text search\n"
                    "links.csv          each item's old Flickr address and its file here\n"
                    "logs/              what each run of exodus did")
-    return f"""{what}
+    return f"""{README_MARK}
+
+{what}
 
 HOW TO LOOK AT IT
 Open index.html in any web browser (double-click it). No internet connection and no server
@@ -49,6 +52,4 @@ this folder (where index.html is), run:
     sha256sum -c site/SHA256SUMS
 
 (on a Mac: shasum -a 256 -c site/SHA256SUMS). Each file should say OK.
-{"" if not gallery.subset else chr(10) + catalog + chr(10)}
-This folder was made by exodus (flickr-exodus), a tool for leaving Flickr with everything.
-"""
+{"" if not gallery.subset else chr(10) + catalog + chr(10)}"""

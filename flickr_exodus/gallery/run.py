@@ -3,8 +3,9 @@
 The full gallery (the owner's, private items included) is written into DEST beside the
 backup: DEST/index.html, DEST/README.txt, everything else under DEST/site/. A subset
 (`--only public`, `--ids FILE`) is meant to be published, so it never sits beside private
-items: it goes to a folder of its own (--out), with copies (hard links where the disk
-allows) of the originals it shows under OUT/originals/.
+items: it goes to a folder of its own (--out), with copies of the originals it shows under
+OUT/originals/ (copies, not links: an edit of the published file must not reach the backup),
+every file 0644 and folder 0755 on purpose, as it is made to be published.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
+import stat
 import webbrowser
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +23,8 @@ from ..flickr import ids
 from ..layout import paths
 from ..progress import plural
 from ..records import recorded
-from . import datasette, findable, mark, model, readme, thumbs
-from .pages import Site, write_if_changed
+from . import datasette, findable, mark, model, owned, readme, thumbs
+from .pages import Site, sweep_leftovers, write_if_changed
 
 ORIGINALS = "originals"
 
@@ -46,11 +48,13 @@ def run_gallery(options: GalleryOptions) -> tuple[int, dict]:
     out = check_out(dest, options.out) if subset else dest
     if not subset and dest.is_dir() and not writable(dest):
         raise not_writable(dest, "gallery")
+    if not subset:
+        owned.check(dest)
     with open_backup(dest, options.quiet, "gallery", changes=False) as (cat, progress):
         def chosen(row: dict) -> bool:
-            return (options.only != "public" or bool(row["is_public"])) and (wanted is None or row["id"] in wanted)
+            return (options.only != "public" or model.is_public(row)) and (wanted is None or row["id"] in wanted)
 
-        gallery = model.build(cat, chosen, describe(options, wanted) if subset else None)
+        gallery = model.build(cat, chosen, describe(options, wanted) if subset else None, dest)
         document = build(gallery, dest, out, options.jobs, progress)
     if options.open_browser:
         webbrowser.open((out / "index.html").resolve().as_uri())
@@ -64,6 +68,8 @@ def build(gallery: model.Gallery, dest: Path, out: Path, jobs: int | None, progr
     if gallery.subset:
         out.mkdir(parents=True, exist_ok=True)
         document["originals_copied"] = copy_originals(dest, out, gallery)
+    else:
+        owned.check(out)  # again here: `exodus backup` brings the gallery up to date through build()
     sources = [thumbs.Source(id=pid, path=gallery.originals[pid], sha256=item["sha256"], media=item["media"],
                              rotation=item["rotation"])
                for pid, item in gallery.items.items() if item["saved"]]
@@ -86,6 +92,9 @@ def build(gallery: model.Gallery, dest: Path, out: Path, jobs: int | None, progr
     if not gallery.subset:  # the catalog stays in DEST: a subset has none to describe
         write_if_changed(out, datasette.METADATA, datasette.text(gallery.owner).encode())
     write_if_changed(out, mark.MARK, mark.record(bool(gallery.subset), jobs))
+    sweep_leftovers(out, gallery.subset)
+    if gallery.subset:
+        published(out)
     return {**document, "items": len(gallery.items), "saved": len(sources), "albums": len(gallery.albums),
             "tags": len(gallery.tags), "thumbnails": len(made), **counts, "index": str(out / "index.html")}
 
@@ -127,6 +136,8 @@ def check_out(dest: Path, out: Path | None) -> Path:
                            "'exodus gallery --out' made), so that nothing else is published with the gallery")
     if out.is_dir() and not writable(out):
         raise UsageProblem(f"--out {out} is not writable; nothing was changed")
+    if out.is_dir():
+        originals_folder(out)  # before anything is read: a link there ends the run at once
     return out
 
 
@@ -153,36 +164,70 @@ def build_thumbs(dest: Path, out: Path, sources: list, jobs: int | None, update)
 
 
 def copy_originals(dest: Path, out: Path, gallery: model.Gallery) -> int:
-    """OUT/originals/ID.EXT of each saved item: a hard link to DEST's file where both are on
-    one disk, else a copy; kept when already there with the same size and time. Files of
-    items no longer in the subset are removed. Returns how many were made."""
+    """OUT/originals/ID.EXT of each item whose original the subset publishes: a copy of DEST's
+    file (copy_file_range or a reflink where the disk can), kept when already there with the
+    same size and time and not a link to the backup's own file (an earlier exodus made hard
+    links). Files of items no longer in it are removed. Returns how many were made."""
+    folder = originals_folder(out)
     made, keep = 0, set()
     for pid, item in gallery.items.items():
-        if not item["saved"]:
-            continue
+        if not item["original"]:
+            continue  # not saved, or withheld for its location
         keep.add(Path(item["original"]).name)
         source = paths.inside(dest, gallery.originals[pid], mkdir=False)
         target = paths.inside(out, item["original"])
+        want = source.stat()
         try:
-            have, want = target.stat(), source.stat()
-            if have.st_size == want.st_size and (have.st_ino == want.st_ino or have.st_mtime == want.st_mtime):
+            have = target.stat()
+            if have.st_size == want.st_size and have.st_mtime_ns == want.st_mtime_ns and not same_file(have, want):
                 continue
         except FileNotFoundError:
             pass
         tmp = paths.sibling(out, item["original"], ".tmp")
         tmp.unlink(missing_ok=True)
         try:
-            os.link(source, tmp)
-        except OSError:
-            shutil.copy2(source, tmp)
-        os.replace(tmp, target)
+            shutil.copyfile(source, tmp, follow_symlinks=False)
+            os.utime(tmp, ns=(want.st_atime_ns, want.st_mtime_ns))
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         made += 1
-    folder = out / ORIGINALS
     if folder.is_dir():
-        for entry in os.scandir(folder):
-            if entry.name not in keep and entry.is_file(follow_symlinks=False):
-                os.unlink(entry.path)
+        with os.scandir(folder) as found:
+            for entry in found:
+                if entry.name not in keep and entry.is_file(follow_symlinks=False):
+                    os.unlink(entry.path)
     return made
+
+
+def originals_folder(out: Path) -> Path:
+    """OUT/originals, proven a real folder in OUT (or not there yet) before anything in it is
+    listed or removed: a link there would lead the sweep into someone else's files."""
+    folder = out / ORIGINALS
+    if os.path.islink(folder) or (os.path.lexists(folder) and not folder.is_dir()):
+        raise UsageProblem(f"{folder} is a link or a file, not a folder of the gallery; move it away "
+                           "(nothing was changed in it)")
+    paths.inside(out, f"{ORIGINALS}/x", mkdir=False)
+    return folder
+
+
+def same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return a.st_ino == b.st_ino and a.st_dev == b.st_dev
+
+
+def published(out: Path) -> None:
+    """A subset's files 0644 and folders 0755 (exodus's umask keeps DEST private; a subset is
+    made to be read by others). Links are never followed; only modes that differ are set."""
+    for folder, dirs, files in os.walk(out):
+        for name, mode in [(name, 0o755) for name in dirs] + [(name, 0o644) for name in files]:
+            path = os.path.join(folder, name)
+            found = os.lstat(path)
+            if stat.S_ISLNK(found.st_mode) or (found.st_mode & 0o7777) == mode:
+                continue
+            os.chmod(path, mode)
+    if (os.stat(out).st_mode & 0o7777) != 0o755:
+        os.chmod(out, 0o755)
 
 
 def checksums(gallery: model.Gallery) -> str:
@@ -190,7 +235,7 @@ def checksums(gallery: model.Gallery) -> str:
     (run in the folder of index.html)."""
     lines = []
     for item in gallery.items.values():
-        if item["saved"] and item["sha256"]:
+        if item["original"] and item["sha256"]:
             lines.append(_sum_line(item["sha256"], item["original"]))
         lines += [_sum_line(version["sha256"], version["path"]) for version in item["versions"]]
     return "".join(lines)
