@@ -106,6 +106,7 @@ def test_a_subset_shows_a_location_only_where_flickr_says_it_is_public(account, 
     out = tmp_path / "public"
     built(env, dest, "--only", "public", "--out", out)
     sums = (out / "site/SHA256SUMS").read_text()
+    assert "location is private" in (out / "README.txt").read_text()
     for row in (hidden, unsaid):
         page = (out / f"site/photos/{row['id']}.html").read_text()
         assert f"{row['latitude']:.6f}" not in page and "openstreetmap" not in page

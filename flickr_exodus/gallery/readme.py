@@ -13,6 +13,9 @@ def text(gallery: Gallery) -> str:
                 f"{gallery.subset}\n\nIt holds {len(gallery.items)} photos and videos ({saved} with their original file).")
         originals = ("originals/         the original files of the items shown, as uploaded to Flickr\n"
                      "                   (named by their Flickr id)")
+        if any(item["withheld"] for item in gallery.items.values()):
+            originals += ("; an item whose location is private has none here\n"
+                          "                   (the file would carry it): its page shows its largest picture")
         catalog = ("The full backup this selection was made from, with its catalog, is kept elsewhere by its\n"
                    "owner; nothing else of the account is in this folder.")
     else:
