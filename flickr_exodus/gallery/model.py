@@ -35,8 +35,9 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 TITLE_MAX = 300
 _PLAIN_TAG = re.compile("[a-z0-9]{1,40}")
 # Collections deeper than this are left out of the collections page (their albums stay on the
-# albums page). Flickr's own pages nest collections a few levels deep; a catalog holding
-# thousands of levels was made by hand, and a page of them would be unreadable anyway.
+# albums page): more levels than a reader can follow on one page (the headings stop at h6
+# already), and few enough that branch() and the template's macro, which recurse once a
+# level, stay far below Python's limit. The reference states no depth limit of Flickr's.
 COLLECTION_DEPTH = 24
 
 

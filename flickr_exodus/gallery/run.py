@@ -183,8 +183,8 @@ def copy_originals(dest: Path, out: Path, gallery: model.Gallery) -> int:
                 continue
         except FileNotFoundError:
             pass
-        tmp = paths.sibling(out, item["original"], ".tmp")
-        tmp.unlink(missing_ok=True)
+        tmp = paths.sibling(out, item["original"], ".tmp", link_ok=True)
+        tmp.unlink(missing_ok=True)  # a link planted there goes, never written through
         try:
             shutil.copyfile(source, tmp, follow_symlinks=False)
             os.utime(tmp, ns=(want.st_atime_ns, want.st_mtime_ns))
