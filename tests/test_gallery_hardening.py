@@ -81,15 +81,17 @@ def test_a_link_planted_at_a_temporary_name_is_never_written_through(account, tm
     victim.write_text("mine")
     planted = [dest / "site/data/search/.meta.js.tmp", dest / "site/data/search/meta.js.tmp",
                dest / "site/data/links/.p-00.js.tmp", dest / "site/data/links/p-00.js.tmp",
-               dest / "site/.search.html.tmp", dest / "site/search.html.tmp"]
+               dest / "site/.search.html.tmp", dest / "site/search.html.tmp", dest / "site/img/renditions.txt.tmp"]
     for link in planted:
         os.symlink(victim, link)
-    for rebuilt in ("site/data/search/meta.js", "site/data/links/p-00.js", "site/search.html"):
+    for rebuilt in ("site/data/search/meta.js", "site/data/links/p-00.js", "site/search.html",
+                    "site/img/renditions.txt"):
         (dest / rebuilt).unlink()
     (dest / "site/data/findable.sha256").unlink()  # the index is made again
     built(env, dest)
     assert victim.read_text() == "mine"
-    for rebuilt in ("site/data/search/meta.js", "site/data/links/p-00.js", "site/search.html"):
+    for rebuilt in ("site/data/search/meta.js", "site/data/links/p-00.js", "site/search.html",
+                    "site/img/renditions.txt"):
         assert not (dest / rebuilt).is_symlink() and (dest / rebuilt).stat().st_size > 0
     assert not any(os.path.lexists(link) for link in planted)  # replaced, or swept as leftovers
 

@@ -29,7 +29,7 @@ OWNED = {"site/photos": ".html", "site/albums": ".html", "site/tags": ".html", "
 # Where the gallery writes files whole (a .tmp renamed): a kill mid-write leaves a .tmp that
 # the next build removes, so that a copy of the folder (rsync) never publishes one. In OUT's
 # own top folder (DEST itself for the full gallery) only the gallery's own names.
-TMP_FOLDERS = ("site", "site/js", "site/data", "site/data/search", "site/data/links", *OWNED)
+TMP_FOLDERS = ("site", "site/js", "site/img", "site/data", "site/data/search", "site/data/links", *OWNED)
 TOP_FILES = ("index.html", "README.txt", "metadata.yml")
 GRID_EAGER = 48  # thumbnails past this many on one page load as they scroll into view
 MEDIUM = 500     # Flickr's note coordinates are in the "Medium" size's space: 500 px on the long edge

@@ -29,6 +29,7 @@ from typing import Callable, Container, Iterable, Iterator, Mapping
 from ..flickr import ids
 from ..layout import paths
 from . import draw
+from .pages import write_if_changed
 
 # Longest edge of each rendition, small to large: the grid, a phone, a screen.
 WIDTHS = (320, 800, 1600)
@@ -101,7 +102,7 @@ def build(dest: Path, out: Path, sources: Iterable[Source], progress: Callable[[
                 progress(1)
     prune(img, made)
     if after != before:
-        _save(manifest_path, after)
+        _save(out, after)
     return Renditions(made)
 
 
@@ -287,11 +288,9 @@ def _entry_key(entry: str) -> str:
     return entry.partition(" ")[0]
 
 
-def _save(path: Path, entries: dict[str, str]) -> None:
-    part = paths.sibling(path.parent, path.name, ".tmp")
-    part.write_text("\n".join([MANIFEST_HEAD, *(f"{pid} {entry}" for pid, entry in entries.items())]) + "\n",
-                    encoding="utf-8")
-    os.replace(part, path)
+def _save(out: Path, entries: dict[str, str]) -> None:
+    text = "\n".join([MANIFEST_HEAD, *(f"{pid} {entry}" for pid, entry in entries.items())]) + "\n"
+    write_if_changed(out, MANIFEST, text.encode("utf-8"))
 
 
 def prune(img: str | Path, keep: Container[str]) -> int:
