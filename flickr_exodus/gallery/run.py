@@ -10,7 +10,6 @@ every file 0644 and folder 0755 on purpose, as it is made to be published.
 
 from __future__ import annotations
 
-import inspect
 import os
 import shutil
 import stat
@@ -76,7 +75,7 @@ def build(gallery: model.Gallery, dest: Path, out: Path, jobs: int | None, progr
     bar = progress.bar("thumbnails", total=len(sources), unit="item")
     try:
         # read once here: the pages and the search index both look up every item's
-        made = dict(build_thumbs(dest, out, sources, jobs, bar.update))
+        made = dict(thumbs.build(dest, out, sources, bar.update, jobs=jobs))
     finally:
         bar.close()
     bar = progress.bar("pages", total=len(gallery.stream), unit="item")
@@ -154,13 +153,6 @@ def describe(options: GalleryOptions, wanted: set[str] | None) -> str:
         what.append(f"the items listed in {options.ids_file.name}")
     return ("A selection of the account: " + " among ".join(what) + ", and the albums, tags and people they make. "
             "Nothing else of the account is in this folder.")
-
-
-def build_thumbs(dest: Path, out: Path, sources: list, jobs: int | None, update) -> dict:
-    """thumbs.build, with --jobs where its version takes it."""
-    if jobs is not None and "jobs" in inspect.signature(thumbs.build).parameters:
-        return thumbs.build(dest, out, sources, update, jobs=jobs)
-    return thumbs.build(dest, out, sources, update)
 
 
 def copy_originals(dest: Path, out: Path, gallery: model.Gallery) -> int:
