@@ -18,7 +18,7 @@ from .sanitize import plain
 
 DIGEST = "site/data/findable.sha256"
 # What must be there for an unchanged digest to mean an unchanged index (meta.js names the rest).
-PRESENT = (search.PAGE, f"{search.DATA}/meta.js", f"{links.DATA}/p-00.js")
+PRESENT = (search.PAGE, *(f"site/{name}" for name in search.STATIC), f"{search.DATA}/meta.js", f"{links.DATA}/p-00.js")
 
 
 def write(out: Path, gallery: Gallery, renditions: dict[str, list]) -> dict:

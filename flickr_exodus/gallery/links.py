@@ -48,7 +48,7 @@ def parse(url: str) -> tuple[str, str] | None:
     if host == "flic.kr" and (match := _SHORT.fullmatch(path)):
         kind = "photo" if match.group(1) == "p" else "album"
         return kind, str(base58_decode(match.group(2)))
-    if host.endswith(("staticflickr.com", "static.flickr.com")) and (match := _STATIC.fullmatch(path)):
+    if (host == "staticflickr.com" or host.endswith((".staticflickr.com", ".static.flickr.com"))) and (match := _STATIC.fullmatch(path)):
         return "photo", match.group(1)
     if host in ("flickr.com", "www.flickr.com", "m.flickr.com", "secure.flickr.com"):
         if match := _ALBUM.fullmatch(path):

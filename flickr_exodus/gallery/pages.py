@@ -229,7 +229,8 @@ class Site:
             self.counts["written"] += 1
 
     def static(self) -> None:
-        for path in sorted(STATIC.rglob("*.js")):  # static/ or static/js/: all go to site/js/
+        # static/*.js; static/js/ holds the search page's scripts, written with it (search.write_page)
+        for path in sorted(STATIC.glob("*.js")):
             self.file(f"site/js/{path.name}", path.read_bytes())
         self.file("site/style.css", (STATIC / "style.css").read_bytes() + note_rules().encode())
 

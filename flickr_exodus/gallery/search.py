@@ -19,12 +19,12 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Iterable
 
 from ..flickr import ids
 from ..layout import paths
+from .pages import STATIC as PACKAGE_STATIC, environment, write_if_changed
 
 DATA = "site/data/search"
 # Postings carry ids as JavaScript numbers: an id beyond 2^53 would not survive the trip.
@@ -201,14 +201,13 @@ def write_index(out: Path, docs: Iterable[Doc]) -> dict:
         term_dir.append(run[0])
         files[name] = _script(name, {t: encoded[t] for t in run})
     doc_keys = sorted(shown)
-    doc_every = _pow2(_DOCS_PER_SHARD)
     doc_dir = []
-    for run in _cuts([str(n) for n in doc_keys], doc_every):
+    for run in _cuts([str(n) for n in doc_keys], _DOCS_PER_SHARD):
         name = f"d-{fnv1a(run[0]):08x}"
         doc_dir.append(run[0])
         files[name] = _script(name, {key: shown[int(key)] for key in run})
     # The documents' directory, the first id of each shard, is written as postings are.
-    docs_dir = _postings(sorted(int(first) for first in doc_dir)) if doc_dir else ""
+    docs_dir = _postings([int(first) for first in doc_dir])  # already in order
     files["meta"] = _script("meta", {"version": 1, "terms": term_dir, "docs": docs_dir, "count": len(shown)})
     written = _write_files(out, files)
     return {"docs": len(shown), "skipped": skipped, "terms": len(term_keys), "term_shards": len(term_dir),
@@ -216,8 +215,6 @@ def write_index(out: Path, docs: Iterable[Doc]) -> dict:
 
 
 def _write_files(out: Path, files: dict[str, bytes]) -> int:
-    from .pages import write_if_changed  # the gallery's one write: no link at either name is written through
-
     folder = paths.inside(out, f"{DATA}/meta.js").parent
     written = sum(write_if_changed(out, f"{DATA}/{name}.js", data) for name, data in files.items())
     wanted = {f"{name}.js" for name in files}
@@ -234,10 +231,7 @@ PAGE = "site/search.html"
 def write_page(out: Path, owner: str = "the owner", subset: str | None = None) -> int:
     """OUT/site/search.html (the pages' base.html around it: same header, style and CSP) and
     its scripts, from the package; unchanged files are left alone. Returns how many changed."""
-    from .pages import environment, write_if_changed  # the pages' Jinja2 setup: autoescape, the CSP
-
-    files = {f"site/{name}": resources.files(__package__).joinpath("static", name).read_bytes()
-             for name in STATIC}
+    files = {f"site/{name}": (PACKAGE_STATIC / name).read_bytes() for name in STATIC}
     html = environment().get_template("search.html").render(root="../", owner=owner, subset=subset, page=PAGE)
     files[PAGE] = html.encode("utf-8")
     return sum(write_if_changed(out, relative, data) for relative, data in files.items())

@@ -63,9 +63,6 @@ class Rendition:
     path: str            # relative to OUT, where index.html is
 
 
-def rendition_path(source: Source, width: int) -> str:
-    return f"{IMG}/{source.id}/{_key(source)}-{width}.jpg"
-
 
 def _key(source: Source) -> str:
     """The sha256's first characters, or "nosum" for a missing or malformed one (it names a file)."""
