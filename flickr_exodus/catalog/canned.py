@@ -12,13 +12,13 @@ from typing import NamedTuple
 
 from .items import has_file
 
-# Flickr's licence ids (flickr.photos.licenses.getInfo) -> a short name. Creative Commons:
+# Flickr's licence ids (flickr.photos.licenses.getInfo) -> a short name, here and on the gallery's pages. Creative Commons:
 # the six 2.0 licences, CC0 and the six 4.0 ones; the Public Domain Mark is a label, not a
 # licence, and 7 and 8 are not Creative Commons.
 LICENCES = {
     0: "All Rights Reserved", 1: "CC BY-NC-SA 2.0", 2: "CC BY-NC 2.0", 3: "CC BY-NC-ND 2.0",
     4: "CC BY 2.0", 5: "CC BY-SA 2.0", 6: "CC BY-ND 2.0", 7: "No known copyright restrictions",
-    8: "United States Government Work", 9: "CC0 1.0", 10: "Public Domain Mark 1.0",
+    8: "United States Government Work", 9: "Public Domain Dedication (CC0 1.0)", 10: "Public Domain Mark 1.0",
     11: "CC BY 4.0", 12: "CC BY-SA 4.0", 13: "CC BY-ND 4.0", 14: "CC BY-NC 4.0", 15: "CC BY-NC-SA 4.0",
     16: "CC BY-NC-ND 4.0",
 }

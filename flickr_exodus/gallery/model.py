@@ -18,15 +18,9 @@ from pathlib import Path
 from typing import Callable
 
 from ..catalog import showcase
+from ..catalog.canned import LICENCES
 from ..flickr import ids
 
-# Flickr's licences (flickr.photos.licenses.getInfo), by id.
-LICENSES = {
-    0: "All Rights Reserved", 1: "CC BY-NC-SA 2.0", 2: "CC BY-NC 2.0", 3: "CC BY-NC-ND 2.0", 4: "CC BY 2.0",
-    5: "CC BY-SA 2.0", 6: "CC BY-ND 2.0", 7: "No known copyright restrictions", 8: "United States Government Work",
-    9: "Public Domain Dedication (CC0 1.0)", 10: "Public Domain Mark 1.0", 11: "CC BY 4.0", 12: "CC BY-SA 4.0",
-    13: "CC BY-ND 4.0", 14: "CC BY-NC 4.0", 15: "CC BY-NC-SA 4.0", 16: "CC BY-NC-ND 4.0",
-}
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
 _TAKEN = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?: ([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?)?")
@@ -109,7 +103,7 @@ def _item(row: dict, subset: str | None, dest: Path | None = None) -> dict:
         "title": title_of(row["title"]), "description": _raw(row["description"]),
         "taken": _taken(taken, row["taken_granularity"]), "taken_unknown": bool(row["taken_unknown"]),
         "month": f"{taken.group(1)}-{taken.group(2)}" if taken and 1 <= int(taken.group(2)) <= 12 else UNDATED,
-        "uploaded": _day(row["date_upload"]), "license": LICENSES.get(row["license"]),
+        "uploaded": _day(row["date_upload"]), "license": LICENCES.get(row["license"]),
         "visibility": _visibility(row), "views": row["views"] if isinstance(row["views"], int) else None,
         "geo": None if hidden else geo, "saved": bool(row["saved"]) and original is not None,
         "state": row["state"], "original": None if withheld else original, "withheld": withheld,

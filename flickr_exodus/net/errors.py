@@ -72,9 +72,7 @@ def on_the_wire(where: str) -> Iterator[None]:
     """aiohttp's and the socket's failures inside, as the Transient they are, naming where."""
     try:
         yield
-    except Exception as error:
-        if not isinstance(error, wire_errors()):
-            raise
+    except wire_errors() as error:  # evaluated only when something was raised: aiohttp stays unimported till then
         said = str(error)
         problem = connection_problem(error)
         raise Transient(f"{where}: {problem}{f' ({said})' if said and said != problem else ''}") from error

@@ -284,9 +284,9 @@ def _check_sidecar(dest: Path, row: Item, result: ItemResult, fast: bool) -> Non
 
 def check_files(cat: Catalog, dest: Path, jobs: int, fast: bool, bar,
                 on_result: Callable[[Item, ItemResult], None]) -> None:
-    """check_item over every file item (check_folder a folder at a time with --fast),
-    `jobs` at a time, results handed to on_result in the calling thread. At most a few
-    items or folders per worker are in flight (memory stays flat)."""
+    """check_item over every file item, `jobs` at a time (--fast: a folder at a time in this
+    thread), results handed to on_result in the calling thread. At most a few items per
+    worker are in flight (memory stays flat)."""
     if fast:
         _check_folders(cat, dest, bar, on_result)
         return
@@ -298,16 +298,13 @@ def check_files(cat: Catalog, dest: Path, jobs: int, fast: bool, bar,
 
     window = max(2, jobs * 4)
     with futures.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="verify") as pool:
-        flying: dict[futures.Future, list[Item]] = {}
+        flying: dict[futures.Future, Item] = {}
 
         def settle(future: futures.Future) -> None:
-            results = future.result()
-            for row, result in zip(flying.pop(future), [results]):
-                on_result(row, result)
+            on_result(flying.pop(future), future.result())
 
-        work = ((pool.submit(check_item, dest, row, False, progress), [row]) for row in cat.items(WITH_FILE))
-        for future, rows in work:
-            flying[future] = rows
+        for row in cat.items(WITH_FILE):
+            flying[pool.submit(check_item, dest, row, False, progress)] = row
             if len(flying) >= window:
                 done, _ = futures.wait(flying, return_when=futures.FIRST_COMPLETED)
                 for future in done:
