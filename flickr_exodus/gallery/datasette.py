@@ -15,7 +15,6 @@ import re
 from pathlib import Path
 
 from ..catalog import canned
-from ..layout.writer import replace_text
 
 METADATA = "metadata.yml"
 DATABASE = "catalog"  # Datasette names a database after its file: catalog.db
@@ -116,6 +115,8 @@ def text(username: str | None = None) -> str:
 
 
 def write_metadata(dest: Path, username: str | None = None) -> Path:
-    """DEST/metadata.yml, rewritten whole (never half-written)."""
-    replace_text(dest, METADATA, text(username))
+    """DEST/metadata.yml, through the gallery's one write (whole, only when it changed)."""
+    from .pages import write_if_changed  # pages imports Pillow through exif: not for a caller of text()
+
+    write_if_changed(dest, METADATA, text(username).encode())
     return dest / METADATA

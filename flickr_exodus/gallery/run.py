@@ -89,7 +89,7 @@ def build(gallery: model.Gallery, dest: Path, out: Path, jobs: int | None, progr
     write_if_changed(out, "site/SHA256SUMS", checksums(gallery).encode())
     write_if_changed(out, "README.txt", readme.text(gallery).encode())
     if not gallery.subset:  # the catalog stays in DEST: a subset has none to describe
-        write_if_changed(out, datasette.METADATA, datasette.text(gallery.owner).encode())
+        datasette.write_metadata(out, gallery.owner)
     write_if_changed(out, mark.MARK, mark.record(bool(gallery.subset), jobs))
     sweep_leftovers(out, gallery.subset)
     if gallery.subset:
