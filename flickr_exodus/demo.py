@@ -19,6 +19,7 @@ import requests
 from .backup.run import BackupOptions, run_backup
 from .flickr import Credentials, Endpoints
 from .flickr.signin import sign_in
+from .gallery.run import GalleryOptions, run_gallery
 from .sandbox import Sandbox, SandboxConfig
 from .progress import plural
 from .status import render, status
@@ -91,16 +92,20 @@ def run_demo(directory: str, echo=print) -> int:
     c = proof["counts"]
     echo(f"exodus verify: {c['whole']} of {c['items_with_files']} files whole, each also agreeing with a fact "
          f"Flickr stated (pixel size, duration, Content-Length).")
+    _, shown = run_gallery(GalleryOptions(dest=target, quiet=True))
+    echo(f"exodus gallery: {shown['pages']} pages, {shown['thumbnails']} items drawn (videos from Flickr's "
+         f"posters); open {shown['index']} in any browser: it works from the folder, offline.")
     echo(f"The sandbox saw {plural(stats['api_calls_total'], 'API call')} ({stats['rate_limited']} refused with "
          f"429) and injected {plural(sum(stats['faults'].values()), 'fault')}; exodus retried "
          f"{plural(run['retries'], 'time')} and waited {run['quota_wait_s']:.0f} s for the quota, within "
          f"a {run['seconds']:.0f} s backup.")
     originals, files, everything = _on_disk(target)
     echo(f"On disk: {originals / 1e6:.1f} MB in {plural(files, 'original')}, {everything / 1e6:.1f} MB in all "
-         f"with sidecars, views and catalog (1 MB = 10^6 bytes): less than the estimate above, which assumes "
-         f"camera files of these pixel counts; the sandbox's files are small.")
-    echo(f"Look at: {target}/photos/ (originals + .json and .xmp sidecars), {target}/albums/, "
-         f"{target}/collections/, {target}/links.csv, {target}/catalog.db (SQLite), {target}/logs/.")
+         f"with sidecars, posters, views, gallery and catalog (1 MB = 10^6 bytes): less than the estimate "
+         f"above, which assumes camera files of these pixel counts; the sandbox's files are small.")
+    echo(f"Look at: {target}/index.html (the gallery), {target}/photos/ (originals + .json and .xmp "
+         f"sidecars, videos' posters), {target}/albums/, {target}/collections/, {target}/links.csv, "
+         f"{target}/catalog.db (SQLite), {target}/README.txt, {target}/logs/.")
     echo(f"Run 'exodus demo {directory}' again: it resumes and fetches nothing new. "
          f"({time.monotonic() - started:.1f} s)")
     return code if matching == len(manifest) else 1

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import assert_complete, backed_up, catalog_rows, exodus, exodus_env, private_copy, sha256_file
+from flickr_exodus.layout.companions import POSTER
 from flickr_exodus.sandbox import SandboxConfig
 
 ACCOUNT = dict(photos=8, videos=2, albums=3, seed=161, video_access="oauth", media_size=(3_000, 6_000),
@@ -113,7 +114,11 @@ def test_only_a_file_that_differs_is_fetched_again_and_it_is_kept_aside(account,
 
     served, summary = adopt(client, env, dest)
 
-    assert served == manifest[altered]["size"] + manifest[video]["size"]
+    # The video's poster went aside with it (a companion of a file that agrees with nothing) and
+    # was fetched again with the video.
+    poster = rows[video]["path"] + POSTER
+    assert (dest / "unknown-files" / poster).is_file()
+    assert served == manifest[altered]["size"] + manifest[video]["size"] + (dest / poster).stat().st_size
     assert summary["this_run"]["downloaded"] == 2
     assert summary["this_run"]["adopted"]["aside"] == 2
     assert_complete(client, dest)

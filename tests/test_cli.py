@@ -79,6 +79,11 @@ def test_demo_backs_up_the_sandbox_and_checks_every_file(tmp_path):
     # Video originals came through the exported browser session; XMP beside every file.
     assert len(list((demo / "photos").rglob("*.mp4"))) + len(list((demo / "photos").rglob("*.mov"))) == 6
     assert len(list((demo / "photos").rglob("*.xmp"))) == int(found.group(1))
+    # The gallery, with every video drawn from the poster kept beside it.
+    shown = re.search(r"exodus gallery: (\d+) pages, (\d+) items drawn .*; open (\S+) in any browser", done.stdout)
+    assert shown and int(shown.group(2)) == int(found.group(1)) and shown.group(3) == str(demo / "index.html")
+    assert (demo / "index.html").is_file() and (demo / "README.txt").is_file()
+    assert len(list((demo / "photos").rglob("*.poster.jpg"))) == 6
     demo_figures_agree_with_the_disk(done.stdout, demo)
     assert "cookies.txt" in done.stdout and list(scratch.iterdir()) == []
 

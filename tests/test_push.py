@@ -178,8 +178,10 @@ def push(env, dest, target, *args):
 
 def expected_keys(dest) -> set[str]:
     keys = {"catalog.db", "links.csv"}
-    for row in catalog_rows(dest, "SELECT path FROM photos WHERE sha256 IS NOT NULL"):
+    for row in catalog_rows(dest, "SELECT path, media FROM photos WHERE sha256 IS NOT NULL"):
         keys |= {row["path"], row["path"] + ".json", row["path"] + ".xmp"}
+        if row["media"] == "video":  # its poster, a companion like the sidecars
+            keys.add(row["path"] + ".poster.jpg")
     keys |= {r["path"] for r in catalog_rows(dest, "SELECT path FROM versions")}
     return keys
 

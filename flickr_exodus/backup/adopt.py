@@ -31,13 +31,13 @@ from ..dest import UsageProblem, catalog_read_only
 from ..progress import Progress
 from ..media import complete, facts, magic
 from ..layout import paths
+from ..layout.companions import COMPANIONS, companion_of
 from ..layout.writer import LEFTOVERS, is_disk_full
 
 log = logging.getLogger("exodus.backup")
 
 ADOPTING = "adopting"           # meta key: the tree is still to be adopted from
 UNKNOWN_FILES = "unknown-files"  # where verify --repair puts files the catalog does not know, too
-SIDECARS = (".json", ".xmp")
 _ID = re.compile(r"([0-9]{1,20})(?:[_.]|$)")
 _EARLIER = re.compile(r"\.replaced-[0-9]{8}(?:-[0-9]+)?(?:\.|$)")
 
@@ -109,13 +109,15 @@ class Found:
 
 
 def scan(dest: Path) -> dict[str, Found]:
-    """One walk of photos/: id -> its files (no sidecars, leftovers or links)."""
+    """One walk of photos/: id -> its files (no companions, leftovers or links)."""
     found: dict[str, Found] = {}
     for folder, _, files in os.walk(dest / "photos"):
         relative_folder = Path(folder).relative_to(dest).as_posix()
+        names = set(files)
         for name in files:
             match = _ID.match(name)
-            if not match or name.endswith(SIDECARS + LEFTOVERS) or os.path.islink(os.path.join(folder, name)):
+            if (not match or name.endswith(LEFTOVERS) or companion_of(name, names)
+                    or os.path.islink(os.path.join(folder, name))):
                 continue
             entry = found.setdefault(match.group(1), Found())
             (entry.earlier if _EARLIER.search(name) else entry.current).append(f"{relative_folder}/{name}")
@@ -383,14 +385,14 @@ def move_aside(dest: Path, relative: str) -> bool:
     try:
         target = paths.inside(dest, f"{UNKNOWN_FILES}/{relative}")
         n = 1
-        while any(os.path.lexists(f"{target}{s}") for s in ("",) + SIDECARS):
+        while any(os.path.lexists(f"{target}{s}") for s in ("",) + COMPANIONS):
             target = paths.inside(dest, f"{UNKNOWN_FILES}/{relative}.{n}")
             n += 1
     except paths.OutsideDest as error:
         log.warning("%s: left where it is: %s", relative, error)
         return False
     try:
-        for suffix in SIDECARS:
+        for suffix in COMPANIONS:
             if os.path.lexists(dest / (relative + suffix)):
                 shutil.move(dest / (relative + suffix), f"{target}{suffix}")
         shutil.move(dest / relative, target)

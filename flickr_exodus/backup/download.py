@@ -37,6 +37,7 @@ from ..net.errors import Throttled, on_the_wire, parse_retry_after
 from ..net.policy import Policy
 from ..knobs import crash_point, photo_max_bytes, video_max_bytes
 from ..layout import names, paths, writer
+from ..layout.companions import COMPANIONS
 from ..layout.writer import Part, is_disk_full
 from .crawl import video_sources
 from ..progress import Progress
@@ -68,9 +69,6 @@ class Refused(Exception):
         super().__init__(reason)
         self.state = state
         self.reason = reason
-
-
-SIDECAR_SUFFIXES = (".json", ".xmp")
 
 
 def replaced_name(relative: str, day: str) -> str:
@@ -107,8 +105,8 @@ def keep_replaced(cat: Catalog, dest: Path) -> int:
                 recorded = target
             kept_as = paths.inside(dest, recorded)
             if not kept_as.exists():
-                # Its sidecars describe it as it was: they go with it, the file last.
-                for suffix in SIDECAR_SUFFIXES:
+                # Its sidecars (and a video's poster) describe it as it was: they go with it, the file last.
+                for suffix in COMPANIONS:
                     sidecar = paths.sibling(dest, row["path"], suffix, mkdir=False)
                     if sidecar.exists():
                         os.replace(sidecar, paths.sibling(dest, recorded, suffix))

@@ -1,12 +1,11 @@
 """--faves: the user's favorites (other people's photos) at the largest size Flickr lists,
-into DEST/faves/{id}_{title}.jpg (layout/faves.py), written as every file is
-(layout/writer.py). A keepsake, not an archive: no resume within a file, no sidecars; the
-catalog's favorites table holds who, what and where."""
+into DEST/faves/{id}_{title}.jpg (layout/faves.py), fetched as every still is (stills.py).
+A keepsake, not an archive: no sidecars; the catalog's favorites table holds who, what
+and where."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
 
 import aiohttp
@@ -14,16 +13,14 @@ import aiohttp
 from ..catalog.store import Catalog
 from ..flickr import ids
 from ..net import limits
-from ..net.errors import Throttled, Transient, on_the_wire, parse_retry_after
+from ..net.errors import Transient
 from ..net.policy import Policy
-from ..knobs import photo_max_bytes
 from ..layout import paths
 from ..layout.faves import fave_path, fave_relative
 from ..layout.writer import Part, WrongFormat
 from ..progress import Progress
 from .download import cdn_policy
-
-log = logging.getLogger("exodus.backup")
+from .stills import fetch_still
 
 
 async def download_faves(cat: Catalog, dest: Path, session: aiohttp.ClientSession, rebase,
@@ -53,7 +50,8 @@ async def download_faves(cat: Catalog, dest: Path, session: aiohttp.ClientSessio
     async def one(row: dict) -> None:
         async with gate:
             try:
-                await _fetch(session, rebase(row["url"]), Part(dest, fave_relative(row)), policy)
+                await fetch_still(session, rebase(row["url"]), Part(dest, fave_relative(row)), policy,
+                                  "a favorite")
                 stats["saved"] += 1
             except (Transient, ValueError, limits.TooLarge, WrongFormat):
                 stats["failed"] += 1
@@ -64,36 +62,3 @@ async def download_faves(cat: Catalog, dest: Path, session: aiohttp.ClientSessio
     finally:
         bar.close()
     return stats
-
-
-async def _fetch(session: aiohttp.ClientSession, url: str, file: Part, policy: Policy) -> None:
-    """The favorite streamed through the writer: never in memory whole, never seen
-    half-written under its name. Its partial file goes when it fails."""
-
-    async def attempt() -> None:
-        file.restart()  # a keepsake: no resume within a file
-        # No credentials: a favorite is someone else's public photo. Bounded like any answer.
-        with on_the_wire("a favorite"):
-            async with limits.answer(session.get(url)) as response:
-                if response.status == 429:
-                    raise Throttled("CDN 429", parse_retry_after(response.headers.get("Retry-After")))
-                if response.status >= 500:
-                    raise Transient(f"HTTP {response.status}")
-                if response.status != 200:
-                    raise ValueError(f"HTTP {response.status}")
-                async for _ in file.stream(limits.chunks(response, photo_max_bytes(), "a favorite")):
-                    pass
-        if response.content_length is not None and file.have != response.content_length:
-            raise Transient("short body")
-
-    try:
-        await policy.run(attempt, on_wait=_waits)
-        file.check("photo", None)
-        await file.finish_async()
-    except BaseException:
-        file.restart()
-        raise
-
-
-def _waits(tries: int, delay: float, error: BaseException) -> None:
-    log.info("favorite: %s; retry %d in %.1f s", error, tries, delay)

@@ -1,7 +1,8 @@
 """`exodus backup DEST`: crawl, download and lay out the tree, resumably; run again, sync.
 
 Order: who -> listing (checkpointed) -> replaced originals set aside -> albums, collections
--> downloads alongside comments, favorites, galleries, contacts, groups -> the deep pass
+-> downloads, then videos' posters, alongside comments, favorites, galleries, contacts,
+groups -> the deep pass
 (once the originals are safe) -> sidecars, XMP, views, links.csv -> summary. Each step
 commits as it goes, so any stop (Ctrl-C, kill -9, a full disk) is resumed by running the
 same command again.
@@ -33,6 +34,7 @@ from .deep import deep_pass
 from ..layout.writer import recover
 from .download import DiskFull, Downloader, keep_replaced
 from .faves import download_faves
+from .posters import fetch_posters
 from ..layout.tree import build_views, write_links, write_sidecars
 from ..gallery.current import refresh as refresh_gallery
 
@@ -168,6 +170,7 @@ class Backup:
         self.replaced = 0
         self.deep = None
         self.faves = None
+        self.posters: dict | None = None
         self.crawler: Crawler | None = None
         self.adopted: adopt.Adopted | None = None
 
@@ -207,9 +210,14 @@ class Backup:
                     await crawler.groups(self.account["nsid"])
                     self.cat.put("social_synced", time.time())
 
+            async def files() -> None:
+                await downloader.run()
+                self.posters = await fetch_posters(self.cat, dest, session, api.endpoints.rebase, self.progress,
+                                                   downloader.policy, self.options.concurrency)
+
             try:
                 async with asyncio.TaskGroup() as group:
-                    group.create_task(downloader.run())
+                    group.create_task(files())
                     group.create_task(metadata())
             except ExceptionGroup as errors:
                 # One cause is enough for the user; a full disk outranks the rest.
@@ -320,6 +328,7 @@ class Backup:
                 "replaced": self.replaced,
                 "deep": None if self.deep is None else vars(self.deep),
                 "faves": self.faves,
+                "posters": self.posters,
                 "adopted": None if self.adopted is None else vars(self.adopted),
             },
             "failed": [{"id": r["id"], "title": r["title"], "reason": r["reason"]} for r in failed],

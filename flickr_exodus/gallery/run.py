@@ -20,6 +20,7 @@ from pathlib import Path
 from ..dest import UsageProblem, not_writable, open_backup, writable
 from ..flickr import ids
 from ..layout import paths
+from ..layout.companions import POSTER
 from ..progress import plural
 from ..records import recorded
 from . import datasette, findable, mark, model, owned, readme, thumbs
@@ -70,7 +71,7 @@ def build(gallery: model.Gallery, dest: Path, out: Path, jobs: int | None, progr
     else:
         owned.check(out)  # again here: `exodus backup` brings the gallery up to date through build()
     sources = [thumbs.Source(id=pid, path=gallery.originals[pid], sha256=item["sha256"], media=item["media"],
-                             rotation=item["rotation"])
+                             rotation=item["rotation"], poster=poster(dest, gallery.originals[pid], item["media"]))
                for pid, item in gallery.items.items() if item["saved"]]
     bar = progress.bar("thumbnails", total=len(sources), unit="item")
     try:
@@ -153,6 +154,18 @@ def describe(options: GalleryOptions, wanted: set[str] | None) -> str:
         what.append(f"the items listed in {options.ids_file.name}")
     return ("A selection of the account: " + " among ".join(what) + ", and the albums, tags and people they make. "
             "Nothing else of the account is in this folder.")
+
+
+def poster(dest: Path, original: str, media: str) -> str | None:
+    """A video's poster kept beside it by the backup (backup/posters.py), if it is a regular
+    file; what it is made of, thumbs proves and reads like any original."""
+    if media != "video":
+        return None
+    relative = original + POSTER
+    try:
+        return relative if stat.S_ISREG(os.lstat(dest / relative).st_mode) else None
+    except OSError:
+        return None
 
 
 def copy_originals(dest: Path, out: Path, gallery: model.Gallery) -> int:

@@ -1,9 +1,10 @@
 """Pushing to a file store (S3, WebDAV, rclone): the backup's tree as it is.
 
 What goes: every file the catalog knows (originals, earlier versions, kept sizes), their
-.json and .xmp sidecars, links.csv, the faves, the gallery's files (`exodus gallery`:
-index.html, README.txt, metadata.yml, site/; `exodus audit --html`: audit.html), and a
-consistent snapshot of the catalog (SQLite's backup API; never logs, locks, -wal or -shm). Each upload is checked before
+companions (.json and .xmp sidecars, a video's poster: layout/companions.py), links.csv,
+the faves, the gallery's files (`exodus gallery`: index.html, README.txt, metadata.yml,
+site/; `exodus audit --html`: audit.html), and a consistent snapshot of the catalog
+(SQLite's backup API; never logs, locks, -wal or -shm). Each upload is checked before
 the `pushes` table records it, with how in `checked` (see `check`), so a rerun sends only
 what is new or changed, and a kill at any instant costs at most the uploads of its last
 half second (common.Recorder), sent again under the same keys: no duplicates.
@@ -23,13 +24,13 @@ from typing import Iterator
 
 from ..catalog import Catalog
 from ..catalog.items import WITH_FILE
+from ..layout.companions import COMPANIONS
 from ..layout.faves import FOLDER as FAVES
 from ..layout.writer import LEFTOVERS, is_part
 from ..targets import RemoteObject, Target, TargetProblem, opened
 from .common import Mismatch, Push, digests, each, why
 
 SNAPSHOT_KEY = "catalog.db"
-SIDECARS = (".json", ".xmp")
 IN_MEMORY = 8 * 1024 * 1024  # at most --concurrency of these are held at once
 INLINE = 1024 * 1024  # hashed on the event loop (~3 ms at most): cheaper than a thread hop
 # Tables whose rows change on every run without changing what the backup holds.
@@ -56,13 +57,13 @@ def candidates(cat: Catalog, dest: Path) -> Iterator[Upload]:
     """Every file of the backup that belongs on the target, in a stable order."""
     for item in cat.items(WITH_FILE):
         yield Upload(item.path, dest / item.path, item.id, item.sha256)
-        for suffix in SIDECARS:
+        for suffix in COMPANIONS:
             if (dest / (item.path + suffix)).is_file():
                 yield Upload(item.path + suffix, dest / (item.path + suffix), item.id, None)
     for version in cat.versions():
         if (dest / version["path"]).is_file():
             yield Upload(version["path"], dest / version["path"], version["photo_id"], version["sha256"])
-            for suffix in SIDECARS:
+            for suffix in COMPANIONS:
                 if (dest / (version["path"] + suffix)).is_file():
                     yield Upload(version["path"] + suffix, dest / (version["path"] + suffix), version["photo_id"],
                                  None)

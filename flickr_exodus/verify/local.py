@@ -22,6 +22,7 @@ from typing import Callable, Iterator, NamedTuple
 
 from ..findings import Finding, Kind
 from ..layout import proof
+from ..layout.companions import COMPANIONS
 from ..layout.writer import LEFTOVERS, PART
 from ..media import magic
 from ..catalog import Catalog, Item
@@ -30,7 +31,6 @@ from ..media import complete, facts
 from .preads import Preads
 
 DURATION_TOLERANCE_S = 1.5  # Flickr rounds durations to whole seconds
-SIDECAR_SUFFIXES = (".json", ".xmp")
 VIEW_ROOTS = ("albums", "collections")
 MANIFEST = "manifest.txt"
 
@@ -357,10 +357,10 @@ def scan_tree(cat: Catalog, dest: Path) -> Iterator[Finding]:
 
 def _known_names(cat: Catalog, folder: str) -> set[str]:
     """Names the catalog accounts for in one folder: files of items and earlier versions,
-    and their sidecars."""
+    and their companions (sidecars, a video's poster)."""
     files = cat.names_in(folder)
     names = set(files)
-    for suffix in SIDECAR_SUFFIXES:
+    for suffix in COMPANIONS:
         names.update([name + suffix for name in files])
     return names
 
