@@ -60,6 +60,9 @@ bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/scale.py
 	$(BIN)/python benchmarks/chaos.py
 	$(BIN)/python benchmarks/peers.py
+	$(BIN)/python benchmarks/gallery.py
+	$(BIN)/python benchmarks/gallery_pages.py
+	$(BIN)/python benchmarks/audit_datasets.py
 	$(BIN)/python benchmarks/report.py
 
 # kill -9 at 20 random instants in each of backup, push, delete-remote and import-export;

@@ -21,11 +21,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
 
+import common
 from common import run_plan
 
 RESULTS = Path(__file__).parent / "results" / "backup.json"
@@ -50,14 +50,10 @@ def exodus_env(info: dict, home: Path, **extra: str) -> dict:
 
 def timed(command: list[str], env: dict | None = None) -> tuple[float, str, int]:
     """Run one command: (seconds, its stdout, its own peak RSS in bytes, not its children's)."""
-    started = time.monotonic()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.monotonic() - started
-    if os.waitstatus_to_exitcode(status) not in (0, 3):
-        raise SystemExit(f"{' '.join(command[:4])} failed: {out[-2000:]}")
-    return seconds, out, usage.ru_maxrss * 1024
+    run = common.timed(command, env)
+    if run.code not in (0, 3):
+        raise SystemExit(f"{' '.join(command[:4])} failed: {run.out[-2000:]}")
+    return run.seconds, run.out, run.peak_rss
 
 
 def backup(info: dict, dest: Path, home: Path, *extra: str) -> tuple[dict, float, int]:

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import OPS, figure_at  # noqa: E402
+
 RESULTS = Path(__file__).parent / "results"
 README = Path(__file__).parents[1] / "README.md"
-OPS: dict[str, Callable[[float, float], bool]] = {
-    "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, ">": lambda a, b: a > b,
-    "==": lambda a, b: a == b}
 SHOWN_OP = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "="}
 
 
@@ -146,7 +146,7 @@ SCENARIOS: dict[str, Scenario] = {
             f"{n(f['tools'][t]['items_correct'])} equal to the manifest" for t in PEER_NAMES)),
         "benchmarks/peers.py"),
     "scale": Scenario("scale", "scale", lambda f: (
-        f"{n(f['items'])} items: status {f['status_seconds']} s, verify --fast {f['verify_fast_seconds']} s"
+        f"{n(f['items'])} items: status {f['status_warm_seconds']} s, verify --fast {f['verify_fast_seconds']} s"
         + (f" warm ({n(f['verify_fast_warm_items_per_s'])} items/s), {f['verify_fast_cold_seconds']} s cold "
            f"({n(f['verify_fast_cold_items_per_s'])} items/s)" if "verify_fast_cold_seconds" in f else "")
         + f"; listing ingest {n(f['ingest_items_per_s'])} items/s"), "benchmarks/scale.py", (
@@ -155,34 +155,33 @@ SCENARIOS: dict[str, Scenario] = {
         Bound("statements planned", "statements_checked", ">=", 1),
         Bound("statements scanning a table without an index", lambda f: len(f["unindexed"]), "<=", 0),
         Bound("statements that could not be planned", lambda f: len(f.get("unplanned", [])), "<=", 0))),
+    # The scripts below state their bounds in their results (common.bound).
+    "gallery_thumbs": Scenario("gallery", "speed", lambda f: (
+        f"{f['build_items_per_s']} items/s against Pillow's plain thumbnail() at {f['baseline_items_per_s']} "
+        f"({f['build_over_baseline']}×; CPU per item {f['baseline_cpu_over_build_cpu']}× less), "
+        f"{n(f['items'])} originals of {f['original_bytes'] / f['items'] / 1e6:.1f} MB on average, "
+        f"{f['jobs']} processes"), "benchmarks/gallery.py --only speed"),
+    "gallery_memory": Scenario("gallery", "memory", lambda f: (
+        "peak RSS " + ", ".join(f"{v['peak_rss_mb']} MB at {n(v['items'])} items" for v in f.values()
+                                if isinstance(v, dict) and "peak_rss_mb" in v)
+        + f"; a rerun with nothing changed at {n(f['rerun_checked_at'])} items: "
+        f"{f[str(f['rerun_checked_at'])]['rerun_nothing_changed_seconds']} s"), "benchmarks/gallery.py --only memory"),
+    "gallery_pages": Scenario("gallery", "pages", lambda f: (
+        f"{n(f['items'])} items in Chromium: index page {f['index_load_median_ms']:.0f} ms, slowest search "
+        f"{f['search_slowest_median_ms']:.0f} ms; a rerun at {n(f['rerun_items'])} items "
+        f"{f['rerun_cpu_seconds']} CPU s"), "benchmarks/gallery_pages.py"),
+    "audit_datasets": Scenario("audit", "datasets", lambda f: (
+        f"a {f['list_mb']:,.0f} MB YFCC100M-style list matched at {f['plain']['mb_per_s']['exodus']} MB/s "
+        f"(grep -F {f['plain']['mb_per_s']['grep']} MB/s), .bz2 at {f['bz2']['mb_per_s']['exodus']} MB/s; "
+        f"peak RSS {f['memory']['large_peak_rss_mb']} MB"), "benchmarks/audit_datasets.py"),
 }
 
 
 # --- gathering and judging ---------------------------------------------------------------
 
-def figure(figures: dict, path: str):
-    value = figures
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
-
-
 def stated(bounds) -> list[dict]:
-    """The bounds a script wrote into its results: a list of {label, figure, op, limit}, or
-    (scale.py) {figure: {"bound": "OP LIMIT", "why": ...}}."""
-    if not isinstance(bounds, dict):
-        return list(bounds)
-    out = []
-    for name, b in bounds.items():
-        op, _, limit = str(b.get("bound", "")).partition(" ")
-        try:
-            value = float(limit.replace(",", ""))
-        except ValueError:
-            value = None
-        out.append({"label": f"{name.replace('_', ' ')}", "figure": name, "op": op, "limit": value})
-    return out
+    """The bounds a script wrote into its results (common.bound's shape)."""
+    return list(bounds) if isinstance(bounds, list) else []
 
 
 def judged(figures: dict, bound: Bound | dict) -> dict:
@@ -191,7 +190,7 @@ def judged(figures: dict, bound: Bound | dict) -> dict:
     if isinstance(bound, dict):  # stated by the script in its results
         bound = Bound(bound["label"], bound["figure"], bound["op"], bound["limit"])
     try:
-        value = bound.figure(figures) if callable(bound.figure) else figure(figures, bound.figure)
+        value = bound.figure(figures) if callable(bound.figure) else figure_at(figures, bound.figure)
     except (KeyError, TypeError):
         value = None
     try:
@@ -362,6 +361,13 @@ def rows_meaning(report: dict) -> str:
     if "peers" in s:
         lines.append("- **peers**: exodus, gallery-dl and flickr_download on the same sandbox account and link, in one "
                      "run (the table under *Side by side with gallery-dl and flickr_download*).")
+    if "gallery_thumbs" in s:
+        lines.append("- **gallery_thumbs**, **gallery_memory**, **gallery_pages**: `exodus gallery`'s thumbnails "
+                     "against Pillow's plain `thumbnail()` on the same originals, interleaved; its memory as the "
+                     "account grows; its pages in headless Chromium from `file://` on a synthetic account.")
+    if "audit_datasets" in s:
+        lines.append("- **audit_datasets**: `exodus audit --dataset` reading a generated YFCC100M-style list, "
+                     "plain and `.bz2`, against `grep -F` on the same file.")
     if "scale" in s:
         lines.append(f"- **scale**: a synthetic {n(s['scale']['items'])}-item backup; the plan of every query "
                      "that `status` and `verify --fast` make is checked with `EXPLAIN QUERY PLAN`.")
@@ -434,6 +440,20 @@ SECTIONS: dict[str, Callable[[dict], str]] = {
         f"A {f['zip_bytes'] / 1e9:.1f} GB video zip went through at {f['mb_per_s']} MB/s with "
         f"{f['peak_rss_mb']} MB peak RSS.")),
     "bench-peers": lambda r: section(r, "peers", peers_table),
+    "bench-gallery": lambda r: section(r, "gallery_thumbs", lambda f: (
+        f"Thumbnails: {n(f['items'])} originals ({f['original_bytes'] / 1e9:.1f} GB) drawn at three widths at "
+        f"{f['build_items_per_s']} items/s, against {f['baseline_items_per_s']} items/s for Pillow's plain "
+        f"`thumbnail()` of the same files ({f['build_over_baseline']}×: draft mode and {f['jobs']} processes); "
+        f"a rerun with nothing changed took {f['rerun_cpu_seconds']} CPU s."))
+    + section(r, "gallery_memory", lambda f: (
+        "Memory: " + ", ".join(f"{v['peak_rss_mb']} MB peak at {n(v['items'])} items" for v in f.values()
+                               if isinstance(v, dict) and "peak_rss_mb" in v)
+        + f" (the build and its workers together; growth {f['growth']}×)."))
+    + section(r, "gallery_pages", lambda f: (
+        f"In Chromium, a {n(f['items'])}-item gallery's front page loads in {f['index_load_median_ms']:.0f} ms "
+        f"(median of {len(f['index_load_ms'])}), the slowest search answers in {f['search_slowest_median_ms']:.0f} "
+        f"ms, and `exodus gallery` with nothing changed at {n(f['rerun_items'])} items costs "
+        f"{f['rerun_cpu_seconds']} CPU s.")),
     "bench-push": lambda r: section(r, "push", lambda f: (
         f"Measured: a {n(f['items'])}-item backup ({n(f['objects_exodus'])} objects) to `rclone serve s3` took "
         f"{median(f['seconds']['exodus'])} s against `rclone copy`'s {median(f['seconds']['rclone_copy'])} s for "

@@ -30,7 +30,6 @@ import os
 import re
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,21 +37,24 @@ import zlib
 from pathlib import Path
 
 from backup import EXODUS, exodus_env, start_sandbox
-from common import run_stamp, save_scenario
+import common
+from common import bound, judge, run_stamp, save_scenario
 
 RESULTS = Path(__file__).parent / "results" / "scale.json"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flickr_exodus.catalog import Catalog  # noqa: E402  (the real schema, made by the real code)
 from flickr_exodus.sandbox import media  # noqa: E402
 
-# figure: (comparison, bound, why this bound)
-BOUNDS = {
-    "status_warm_seconds": ("<=", 3.0, "exodus status answers interactively at a million items (issue 18)"),
-    "verify_fast_warm_items_per_s": (">=", 10_000, "verify --fast at a million items, warm (issue 18)"),
-    "verify_fast_cold_items_per_s": (">=", 2_000, "cold: three times the 664 items/s measured before issue 18"),
-    "ingest_items_per_s": (">=", 500, "the catalog keeps up with a listing at Flickr's 3,600 calls/h "
-                                      "of 500 items (500 items/s)"),
-}
+BOUNDS = [
+    bound("status, warm, seconds", "status_warm_seconds", "<=", 3.0,
+          "exodus status answers interactively at a million items (issue 18)"),
+    bound("verify --fast, warm, items/s", "verify_fast_warm_items_per_s", ">=", 10_000,
+          "verify --fast at a million items, warm (issue 18)"),
+    bound("verify --fast, cold, items/s", "verify_fast_cold_items_per_s", ">=", 2_000,
+          "cold: three times the 664 items/s measured before issue 18"),
+    bound("listing ingest, items/s", "ingest_items_per_s", ">=", 500,
+          "the catalog keeps up with a listing at Flickr's 3,600 calls/h of 500 items (500 items/s)"),
+]
 WARM_RUNS = 3
 RUNS: list[dict] = []  # every timed command: seconds, CPU seconds, the machine's load
 DROP_CACHES = Path("/proc/sys/vm/drop_caches")
@@ -120,18 +122,13 @@ def build(dest: Path, items: int) -> float:
 
 def timed(command: list[str], env: dict) -> tuple[float, int, str]:
     """(seconds, exit code, stdout) of one command; its CPU seconds (user and system) and the
-    machine's load (1-minute average) when it started go to RUNS, since a busy machine
-    stretches the seconds and not the CPU."""
-    load = os.getloadavg()[0]
-    started = time.monotonic()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.monotonic() - started
+    machine's load when it started go to RUNS, since a busy machine stretches the seconds
+    and not the CPU."""
+    run = common.timed(command, env)
     words = [c for c in command[3:] if c.startswith("-") or c.isalpha()]  # not the paths
-    RUNS.append({"command": " ".join(words), "seconds": round(seconds, 1),
-                 "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1), "load_at_start": round(load, 1)})
-    return seconds, os.waitstatus_to_exitcode(status), out
+    RUNS.append({"command": " ".join(words), "seconds": round(run.seconds, 1),
+                 "cpu_seconds": round(run.cpu_seconds, 1), "load_at_start": round(run.load_at_start, 1)})
+    return run.seconds, run.code, run.out
 
 
 def drop_caches() -> bool:
@@ -218,9 +215,8 @@ def commands(dest: Path, env: dict, items: int) -> tuple[dict, dict]:
                        "so the build's own writes may still be cached"),
         "verify_fast_cold_seconds": round(verify_cold, 1),
         "verify_fast_warm_seconds": [round(t, 1) for t in warm],
-        # As benchmarks/report.py reads them: verify --fast warm (the median), status warm.
-        "verify_fast_seconds": round(median, 1), "verify_items_per_s": round(items / median),
-        "status_seconds": round(status_warm, 2), "timed_runs": list(RUNS)}
+        "verify_fast_seconds": round(median, 1),  # the warm runs' median
+        "timed_runs": list(RUNS)}
 
 
 def ingest(home: Path, items: int) -> dict:
@@ -239,18 +235,12 @@ def ingest(home: Path, items: int) -> dict:
             "ingest_items_per_s": round(listed / seconds) if whole else None, "killed_at_first_download": code == -9}
 
 
-def judged(figures: dict) -> dict:
-    """Each bound, what was measured and whether it was met; a figure without a bound or a
-    bound without its figure is not met."""
-    out = {}
-    for name in sorted(set(BOUNDS) | set(figures)):
-        comparison, bound, why = BOUNDS.get(name, (None, None, "no bound: a figure must have one"))
-        value = figures.get(name)
-        met = (value is not None and bound is not None
-               and (value <= bound if comparison == "<=" else value >= bound))
-        out[name] = {"bound": f"{comparison} {bound:,}" if bound is not None else None, "measured": value,
-                     "met": met, "why": why}
-    return out
+def judged(figures: dict) -> list[dict]:
+    """Each bound, what was measured and whether it was met; a figure without a bound (one
+    with no limit, so never met) or a bound without its figure is not met."""
+    unbound = sorted(set(figures) - {b["figure"] for b in BOUNDS})
+    return judge(figures, BOUNDS + [bound(name.replace("_", " "), name, "<=", None,
+                                          "no bound: a figure must have one") for name in unbound])
 
 
 def built(dest: Path, items: int) -> float | None:
@@ -291,14 +281,14 @@ def main() -> int:
     plans_met = checked["statements_checked"] > 0 and not checked["unindexed"] and not checked["unplanned"]
     result = {"items": args.items,
               "build_seconds": round(build_s) if build_s is not None else None,
-              **measured, **{name: b["measured"] for name, b in bounds.items()}, **checked, **listing,
+              **measured, **figures, **checked, **listing,
               "bounds": bounds,
               "target": "every bound met; at least one statement planned, none that scans a table without an "
                         "index unless marked a pass over every row, none that cannot be planned",
-              "met": all(b["met"] for b in bounds.values()) and plans_met}
+              "met": all(b["met"] for b in bounds) and plans_met}
     save_scenario(args.out, "scale", result, stamp)
     print(json.dumps({**result, "run": stamp}, indent=1))
-    missed = [name for name, b in bounds.items() if not b["met"]] + ([] if plans_met else ["query plans"])
+    missed = [b["figure"] for b in bounds if not b["met"]] + ([] if plans_met else ["query plans"])
     if missed:
         print(f"scale: not met: {', '.join(missed)}", file=sys.stderr)
         return 1
