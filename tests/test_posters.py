@@ -86,6 +86,7 @@ def test_a_poster_flickr_will_not_give_is_told_and_fails_nothing(make_sandbox, t
 
     assert summary["ok"] and summary["counts"]["downloaded"] == 5
     assert summary["this_run"]["posters"] == {"saved": 1, "already": 0, "failed": 1, "none_listed": 0}
+    assert any("1 video poster could not be fetched" in note for note in summary["notes"])
     path = catalog_rows(dest, "SELECT path FROM photos WHERE id = ?", [video])[0]["path"]
     assert not (dest / (path + POSTER)).exists() and not list(dest.rglob("*.part"))
 

@@ -290,6 +290,9 @@ class Backup:
             notes.append(f"{counts['needs_manual']} videos need the owner's browser session: export "
                          "cookies.txt from a browser signed in to Flickr and run 'exodus backup DEST "
                          "--cookies cookies.txt', or use Flickr's account export.")
+        if self.posters and self.posters["failed"]:
+            notes.append(f"{plural(self.posters['failed'], 'video poster')} could not be fetched (the videos "
+                         "themselves are saved); the next run tries again.")
         if not self.options.deep:
             left = self.cat.count_needing_deep()
             if left:
