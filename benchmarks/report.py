@@ -160,8 +160,8 @@ SCENARIOS: dict[str, Scenario] = {
         f"{f['build_items_per_s']} items/s against Pillow's thumbnail() (same filter and JPEG settings) at "
         f"{f['baseline_items_per_s']} "
         f"({f['build_over_baseline']}×; CPU per item {f['baseline_cpu_over_build_cpu']}× less), "
-        f"{n(f['items'])} originals of {f['original_bytes'] / f['items'] / 1e6:.1f} MB on average, "
-        f"{f['jobs']} processes"), "benchmarks/gallery.py --only speed"),
+        f"{n(f['items'])} originals ({f['original_bytes'] / 1e9:.1f} GB), {f['jobs']} processes"),
+        "benchmarks/gallery.py --only speed"),
     "gallery_memory": Scenario("gallery", "memory", lambda f: (
         "peak RSS " + ", ".join(f"{v['peak_rss_mb']} MB at {n(v['items'])} items" for v in f.values()
                                 if isinstance(v, dict) and "peak_rss_mb" in v)
