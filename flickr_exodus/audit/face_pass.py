@@ -15,7 +15,7 @@ from types import ModuleType
 
 from ..dest import UsageProblem
 
-CHUNK = 64  # pictures handed out, then remembered, at once: a kill loses at most these
+CHUNK = 32  # pictures handed out, then remembered, at once: a kill loses at most these
 
 
 @dataclass
@@ -88,8 +88,11 @@ def _settle(module: ModuleType, cat, part: list[tuple[str, Path]], answers: list
     for (sha, _), answer in zip(part, answers):
         if answer == "missing":
             continue
-        found = (None, None, None) if not isinstance(answer, tuple) else (answer[0], answer[1],
-                                                                         [list(box) for box in answer[2]])
+        if isinstance(answer, tuple):
+            width, height, boxes = answer
+            found = (width, height, [list(box) for box in boxes])
+        else:  # "unreadable": remembered too, so that the same bytes are not tried again
+            found = (None, None, None)
         result.found[sha] = found
         keep.append((sha, *found))
     cat.remember_faces(module.DETECTOR, keep)
@@ -97,17 +100,15 @@ def _settle(module: ModuleType, cat, part: list[tuple[str, Path]], answers: list
 
 
 def _jobs() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
+    """One worker per core this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _context(module: ModuleType):
     """forkserver where there is one (a fork of a process with threads could inherit a held
     lock), its workers forked with the detector loaded; spawn elsewhere."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([module.__name__])
+    forkserver = "forkserver" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if forkserver else "spawn")
+    if forkserver:
+        context.set_forkserver_preload([module.__name__])
     return context

@@ -13,7 +13,7 @@ import math
 import warnings
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 GPS_IFD = 0x8825
 LAT_REF, LAT, LON_REF, LON = 1, 2, 3, 4
@@ -46,6 +46,8 @@ def location(path: Path) -> tuple[float, float] | None:
 
 
 def _why(error: Exception) -> str:
+    if isinstance(error, UnidentifiedImageError):  # its message repeats the whole path
+        return "Pillow cannot open it (not a picture format it knows)"
     if isinstance(error, OSError) and error.strerror:
         return f"cannot be read ({error.strerror})"
     return f"Pillow cannot open it ({str(error).splitlines()[0][:120] if str(error) else type(error).__name__})"

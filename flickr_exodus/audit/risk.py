@@ -49,7 +49,8 @@ RULES = (
                "a public location or GPS in the original"),
     _rule("medium", (SHARED,), (PEOPLE, FACES, EXIF_GPS),
           says="seen by friends or family, with people tagged, faces or GPS in the original"),
-    _rule("low", says="everything else: private items, and shared ones with no sign of people or place"),
+    _rule("low", says="everything else: private items, and public or shared ones with no sign of people, "
+                        "place or reuse"),
 )
 assert {r.level for r in RULES} == set(LEVELS)
 

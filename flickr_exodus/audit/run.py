@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..catalog.audits import TAG_SEPARATOR
@@ -41,9 +41,9 @@ class AuditOptions:
 class Survey:
     """The first pass over the catalog: what the lists and the face detector are asked about."""
     items: int = 0
-    photo_ids: set[str] | None = None
-    pictures: dict[str, Path] | None = None  # sha256 -> its original, confined to DEST
-    problems: list[str] | None = None
+    photo_ids: set[str] = field(default_factory=set)
+    pictures: dict[str, Path] = field(default_factory=dict)  # sha256 -> its original, confined to DEST
+    problems: list[str] = field(default_factory=list)
 
 
 @recorded
@@ -60,7 +60,7 @@ def run_audit(options: AuditOptions) -> tuple[int, dict]:
         cat.replace_audit((i["id"], i["risk"], i["reasons"], i["faces"]) for i in items)
         _own_listings(found, survey.photo_ids)
         report = {
-            "ok": True, "dest": str(options.dest), "faces_checked": faces.checked, "faces_note": faces.note,
+            "ok": not problems, "dest": str(options.dest), "faces_checked": faces.checked, "faces_note": faces.note,
             "detector": faces.detector,
             "datasets": [{"file": r.file, "dataset": r.dataset, "compression": r.compression, "rows": r.rows}
                          for r in found.files],
@@ -80,7 +80,7 @@ def _counts(items: list[dict]) -> dict[str, int]:
 
 
 def _survey(cat, dest: Path) -> Survey:
-    survey = Survey(0, set(), {}, [])
+    survey = Survey()
     for row in cat.audit_items():
         survey.items += 1
         if ids.is_photo_id(row["id"]):  # a catalog's id is hostile until checked, as any input
