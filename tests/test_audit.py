@@ -12,17 +12,18 @@ import importlib.util
 import json
 import re
 import sqlite3
+import time
 
 import pytest
 from PIL import Image
 
-from conftest import backed_up, catalog_rows, exodus, private_copy
+from conftest import Client, catalog_rows, exodus, exodus_env, private_copy
 from test_audit_datasets import ffhq_entries, others, yfcc_row
 
 from flickr_exodus.catalog import Catalog
 from flickr_exodus.catalog import schema
 from flickr_exodus.dest import DestLock
-from flickr_exodus.sandbox import SandboxConfig
+from flickr_exodus.sandbox import Sandbox, SandboxConfig
 
 CONFIG = SandboxConfig(photos=36, videos=2, albums=2, seed=251, video_access="oauth",
                        media_size=(5_000, 9_000), video_size=(20_000, 30_000))
@@ -30,6 +31,7 @@ CONFIG = SandboxConfig(photos=36, videos=2, albums=2, seed=251, video_access="oa
 # Creative Commons 2.0 and 4.0, CC0, no known copyright restrictions, US Government work,
 # the Public Domain Mark. Everything else, All Rights Reserved (0) among them, does not.
 REUSABLE = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+CREATIVE_COMMONS = REUSABLE - {7, 8, 10}
 LEVELS = ["exposed", "high", "medium", "low"]
 REPORT_KEYS = {"ok", "dest", "faces_checked", "faces_note", "detector", "datasets", "problems", "counts", "items",
                "html"}
@@ -40,8 +42,20 @@ HAS_SHEET = importlib.util.find_spec("flickr_exodus.audit.sheet") is not None
 
 @pytest.fixture(scope="module")
 def account(tmp_path_factory):
-    with backed_up(tmp_path_factory.mktemp("audit"), CONFIG) as done:
-        yield done
+    """A backed-up account in which some public photos with people tagged are CC BY: the
+    sandbox's generator tags people only on All Rights Reserved items, so three of its
+    public ones are relicensed on the sandbox (its 'edit' endpoint) before the backup."""
+    home = tmp_path_factory.mktemp("audit")
+    with Sandbox(CONFIG) as sandbox:
+        client = Client(sandbox)
+        tagged = sorted(i for i, r in records(client).items() if r["is_public"] == 1 and r["people"])
+        for item_id in tagged[:3]:
+            client.control("edit", id=item_id, license=4)
+        env = exodus_env(client, home)
+        dest = home / "dest"
+        done = exodus(["backup", str(dest), "--json"], env)
+        assert done.returncode == 0, done.stderr
+        yield client, env, dest
 
 
 def audit(env, dest, *args) -> tuple[int, dict | None, str]:
@@ -109,6 +123,13 @@ def test_each_reason_follows_the_sandbox_record(account):
         assert ("location public" in found) == located, item_id
         shared = not record["is_public"] and (record["is_friend"] or record["is_family"])
         assert ("friends or family" in found) == bool(shared), item_id
+        # Uploaded as the datasets' photos were: FFHQ took reusable ones up to 2018, YFCC100M
+        # Creative-Commons ones of 2004 to 2014.
+        year = time.gmtime(record["date_upload"]).tm_year
+        window = [r["text"] for r in items[item_id]["reasons"] if r["code"] == "crawl window"]
+        assert bool(window) == (record["license"] in REUSABLE and year < 2019), item_id
+        assert any("YFCC100M" in w for w in window) == (record["license"] in CREATIVE_COMMONS and
+                                                         2004 <= year <= 2014), item_id
     people = next(i for i, r in truth.items() if len(r["people"]) > 1)
     text = next(r["text"] for r in items[people]["reasons"] if r["code"] == "people tagged")
     assert text.startswith(f"{len(truth[people]['people'])} people")
@@ -229,13 +250,16 @@ def test_dataset_matches_rank_exposed_and_bad_lists_are_one_line_each(account, t
     in_ffhq, in_yfcc, cut_off = [private[0], public[0]], public[1], public[2]
     ffhq = tmp_path / "ffhq-dataset-v2.json"
     rows = others(400, 11)
+    # Two of the account's items, and a photo of the account that this backup does not hold.
     rows[100:100] = [(in_ffhq[0], me["nsid"]), (in_ffhq[1], me["nsid"]), ("41000000707", me["nsid"])]
-    ffhq.write_text(json.dumps(ffhq_entries(rows), indent=2))
+    entries = ffhq_entries(rows)
+    ffhq.write_text(json.dumps(entries, indent=2))
     yfcc = tmp_path / "yfcc100m_dataset.bz2"
     rows = others(600, 12)
     rows.insert(300, (in_yfcc, me["nsid"]))
     with bz2.open(yfcc, "wt") as out:
         out.writelines(yfcc_row(n, photo, nsid, single=True) for n, (photo, nsid) in enumerate(rows))
+    yfcc_rows = len(rows)
     prose = tmp_path / "notes.txt"
     prose.write_text("My notes about the datasets.\nNothing here is a list.\n" * 20)
     truncated = tmp_path / "yfcc100m_dataset-1.bz2"
@@ -256,7 +280,7 @@ def test_dataset_matches_rank_exposed_and_bad_lists_are_one_line_each(account, t
         assert exposed[item_id]["reasons"][0]["code"] == "dataset"  # the strongest reason first
     assert [(d["file"], d["dataset"], d["compression"]) for d in report["datasets"][:3]] == \
         [(str(ffhq), "FFHQ", "plain"), (str(prose), None, "plain"), (str(yfcc), "YFCC100M", "bz2")]
-    assert report["datasets"][0]["rows"] == 404 and report["datasets"][2]["rows"] == 601
+    assert report["datasets"][0]["rows"] == len(entries) and report["datasets"][2]["rows"] == yfcc_rows
     unknown, ended = report["problems"]
     assert unknown.startswith(f"{prose}: ") and "format exodus does not know" in unknown
     assert ended.startswith(f"{truncated}: ") and "ends early" in ended
