@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 from ..dest import UsageProblem
+from ..progress import plural
 
 CHUNK = 32  # pictures handed out, then remembered, at once: a kill loses at most these
 
@@ -60,8 +61,8 @@ def find(module: ModuleType | None, note: str | None, cat, pictures: dict[str, P
     todo = [(sha, path) for sha, path in pictures.items() if sha not in result.found]
     if todo:
         _detect(module, cat, todo, result, progress)
-    result.note = (f"{result.looked_at} pictures looked at, {result.remembered} known from earlier runs "
-                   f"({module.DETECTOR})")
+    result.note = (f"{plural(result.looked_at, 'picture')} looked at, {result.remembered} known from earlier "
+                   f"runs ({module.DETECTOR})")
     return result
 
 
