@@ -66,6 +66,7 @@ def cli() -> None:
     exodus status DEST            what the backup holds and what needs you
     exodus gallery DEST           browse it offline as a site; publish a part
     exodus push DEST TARGET       copy it to S3, WebDAV, rclone or Immich
+    exodus audit DEST             which photos expose people; in a dataset?
     exodus lockdown DEST          make public and CC items private
     exodus delete-remote DEST     delete on Flickr only what verify proved
     exodus sandbox                a local Flickr for your own experiments
@@ -455,6 +456,67 @@ def delete_remote(dest: str, yes: bool, limit: int | None, album: str | None, id
                             require_pushed=require_pushed, quiet=quiet or as_json, api_rate=api_rate,
                             api_base=api_base)
     _report(run_delete, options, as_json, render)
+
+
+def _audit_help() -> str:
+    """The audit's help: its risk table is the one the ranking reads (audit/risk.py)."""
+    from .audit.risk import table
+
+    return f"""Which photos expose people, and which a face dataset already holds: every item
+ranked by risk, with its reasons. Reads the backup only; no call to Flickr.
+
+\b
+Risk levels (the first that fits):
+{table()}
+
+\b
+Reasons: public, friends and family, or private; a public location; a licence
+that lets anyone copy it; people tagged; notes; words about people in the
+title, description or tags; GPS in the original's own EXIF (even where Flickr
+hides the location); an upload like those YFCC100M (2004-2014, Creative
+Commons) and FFHQ (crawled in 2018) took; faces found in the original; a
+published dataset list (--dataset) that names the photo, by its id or by the
+account's NSID beside it.
+
+\b
+--dataset reads the published lists in their own formats, told apart by their
+content, plain or compressed (bz2, gzip, xz), streaming: FFHQ's
+ffhq-dataset-v2.json, YFCC100M's metadata, MegaFace's path lists, PIPA's
+index.txt, or any list of Flickr photo links or ids. A list that cannot be
+read is one line; the others are still read, and the audit ends with exit 1.
+
+\b
+Faces need the faces extra (pip install 'flickr-exodus[faces]'); without it
+the audit says that faces were not checked. Faces found are kept per file in
+catalog.db, so a rerun looks only at new files. Each item's level and reasons
+are kept in catalog.db (table audit), replaced by each run. Then, for exactly
+the photos you pick: exodus lockdown DEST --ids FILE, or delete-remote.
+"""
+
+
+@cli.command(short_help="Which photos expose people; which a dataset holds.", help=_audit_help())
+@click.argument("dest", type=click.Path())
+@click.option("--faces/--no-faces", default=None,
+              help="Look for faces in the originals (default: when the faces extra is installed).")
+@click.option("--dataset", "dataset_files", multiple=True, type=click.Path(), metavar="FILE",
+              help="A published dataset list to look for the account's photos in; again for more.")
+@click.option("--words", "words_file", type=click.Path(), metavar="FILE",
+              help="Words about people, one word or phrase a line, instead of exodus's own list.")
+@click.option("--html", is_flag=True, help="Also write DEST/audit.html, a contact sheet to pick photos from.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print one report on stdout: {"ok", "counts", "items": [{"id", "risk", "reasons", ...}], '
+                   '"datasets", "problems", ...}, the riskiest items first.')
+def audit(dest: str, faces: bool | None, dataset_files: tuple[str, ...], words_file: str | None, html: bool,
+          quiet: bool, as_json: bool) -> None:
+    from pathlib import Path
+
+    from .audit.run import AuditOptions, render, run_audit
+
+    options = AuditOptions(dest=_dest(dest), faces=faces, datasets=tuple(Path(p).expanduser() for p in dataset_files),
+                           words=Path(words_file).expanduser() if words_file else None, html=html,
+                           quiet=quiet or as_json)
+    _report(run_audit, options, as_json, render)
 
 
 @cli.command(short_help="Make public and CC items private, All Rights Reserved.")

@@ -227,6 +227,7 @@ COMMANDS = {
     "status": ["status", "{dest}"], "verify": ["verify", "{dest}"], "repair": ["verify", "--repair", "{dest}"],
     "delete": ["delete-remote", "--yes", "{dest}"], "lockdown": ["lockdown", "--yes", "{dest}"],
     "push": ["push", "{dest}", "rclone::local:{target}"], "backup": ["backup", "{dest}"],
+    "audit": ["audit", "--no-faces", "{dest}"],
 }
 
 
@@ -249,7 +250,7 @@ def test_a_damaged_or_lost_catalog_is_one_line_and_nothing_changes(account, tmp_
     assert client.stats()["deleted"] == 0
 
 
-@pytest.mark.parametrize("command", ["delete", "lockdown", "push", "repair"])
+@pytest.mark.parametrize("command", ["delete", "lockdown", "push", "repair", "audit"])
 def test_quick_check_runs_before_any_change_and_refuses(account, tmp_path, command):
     client, env, dest = private_copy(account, tmp_path)
     damage(dest / "catalog.db", "pages")
@@ -299,7 +300,7 @@ def test_a_read_only_dest_is_read_and_never_written(account, tmp_path):
             assert "Traceback" not in done.stderr
             report = json.loads(done.stdout)
             assert report["ok"] and report["counts"]["whole"] == len(catalog_rows(dest))
-        for command in ("repair", "delete", "lockdown", "push", "backup"):
+        for command in ("repair", "delete", "lockdown", "push", "backup", "audit"):
             args = [a.format(dest=view, target=tmp_path / "pushed") for a in COMMANDS[command]]
             done = exodus(args, env, stdin=subprocess.DEVNULL)
             assert done.returncode == 2, (command, done.stderr)

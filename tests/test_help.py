@@ -16,8 +16,8 @@ import pytest
 from conftest import EXODUS, exodus, exodus_env, sign_in
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ("demo", "auth", "backup", "import-export", "verify", "status", "gallery", "push", "lockdown",
-            "delete-remote", "sandbox")
+COMMANDS = ("demo", "auth", "backup", "import-export", "verify", "status", "gallery", "push", "audit",
+            "lockdown", "delete-remote", "sandbox")
 
 
 def help_text(*args: str, columns: int = 200) -> str:

@@ -12,7 +12,9 @@ from . import fts
 
 # Catalogs remember the version that last wrote them; a newer one is never touched.
 # 4: full-text indexes (fts.py), filled once when a catalog is first opened for writing.
-SCHEMA_VERSION = 4
+# 5: exodus audit's tables (face_cache, audit), made by create() when an older catalog is
+# first opened for writing; nothing else changes, so the older rows stay as they are.
+SCHEMA_VERSION = 5
 
 TABLES: dict[str, tuple[dict, dict]] = {
     # name: (columns, options)
@@ -102,6 +104,16 @@ TABLES: dict[str, tuple[dict, dict]] = {
     "lockdowns": ({"id": int, "photo_id": str, "run_id": int, "action": str, "before": str, "after": str,
                    "intent_at": str, "result": str, "result_at": str, "detail": str, "undone": int},
                   {"pk": "id", "defaults": {"undone": 0}}),
+    # exodus audit: the faces a detector found in a file, by its bytes (sha256) and the
+    # detector (name, version, downscale), so that a rerun looks only at new files; width
+    # and height of the picture as displayed, boxes a JSON list of [x, y, w, h] in its
+    # pixels. No width: the detector could not read the file.
+    "face_cache": ({"sha256": str, "detector": str, "width": int, "height": int, "boxes": str},
+                   {"pk": ("sha256", "detector")}),
+    # Each item's risk level and its reasons (JSON [{"code", "text"}]) as the last audit
+    # found them; replaced whole by each run. Read by the selections (`audit_ids`).
+    "audit": ({"photo_id": str, "risk": str, "reasons": str, "faces": str, "audited_at": str},
+              {"pk": "photo_id"}),
     "meta": ({"key": str, "value": str}, {"pk": "key"}),
 }
 
@@ -110,6 +122,7 @@ INDEXES = [
     ("comments", ["photo_id"]), ("comments", ["album_id"]), ("deletions", ["photo_id"]),
     ("notes", ["photo_id"]), ("people", ["photo_id"]), ("group_photos", ["photo_id"]),
     ("photos", ["path"]), ("versions", ["path"]), ("lockdowns", ["photo_id"]), ("pushes", ["item_id"]),
+    ("audit", ["risk"]),
 ]
 
 

@@ -20,6 +20,7 @@ import sqlite_utils
 from ..knobs import sql_trace_file
 from . import schema
 from .account import LISTED_COLUMNS, Account
+from .audits import Audits
 from .items import FILE_STATES, STATES, TO_FETCH, State, has_file
 from .pushes import Pushes
 from .queries import Queries
@@ -140,9 +141,9 @@ def _in_memory(conn: sqlite3.Connection) -> sqlite3.Connection:
     return copy
 
 
-class Catalog(Transitions, Account, Queries, Pushes, Runs):
+class Catalog(Transitions, Account, Queries, Pushes, Runs, Audits):
     """One DEST's catalog.db: the connection here; items and their transitions, what Flickr
-    said, named reads, pushes and runs in the mixins (one file each)."""
+    said, named reads, pushes, runs and the audit's tables in the mixins (one file each)."""
 
     def __init__(self, path: Path, read_only: bool = False):
         """read_only: this session writes nothing (a dry run, a read-only command). On a disk
