@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from . import cdn, hostile, render, site, wire
+from . import geo_tags  # noqa: F401 - imported for its methods, which join METHODS
 from .config import SandboxConfig
 from .export import MEDIA_PER_ZIP, write_export
 from .generate import new_item, tag_for
