@@ -479,8 +479,8 @@ def lockdown(dest: str, ids_file: str | None, tag_no_cv: bool, undo: bool, yes: 
 
     \b
     Without --ids: every public or Creative-Commons item.
-    With --ids FILE: exactly the items listed (e.g. the selection saved from
-    'exodus audit DEST --html'), e.g.:
+    With --ids FILE: exactly the items listed, such as the selection saved
+    from the sheet of 'exodus audit DEST --html':
       exodus lockdown DEST --ids picked.txt --tag-no-cv
     --tag-no-cv adds the tag no_cv, the opt-out FFHQ documents for face datasets.
 

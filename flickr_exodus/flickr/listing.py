@@ -42,11 +42,11 @@ class Listing:
 
 
 def geo_perms(raw: dict) -> dict | None:
-    """Who may see the location, from the geo extra: its geo_is_* flags come only with a
-    location (reference §4.1, extras); None without one."""
+    """Who may see the location, from the geo extra: its geo_is_* flags (0 or 1) come only
+    with a location (reference §4.1, extras); None without one."""
     if "geo_is_public" not in raw:
         return None
-    return {flag: parse.num(raw.get(f"geo_{flag}"), 0) for flag in GEO_FLAGS}
+    return {flag: 1 if parse.num(raw.get(f"geo_{flag}"), 0) else 0 for flag in GEO_FLAGS}
 
 
 async def list_account(api: Api, on_page: OnPage | None = None, extras: str = STATE_EXTRAS) -> Listing:
