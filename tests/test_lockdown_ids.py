@@ -36,8 +36,8 @@ def no_cv_ids(entry: tuple) -> list[str]:
 
 
 def prepared(make_sandbox, tmp_path, seed):
-    """A backed-up account and a selection of its items: public ones with a location, a
-    private one whose location friends and contacts may see, a private CC one, one already
+    """A backed-up account and a selection of its items: public ones with a location (one of
+    them hidden by its owner), a private one whose location friends and contacts may see, a private CC one, one already
     private and All Rights Reserved, and one whose owner tagged it no_cv."""
     client = make_sandbox(photos=18, videos=1, albums=1, seed=seed, video_access="oauth",
                           media_size=(2_000, 3_000), video_size=(20_000, 30_000))
@@ -47,6 +47,9 @@ def prepared(make_sandbox, tmp_path, seed):
     private_geo = next(i for i in located if not recs[i]["is_public"])
     client.call("flickr.photos.geo.setPerms", photo_id=private_geo, is_public="0", is_contact="1",
                 is_friend="1", is_family="0")
+    # A public photo whose location its owner already hid: the undo must leave it hidden.
+    client.call("flickr.photos.geo.setPerms", photo_id=public_geo[1], is_public="0", is_contact="0",
+                is_friend="0", is_family="0")
     private_cc = next(i for i, r in sorted(recs.items()) if not r["is_public"] and r["license"] in OPEN
                       and i not in located)
     tagged = next(i for i in sorted(recs) if recs[i]["is_public"] and i not in public_geo)
