@@ -67,7 +67,7 @@ def cli() -> None:
     exodus gallery DEST           browse it offline as a site; publish a part
     exodus push DEST TARGET       copy it to S3, WebDAV, rclone or Immich
     exodus audit DEST             which photos expose people; in a dataset?
-    exodus lockdown DEST          make public and CC items private
+    exodus lockdown DEST          make public, CC or listed items private
     exodus delete-remote DEST     delete on Flickr only what verify proved
     exodus sandbox                a local Flickr for your own experiments
     """
@@ -519,26 +519,45 @@ def audit(dest: str, faces: bool | None, dataset_files: tuple[str, ...], words_f
     _report(run_audit, options, as_json, render)
 
 
-@cli.command(short_help="Make public and CC items private, All Rights Reserved.")
+@cli.command(short_help="Make public, CC or listed items private, All Rights Reserved.")
 @click.argument("dest", type=click.Path())
-@click.option("--undo", is_flag=True, help="Put back each item's visibility and license as the journal "
-                                           "recorded them before the lockdown.")
+@click.option("--ids", "ids_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Exactly the items listed in FILE, one Flickr photo id a line ('#' starts a comment), "
+                   "whatever their visibility and license; every id must be one of this backup's.")
+@click.option("--tag-no-cv", is_flag=True, help="Also add the tag no_cv (FFHQ's opt-out) to each item taken; "
+                                                 "--undo removes only the no_cv tags lockdown added.")
+@click.option("--undo", is_flag=True, help="Put back each item's visibility, license and location settings as "
+                                           "the journal recorded them before the lockdown (with --ids: only "
+                                           "those items).")
 @click.option("--yes", is_flag=True, help="Change for real (without it: a dry run, or on a terminal a "
                                           "confirmation by typing the account's username).")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON report on stdout.")
 @flickr_options
-def lockdown(dest: str, undo: bool, yes: bool, quiet: bool, as_json: bool, api_base: str | None, api_rate) -> None:
-    """Take every public or Creative-Commons item out of reach: private, All Rights Reserved.
+def lockdown(dest: str, ids_file: str | None, tag_no_cv: bool, undo: bool, yes: bool, quiet: bool, as_json: bool,
+             api_base: str | None, api_rate) -> None:
+    """Take items out of reach without deleting them: private, All Rights Reserved, and
+    their location hidden from everyone else (flickr.photos.geo.setPerms).
+
+    \b
+    Without --ids: every public or Creative-Commons item.
+    With --ids FILE: exactly the items listed, such as the selection saved
+    from the sheet of 'exodus audit DEST --html':
+      exodus lockdown DEST --ids picked.txt --tag-no-cv
+    --tag-no-cv adds the tag no_cv, the opt-out FFHQ documents for face datasets.
 
     Nothing is deleted. Every change is journaled in catalog.db (table lockdowns) with the
-    values before it, and '--undo' restores exactly those. Needs a token with write
-    permission: 'exodus auth --perms write'. Without --yes it is a dry run.
+    values before it, and '--undo' restores exactly those, and removes only the no_cv tags
+    lockdown added (never one the item had before). Needs a token with write permission:
+    'exodus auth --perms write'. Without --yes it is a dry run.
     """
+    from pathlib import Path
+
     from .changes.lockdown import LockdownOptions, render, run_lockdown
 
-    options = LockdownOptions(dest=_dest(dest), undo=undo, yes=yes, quiet=quiet or as_json, api_rate=api_rate,
-                              api_base=api_base)
+    options = LockdownOptions(dest=_dest(dest), undo=undo, yes=yes, ids_file=Path(ids_file).expanduser()
+                              if ids_file else None, tag_no_cv=tag_no_cv, quiet=quiet or as_json,
+                              api_rate=api_rate, api_base=api_base)
     _report(run_lockdown, options, as_json, render)
 
 

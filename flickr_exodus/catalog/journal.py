@@ -40,11 +40,18 @@ def record_intent(cat: "Catalog", kind: str, photo_id: str, run_id: int | None, 
                             (photo_id, run_id, *values.values(), now_iso())).lastrowid
 
 
+# What a result may carry beyond itself, per journal: the id Flickr gave a tag lockdown added
+# (its undo removes exactly that tag).
+RESULT_COLUMNS = {"lockdown": ("tag_id",)}
+
+
 def settle(cat: "Catalog", kind: str, entry: int, result: str, detail: str | None,
-           photo_id: str, consequence: str | None) -> None:
+           photo_id: str, consequence: str | None, made: dict | None = None) -> None:
+    made = {k: v for k, v in (made or {}).items() if k in RESULT_COLUMNS.get(kind, ())}
+    columns = "".join(f", {name} = ?" for name in made)
     with cat.tx() as conn:
-        conn.execute(f"UPDATE {TABLES[kind]} SET result = ?, result_at = ?, detail = ? WHERE id = ?",
-                     (result, now_iso(), detail, entry))
+        conn.execute(f"UPDATE {TABLES[kind]} SET result = ?, result_at = ?, detail = ?{columns} WHERE id = ?",
+                     (result, now_iso(), detail, *made.values(), entry))
         if consequence is not None:
             conn.execute(CONSEQUENCES[consequence], (photo_id,))
 
@@ -56,8 +63,8 @@ def settled_count(cat: "Catalog", kind: str, results: tuple[str, ...]) -> int:
 
 def locks_to_undo(cat: "Catalog") -> list[dict]:
     """Lockdowns done and not undone yet, oldest first."""
-    return cat.rows("SELECT photo_id, after, before FROM lockdowns WHERE action = 'lock' AND result = 'done' "
-                    "AND undone = 0 ORDER BY id")
+    return cat.rows("SELECT photo_id, after, before, tag_id FROM lockdowns WHERE action = 'lock' "
+                    "AND result = 'done' AND undone = 0 ORDER BY id")
 
 
 # --- what the plans read --------------------------------------------------------------
@@ -89,6 +96,16 @@ def proof_now(cat: "Catalog", item_id: str) -> dict | None:
     """The item's bytes and their proof as the catalog holds them now."""
     rows = cat.rows("SELECT sha256, size, verified_sha256, verified_size, path FROM photos WHERE id = ?", [item_id])
     return rows[0] if rows else None
+
+
+def known_ids(cat: "Catalog", wanted: set[str]) -> set[str]:
+    """Those of `wanted` the catalog has an item for."""
+    wanted, found = sorted(wanted), set()
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start:start + BATCH]
+        found |= {r["id"] for r in cat.rows(f"SELECT id FROM photos WHERE id IN ({', '.join('?' * len(chunk))})",
+                                            chunk)}
+    return found
 
 
 def proved_ids(cat: "Catalog") -> set[str]:

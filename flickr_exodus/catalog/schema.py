@@ -101,8 +101,11 @@ TABLES: dict[str, tuple[dict, dict]] = {
     # after, so that a kill at any instant leaves an exact record.
     "deletions": ({"id": int, "photo_id": str, "run_id": int, "intent_at": str, "result": str,
                    "result_at": str, "detail": str, "raw": str}, {"pk": "id"}),
+    # before/after: JSON of visibility, license, geo perms (null: no location) and whether
+    # the item has the tag no_cv; tag_id: the id Flickr gave the no_cv a lock added.
     "lockdowns": ({"id": int, "photo_id": str, "run_id": int, "action": str, "before": str, "after": str,
-                   "intent_at": str, "result": str, "result_at": str, "detail": str, "undone": int},
+                   "intent_at": str, "result": str, "result_at": str, "detail": str, "undone": int,
+                   "tag_id": str},
                   {"pk": "id", "defaults": {"undone": 0}}),
     # exodus audit: the faces a detector found in a file, by its bytes (sha256) and the
     # detector (name, version, downscale), so that a rerun looks only at new files; width

@@ -16,7 +16,7 @@ from ..catalog import Catalog
 from ..flickr import Api, Credentials, MissingCredentials, Transient
 from ..flickr import parse
 from ..flickr.connect import connect
-from ..flickr.listing import Listing, list_account
+from ..flickr.listing import STATE_EXTRAS, Listing, list_account
 from .journal import Journal
 from ..dest import UsageProblem, check_same_account, open_backup
 from ..progress import Progress, clean, page_meter
@@ -43,11 +43,11 @@ async def whose_token(api: Api, cat: Catalog, needed: str | None) -> str:
     return login["username"]
 
 
-async def listed(api: Api, session: "Session") -> Listing:
+async def listed(api: Api, session: "Session", extras: str = STATE_EXTRAS) -> Listing:
     """A fresh listing of the whole account, its pages shown as they come."""
     bar = session.progress.bar("listing Flickr", unit="page")
     try:
-        return await list_account(api, page_meter(bar))
+        return await list_account(api, page_meter(bar), extras)
     finally:
         bar.close()
 

@@ -28,6 +28,7 @@ from .common import (
     Session, carry_out, certain_dry_run, change_session, confirmed, listed, prepare, whose_token,
 )
 from .journal import Journal
+from .selection import read_ids
 from ..flickr import Api, FlickrError
 from ..flickr.listing import Listing, Seen
 from ..flickr.connect import FlickrAccess
@@ -90,12 +91,8 @@ def wanted_ids(cat: Catalog, options: DeleteOptions) -> set[str] | None:
         if not wanted:
             raise UsageProblem(f"the backup knows no album {options.album} (or it is empty)")
     if options.ids_file:
-        try:
-            listed = {line.strip() for line in options.ids_file.read_text().splitlines()
-                      if line.strip() and not line.startswith("#")}
-        except OSError as error:
-            raise UsageProblem(f"cannot read {options.ids_file}: {error.strerror or error}") from None
-        wanted = listed if wanted is None else wanted & listed
+        listed = read_ids(cat, options.ids_file)
+        wanted = set(listed) if wanted is None else wanted & listed
     return wanted
 
 

@@ -35,23 +35,25 @@ class Journal:
     def open_intents(self) -> list[dict]:
         return table.open_intents(self.cat, self.kind, self.action)
 
-    def settle(self, entry: int, photo_id: str, result: str, detail: str | None = None) -> None:
-        table.settle(self.cat, self.kind, entry, result, detail, photo_id, self.consequences.get(result))
+    def settle(self, entry: int, photo_id: str, result: str, detail: str | None = None,
+               made: dict | None = None) -> None:
+        table.settle(self.cat, self.kind, entry, result, detail, photo_id, self.consequences.get(result), made)
 
-    async def change(self, photo_id: str, call: Callable[[], Awaitable[tuple[str, str | None]]],
-                     entry: int | None = None, **values) -> str:
+    async def change(self, photo_id: str, call: Callable[[], Awaitable[tuple]], entry: int | None = None,
+                     **values) -> str:
         """One change: its intent (`values`, as JSON where they are not text) unless `entry`
-        is an open one carried out again; the call, which returns (result, detail); the
-        result settled. Returns the result."""
+        is an open one carried out again; the call, which returns (result, detail) or
+        (result, detail, what Flickr made: {column: value}); the result settled with it.
+        Returns the result."""
         if entry is None:
             if self.action is not None:
                 values = {"action": self.action, **values}
             entry = table.record_intent(self.cat, self.kind, photo_id, self.run_id,
                                         {k: v if isinstance(v, str) else dumps(v) for k, v in values.items()})
         crash_point(f"{self.kind}-intent")
-        result, detail = await call()
+        result, detail, *made = await call()
         crash_point(f"{self.kind}-call")
-        self.settle(entry, photo_id, result, detail)
+        self.settle(entry, photo_id, result, detail, made[0] if made else None)
         return result
 
     def settled(self, *results: str) -> int:

@@ -1,10 +1,13 @@
 """`exodus lockdown DEST`: out of the scrapers' reach without deleting anything. Every
-public or Creative-Commons item becomes private and All Rights Reserved; `--undo` puts
-back exactly what the journal says each item was before.
+public or Creative-Commons item (or, with `--ids FILE`, exactly the items listed) becomes
+private and All Rights Reserved, with its location hidden from everyone but its owner;
+`--tag-no-cv` also tags it no_cv (FFHQ's documented opt-out). `--undo` puts back exactly
+what the journal says each item was before, and removes only the no_cv tags it added.
 
 Journaled in `lockdowns` like deletions: the previous values before the calls (intent),
-the result after. Both calls are idempotent, so an open intent is simply carried out
-again with the values it recorded. Dry run unless --yes.
+the result after (with the id Flickr gave an added tag). The calls are idempotent
+(lock_calls.py), so an open intent is simply carried out again with the values it
+recorded. Dry run unless --yes.
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ from .common import (
     Session, carry_out, certain_dry_run, change_session, confirmed, listed, prepare, whose_token,
 )
 from .journal import Journal
-from ..flickr import Api, FlickrError
+from .lock_calls import NO_CV, put
+from .selection import read_ids
+from ..flickr import Api
 from ..flickr.connect import FlickrAccess
-from ..dest import exit_code_for
+from ..flickr.listing import EXPOSURE_EXTRAS, GEO_FLAGS, Seen
+from ..dest import UsageProblem, exit_code_for
 from ..records import recorded
 
 # Creative-Commons licenses and public-domain dedications (flickr.photos.licenses.getInfo).
@@ -35,15 +41,19 @@ class LockdownOptions(FlickrAccess):
     dest: Path
     undo: bool = False
     yes: bool = False
+    ids_file: Path | None = None  # --ids FILE: read (and checked against the catalog) into `ids`
+    ids: frozenset[str] | None = None  # the selection; None: every public or Creative-Commons item
+    tag_no_cv: bool = False
     quiet: bool = False
 
 
 @dataclass
 class Step:
     photo_id: str
-    before: dict        # is_public, is_friend, is_family, license
+    before: dict        # lock_calls.py's values
     after: dict
     entry: int | None = None  # an open journal row to carry out
+    tag_id: str | None = None  # an undo's: the no_cv its lock added
 
 
 @dataclass
@@ -52,25 +62,47 @@ class Plan:
     steps: list[Step] = field(default_factory=list)
     seen: int = 0
     without_backup: int = 0
+    already: int = 0  # selected by --ids, and nothing about them to change
+    not_on_flickr: int = 0  # selected by --ids, and not in the fresh listing
 
 
-def locked(before: dict) -> dict:
+def exposure(seen: Seen) -> dict:
+    """An item's values as the fresh listing shows them."""
+    return {"is_public": seen.is_public or 0, "is_friend": seen.is_friend or 0, "is_family": seen.is_family or 0,
+            "license": seen.license or 0, "geo": seen.geo, "no_cv": NO_CV in seen.tags}
+
+
+def locked(before: dict, every_license: bool = False, tag: bool = False) -> dict:
+    """Private (friends and family keep what they had), All Rights Reserved (every license when
+    the items were named one by one, else the open ones), the location seen by nobody else."""
+    license_id = before["license"]
     return {"is_public": 0, "is_friend": before["is_friend"], "is_family": before["is_family"],
-            "license": ALL_RIGHTS_RESERVED if before["license"] in OPEN_LICENSES else before["license"]}
+            "license": ALL_RIGHTS_RESERVED if every_license or license_id in OPEN_LICENSES else license_id,
+            "geo": None if before["geo"] is None else dict.fromkeys(GEO_FLAGS, 0),
+            "no_cv": before["no_cv"] or tag}
 
 
-def plan_lock(cat: Catalog, listing) -> Plan:
+def plan_lock(cat: Catalog, listing, ids: frozenset[str] | None = None, tag: bool = False) -> Plan:
     plan = Plan(seen=len(listing.items))
     open_ids = set()
     for entry in Journal(cat, "lockdown", action="lock").open_intents():
         plan.steps.append(_carried_on(entry))
         open_ids.add(entry["photo_id"])
     for photo_id, seen in sorted(listing.items.items()):
-        if photo_id in open_ids or not (seen.is_public or seen.license in OPEN_LICENSES):
+        if photo_id in open_ids:
             continue
-        before = {"is_public": seen.is_public or 0, "is_friend": seen.is_friend or 0,
-                  "is_family": seen.is_family or 0, "license": seen.license or 0}
-        plan.steps.append(Step(photo_id, before, locked(before)))
+        if ids is None and not (seen.is_public or seen.license in OPEN_LICENSES):
+            continue
+        if ids is not None and photo_id not in ids:
+            continue
+        before = exposure(seen)
+        after = locked(before, every_license=ids is not None, tag=tag)
+        if after == before:
+            plan.already += 1
+        else:
+            plan.steps.append(Step(photo_id, before, after))
+    if ids is not None:
+        plan.not_on_flickr = len(ids - listing.items.keys() - open_ids)
     saved = proved_ids(cat)
     plan.without_backup = sum(1 for s in plan.steps if s.photo_id not in saved)
     return plan
@@ -78,57 +110,83 @@ def plan_lock(cat: Catalog, listing) -> Plan:
 
 def _carried_on(entry: dict) -> Step:
     """An open intent of an earlier run, to be carried out again as it was recorded."""
-    return Step(entry["photo_id"], json.loads(entry["before"]), json.loads(entry["after"]), entry["id"])
+    return Step(entry["photo_id"], json.loads(entry["before"]), json.loads(entry["after"]), entry["id"],
+                entry.get("tag_id"))
 
 
-def plan_undo(cat: Catalog) -> Plan:
-    """Per item, the values from before its first lockdown not undone yet."""
+def _undoing(photo_id: str, locks: list[dict]) -> Step:
+    """An item's locks not undone yet (oldest first) undone at once: back to each value as
+    the first lock that recorded it found it, from what the last one left; the no_cv is
+    removed by the id Flickr gave it when a lock added it."""
+    was, now, tag_id = {}, {}, None
+    for lock in locks:
+        before, after = json.loads(lock["before"]), json.loads(lock["after"])
+        for key, value in before.items():
+            was.setdefault(key, value)
+        now.update(after)
+        if after.get("no_cv") and before.get("no_cv") is False:
+            tag_id = lock["tag_id"]
+    return Step(photo_id, now, was, tag_id=tag_id)
+
+
+def plan_undo(cat: Catalog, ids: frozenset[str] | None = None) -> Plan:
+    """Per item (of `ids` when given), the values from before its first lockdown not undone yet."""
     plan = Plan(steps=[_carried_on(entry) for entry in Journal(cat, "lockdown", action="undo").open_intents()])
     busy = {s.photo_id for s in plan.steps}
+    locks: dict[str, list[dict]] = {}
     for entry in locks_to_undo(cat):
-        if entry["photo_id"] in busy:
-            continue
-        busy.add(entry["photo_id"])
-        plan.steps.append(Step(entry["photo_id"], json.loads(entry["after"]), json.loads(entry["before"])))
+        if entry["photo_id"] not in busy and (ids is None or entry["photo_id"] in ids):
+            locks.setdefault(entry["photo_id"], []).append(entry)
+    plan.steps += [_undoing(photo_id, rows) for photo_id, rows in locks.items()]
     return plan
 
 
-async def _prepare(session: Session, options: LockdownOptions) -> Plan:
+def selection(cat: Catalog, options: LockdownOptions) -> frozenset[str] | None:
+    """The items asked for: --ids FILE (every id one of this backup's), the ids the caller
+    set, both (those in both), or None for every public or Creative-Commons item."""
+    if options.ids_file is None:
+        return options.ids
+    listed_ids = read_ids(cat, options.ids_file)
+    return listed_ids if options.ids is None else listed_ids & options.ids
+
+
+async def _prepare(session: Session, options: LockdownOptions, ids: frozenset[str] | None) -> Plan:
     async with session.connect() as api:
         username = await whose_token(api, session.cat, "write" if options.yes else None)
-        plan = plan_undo(session.cat) if options.undo else plan_lock(session.cat, await listed(api, session))
+        if options.undo:
+            plan = plan_undo(session.cat, ids)
+        else:
+            plan = plan_lock(session.cat, await listed(api, session, EXPOSURE_EXTRAS), ids, options.tag_no_cv)
     plan.username = username
     return plan
 
 
 async def _apply(api: Api, journal: Journal, step: Step) -> str:
-    """One item's visibility and license set as planned, journaled."""
-    return await journal.change(step.photo_id, lambda: _set(api, step), entry=step.entry,
-                                before=step.before, after=step.after)
+    """One item's values set as planned, journaled."""
+    values = {"before": step.before, "after": step.after}
+    if step.entry is None and step.tag_id:
+        values["tag_id"] = step.tag_id  # an undo's intent names the tag it removes
+    return await journal.change(step.photo_id, lambda: put(api, step.photo_id, step.before, step.after, step.tag_id),
+                                entry=step.entry, **values)
 
 
-async def _set(api: Api, step: Step) -> tuple[str, str | None]:
-    after = step.after
-    try:
-        if (after["is_public"], after["is_friend"], after["is_family"]) != \
-                (step.before["is_public"], step.before["is_friend"], step.before["is_family"]):
-            await api.call("flickr.photos.setPerms", photo_id=step.photo_id, is_public=after["is_public"],
-                           is_friend=after["is_friend"], is_family=after["is_family"])
-        if after["license"] != step.before["license"]:
-            await api.call("flickr.photos.licenses.setLicense", photo_id=step.photo_id, license_id=after["license"])
-        return "done", None
-    except FlickrError as error:  # recorded; the next item goes on
-        return ("gone" if error.code == 1 else "refused"), str(error)
+def _what(options: LockdownOptions) -> str:
+    if options.undo:
+        return "restored to what they were"
+    return "made private, All Rights Reserved, location hidden" + (", tagged no_cv" if options.tag_no_cv else "")
 
 
 @recorded
 def run_lockdown(options: LockdownOptions) -> tuple[int, dict]:
+    if options.undo and options.tag_no_cv:
+        raise UsageProblem("--tag-no-cv adds the tag; --undo removes every no_cv a lockdown added (and no other): "
+                           "give one of them")
     command = "lockdown-undo" if options.undo else "lockdown"
     with change_session(options, command, dry_run=certain_dry_run(options.yes)) as session:
-        plan = prepare(_prepare(session, options), "changed")
-        verb = "restored to what they were" if options.undo else "made private and All Rights Reserved"
-        dry_run = not plan.steps or not confirmed(plan.username, f"{len(plan.steps)} items would be {verb}.",
-                                                  options.yes)
+        ids = selection(session.cat, options)
+        plan = prepare(_prepare(session, options, ids), "changed")
+        dry_run = not plan.steps or not confirmed(plan.username, f"{len(plan.steps)} items would be "
+                                                  f"{_what(options)}.", options.yes)
         done: Counter = Counter()
         if not dry_run:
             journal = Journal(session.cat, "lockdown", action="undo" if options.undo else "lock")
@@ -136,9 +194,11 @@ def run_lockdown(options: LockdownOptions) -> tuple[int, dict]:
                              plan.steps, _apply)
         report = {
             "ok": not done["refused"], "dry_run": dry_run, "undo": options.undo, "account": plan.username,
+            "selection": "ids" if ids is not None else "public_or_cc", "tag_no_cv": options.tag_no_cv,
             "counts": {"items": len(plan.steps), "changed": done["done"], "gone": done["gone"],
                        "refused": done["refused"], "listed": plan.seen,
-                       "without_verified_backup": plan.without_backup},
+                       "without_verified_backup": plan.without_backup, "selected": None if ids is None else len(ids),
+                       "already_locked": plan.already, "not_on_flickr": plan.not_on_flickr},
             "sample": [{"id": s.photo_id, "before": s.before, "after": s.after} for s in plan.steps[:10]],
         }
         return exit_code_for(not report["ok"]), report
@@ -146,9 +206,17 @@ def run_lockdown(options: LockdownOptions) -> tuple[int, dict]:
 
 def render(report: dict) -> str:
     c = report["counts"]
-    what = "restored to their earlier visibility and license" if report["undo"] else \
-        "public or Creative-Commons: to be made private and All Rights Reserved"
+    if report["undo"]:
+        what = "restored to their earlier visibility, license and location settings (no_cv tags added removed)"
+    else:
+        what = ("public or Creative-Commons: " if report["selection"] != "ids" else
+                f"of the {c['selected']} listed: ") + "to be made private, All Rights Reserved, location hidden" + \
+            (", tagged no_cv" if report["tag_no_cv"] else "")
     lines = [f"{report['account']}: {c['items']} items {what}."]
+    if c["already_locked"]:
+        lines.append(f"  {c['already_locked']} listed items are that way already.")
+    if c["not_on_flickr"]:
+        lines.append(f"  {c['not_on_flickr']} listed items are not on Flickr any more (nothing to change).")
     if not report["undo"] and c["without_verified_backup"]:
         lines.append(f"  {c['without_verified_backup']} of them have no verified backup here (lockdown deletes "
                      "nothing, so that is safe; 'exodus backup' and 'exodus verify' would fix it).")

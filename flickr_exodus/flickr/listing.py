@@ -13,6 +13,9 @@ from .pages import OnPage, Page, Pager
 
 # Enough to tell whether an item changed, and how visible and licensed it is.
 STATE_EXTRAS = "last_update,original_format,media,license"
+# And who may see its location, and its tags (lockdown's plan).
+EXPOSURE_EXTRAS = STATE_EXTRAS + ",geo,tags"
+GEO_FLAGS = ("is_public", "is_contact", "is_friend", "is_family")
 
 
 @dataclass
@@ -23,6 +26,8 @@ class Seen:
     is_friend: int | None
     is_family: int | None
     license: int | None
+    geo: dict | None = None  # a geotagged item's geo perms (GEO_FLAGS), with EXPOSURE_EXTRAS
+    tags: frozenset[str] = frozenset()  # its tags' clean forms, with EXPOSURE_EXTRAS
 
 
 @dataclass
@@ -36,17 +41,25 @@ class Listing:
         return len(self.items) >= self.total
 
 
-async def list_account(api: Api, on_page: OnPage | None = None) -> Listing:
+def geo_perms(raw: dict) -> dict | None:
+    """Who may see the location, from the geo extra: its geo_is_* flags (0 or 1) come only
+    with a location (reference §4.1, extras); None without one."""
+    if "geo_is_public" not in raw:
+        return None
+    return {flag: 1 if parse.num(raw.get(f"geo_{flag}"), 0) else 0 for flag in GEO_FLAGS}
+
+
+async def list_account(api: Api, on_page: OnPage | None = None, extras: str = STATE_EXTRAS) -> Listing:
     listing = Listing()
     pager = Pager(api, "flickr.people.getPhotos", "photos", "photo", user_id="me", safe_search=3,
-                  extras=STATE_EXTRAS, on_page=on_page)
+                  extras=extras, on_page=on_page)
 
     def take(page: Page) -> None:
         for raw in page.rows:
             listing.items[str(raw["id"])] = Seen(
                 parse.num(raw.get("lastupdate")), parse.text(raw.get("originalsecret")) or None,
                 parse.num(raw.get("ispublic")), parse.num(raw.get("isfriend")), parse.num(raw.get("isfamily")),
-                parse.num(raw.get("license")))
+                parse.num(raw.get("license")), geo_perms(raw), frozenset(parse.text(raw.get("tags")).split()))
         listing.total = page.total
         listing.pages = listing.pages or page.pages
 

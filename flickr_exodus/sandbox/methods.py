@@ -8,7 +8,8 @@ Documented-only (no recording of theirs in tests/recordings/, shapes from Flickr
 documented samples and what the clients that call them read): flickr.urls.lookupUser,
 flickr.people.findByUsername, flickr.galleries.getInfo; and flickr.video.getStreamInfo,
 which Flickr does not document at all (its shape is what gallery-dl, yt-dlp and JDownloader
-read; reference §5.3).
+read; reference §5.3). The writes to geo perms and tags, documented-only too, are in
+geo_tags.py.
 """
 
 from __future__ import annotations

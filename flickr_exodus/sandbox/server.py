@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from . import cdn, hostile, render, site, wire
+from . import cdn, geo_tags, hostile, render, site, wire
 from .config import SandboxConfig
 from .export import MEDIA_PER_ZIP, write_export
 from .generate import new_item, tag_for
@@ -21,6 +21,9 @@ from .oauth import OAuthProblem, level, parse_header
 from .running import SandboxState
 from .state import now
 from .wire import ApiError
+
+# geo_tags' methods join METHODS as it is imported (it is a module of its own for their size).
+assert set(geo_tags.NAMES) <= METHODS.keys()
 
 log = logging.getLogger("flickr_exodus.sandbox")
 FORMATS = {"json": "json", "rest": "xml", "": "xml"}
