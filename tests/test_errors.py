@@ -89,11 +89,12 @@ def read_only_view(source: Path, where: Path):
 def fill(disk: Path) -> Path:
     """Write zeros until the disk says ENOSPC; the filler is returned, to free it later."""
     filler = disk / "filler"
-    with open(filler, "wb") as handle:
+    # Unbuffered: a buffered file keeps what a failed flush could not write, and its close
+    # raises ENOSPC again.
+    with open(filler, "wb", buffering=0) as handle:
         try:
             while True:
                 handle.write(b"\0" * 65536)
-                handle.flush()
         except OSError:
             pass
     try:
