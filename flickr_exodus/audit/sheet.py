@@ -61,13 +61,13 @@ def write(dest: Path, report: dict) -> Path:
     _ours(dest / PAGE)
     try:
         data = _data(dest, report)
-        written = {f"{FOLDER}/{path.name}" for path in _assets()}
-        for path in _assets():
-            write_if_changed(dest, f"{FOLDER}/{path.name}", path.read_bytes())
-        write_if_changed(dest, DATA, _script(data))
-        written.add(DATA)
-        write_if_changed(dest, PAGE, _page(dest, report, data).encode("utf-8"))  # last: it names the rest
-        _sweep(dest, written)
+        files = {f"{FOLDER}/{path.name}": path.read_bytes() for path in _assets()}  # as the gallery's static()
+        files[DATA] = _script(data)
+        page = _page(dest, report, data).encode("utf-8", "replace")  # a file name of bytes that are not UTF-8
+        for relative, content in files.items():
+            write_if_changed(dest, relative, content)
+        write_if_changed(dest, PAGE, page)  # last: it names the rest
+        _sweep(dest, set(files))
     except paths.OutsideDest as error:
         raise UsageProblem(f"the audit sheet was not written: {error}") from None
     return dest / PAGE

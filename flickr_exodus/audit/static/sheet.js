@@ -8,6 +8,7 @@
   var data = window.exodusAudit;
   if (!data || !Array.isArray(data.items) || !Array.isArray(data.reasons)) { return; }
   var PAGE = 120;
+  var VIEWABLE = /\.(jpe?g|png|gif|webp|bmp)$/i;  // as sheet.py's VIEWABLE
   var items = data.items;
   var reasons = data.reasons;
   var picked = new Set();
@@ -55,6 +56,10 @@
     img.alt = "";
     if (item.w && item.h) { img.width = item.w; img.height = item.h; }
     img.src = item.img;
+    if (item.o && item.o !== item.img && VIEWABLE.test(item.o)) {
+      // a rendition the gallery has since replaced (a new original): the original itself instead
+      img.addEventListener("error", function () { img.src = item.o; }, {once: true});
+    }
     if (item.o) {
       var link = element("a");
       link.href = item.o;
@@ -86,7 +91,9 @@
     tick.value = item.id;
     tick.checked = picked.has(item.id);
     label.appendChild(tick);
-    label.appendChild(element("span", "", item.t || "(untitled)"));
+    var title = element("span", "", item.t || "(untitled)");
+    title.title = item.t;
+    label.appendChild(title);
     li.appendChild(label);
     var why = element("ul", "reasons");
     item.why.forEach(function (n) {
