@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shlex
 import stat
 from collections import Counter
@@ -32,7 +33,7 @@ from urllib.parse import quote, urlsplit
 from ..dest import UsageProblem
 from ..flickr import ids
 from ..gallery import owned, thumbs
-from ..gallery.pages import environment, write_if_changed
+from ..gallery.pages import TEMPLATES as GALLERY_TEMPLATES, environment, write_if_changed
 from ..layout import paths
 from ..layout.companions import POSTER
 
@@ -49,6 +50,7 @@ MEDIA = ("photo", "video")
 # unless the gallery drew one.
 VIEWABLE = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp")
 FLICKR_HOSTS = ("flickr.com", "www.flickr.com", "m.flickr.com")
+_URL_CHARS = re.compile(r"[^\x00-\x20\x7f\"'<>\\`]+")  # what a URL may hold unquoted, and no space
 ASPECT_SLACK = 0.02  # a thumbnail whose shape differs more than this from the one the faces were found in
 
 
@@ -149,16 +151,16 @@ def _ours(page: Path) -> None:
 def _data(dest: Path, report: dict) -> dict:
     """The page script's document: the items in the report's order, each reason once in a
     table (10,000 items share a few dozen texts), links proven inside DEST."""
-    renditions = _renditions(dest)
+    renditions, link = _renditions(dest), _Links(dest)
     table: dict[tuple[str, str], int] = {}
     items = []
     for item in report["items"]:
         why = [table.setdefault((r["code"], r["text"]), len(table)) for r in item["reasons"]]
-        shown = _thumbnail(dest, item, renditions)
+        shown = _thumbnail(item, renditions, link)
         items.append({"id": item["id"], "t": item.get("title") or "", "m": item["media"], "r": item["risk"],
                       "why": why, "img": shown[0] if shown else "", "w": shown[1] if shown else 0,
                       "h": shown[2] if shown else 0, "f": _boxes(item, shown),
-                      "o": _link(dest, item.get("path")) or "", "u": _flickr(item.get("url")) or ""})
+                      "o": link(item.get("path")) or "", "u": _flickr(item.get("url")) or ""})
     return {"reasons": [list(pair) for pair in table], "items": items}
 
 
@@ -172,34 +174,59 @@ def _renditions(dest: Path):
     return thumbs.Renditions(made)
 
 
-def _thumbnail(dest: Path, item: dict, renditions) -> tuple[str, int, int] | None:
+def _thumbnail(item: dict, renditions, link: _Links) -> tuple[str, int, int] | None:
     """(src, width, height) of the picture shown: the gallery's smallest rendition, else the
     original (a video's poster) when a browser can show it; None when there is nothing."""
     drawn = renditions.get(item["id"])
     if drawn:
-        src = _link(dest, drawn[0].path)
+        src = link(drawn[0].path)
         if src:
             return src, drawn[0].width, drawn[0].height
     path = item.get("path")
     if not path:
         return None
     still = path if item["media"] == "photo" else path + POSTER
-    src = _link(dest, still) if still.lower().endswith(VIEWABLE) else None
+    src = link(still) if still.lower().endswith(VIEWABLE) else None
     if not src:
         return None
     return src, item.get("width") or 0, item.get("height") or 0
 
 
-def _link(dest: Path, relative) -> str | None:
-    """A relative URL to DEST/relative, when it is a regular file proven inside DEST (no '..',
-    nothing absolute, no link on the way out); else None: it is not linked."""
-    try:
-        target = paths.inside(dest, relative, mkdir=False)
-        if not stat.S_ISREG(os.lstat(target).st_mode):
+class _Links:
+    """Relative URLs to files of DEST: a name is linked when it is a regular file proven
+    inside DEST (no '..', nothing absolute, no link on the way out: paths.inside, once per
+    folder, as 10,000 items share a few hundred); else None, and it is not linked."""
+
+    def __init__(self, dest: Path):
+        self.dest = dest
+        self.folders: dict[str, bool] = {}
+        self.files: dict[str, str | None] = {}
+
+    def __call__(self, relative: str | None) -> str | None:
+        if not relative:
             return None
-    except (paths.OutsideDest, OSError):
-        return None
-    return quote(relative, safe="/")
+        if relative not in self.files:
+            self.files[relative] = quote(relative, safe="/") if self._proven(relative) else None
+        return self.files[relative]
+
+    def _proven(self, relative: str) -> bool:
+        try:
+            folder = "/".join(paths.parts_of(self.dest, relative)[:-1])
+        except paths.OutsideDest:
+            return False
+        if folder not in self.folders:
+            self.folders[folder] = self._inside(folder)
+        try:
+            return self.folders[folder] and stat.S_ISREG(os.lstat(self.dest / relative).st_mode)
+        except OSError:
+            return False
+
+    def _inside(self, folder: str) -> bool:
+        """The folder is DEST, or is no link and its parent resolves inside DEST."""
+        try:
+            return not folder or bool(paths.inside(self.dest, folder, mkdir=False))
+        except paths.OutsideDest:
+            return False
 
 
 def _flickr(url) -> str | None:
@@ -211,7 +238,7 @@ def _flickr(url) -> str | None:
     except ValueError:
         return None
     ok = parts.scheme == "https" and parts.hostname in FLICKR_HOSTS and not parts.username and not parts.password
-    return url if ok and all(ord(ch) > 32 and ch not in "\"'<>\\`" for ch in url) else None
+    return url if ok and _URL_CHARS.fullmatch(url) else None
 
 
 def _boxes(item: dict, shown: tuple[str, int, int] | None) -> list[list[float]]:
@@ -248,7 +275,7 @@ def _page(dest: Path, report: dict, data: dict) -> str:
     import jinja2
 
     env = environment()  # the gallery's: autoescaped, its CSP and filters
-    env.loader = jinja2.FileSystemLoader(TEMPLATES)
+    env.loader = jinja2.FileSystemLoader([TEMPLATES, GALLERY_TEMPLATES])  # its _head.html: the same CSP
     return env.get_template("audit.html").render(
         MARK=MARK, folder=FOLDER, risks=[(level, counts[level]) for level in RISKS], total=len(data["items"]),
         codes=sorted(codes.items(), key=lambda pair: (-pair[1], pair[0])), dest=shlex.quote(str(dest)),
