@@ -67,6 +67,10 @@ def shown_size(path: Path) -> tuple[int, int]:
         return ImageOps.exif_transpose(image).size
 
 
+def leaving(planted: dict) -> set[str]:
+    return {planted["dotdot"], planted["absolute"], planted["outside"]}
+
+
 def make_report(dest: Path) -> tuple[dict, dict]:
     """The report document for DEST's catalog, and what the test planted in it."""
     rows = catalog_rows(dest, "SELECT id, title, media, is_public, license, rotation, path, sha256 FROM photos "
@@ -135,10 +139,9 @@ def card_ids(page, selector: str = "li.card") -> list[str]:
                                                ".map(c => c.dataset.id)")
 
 
-def with_file(dest: Path, report: dict, planted: dict) -> set[str]:
+def with_file(dest: Path, report: dict, left_out=frozenset()) -> set[str]:
     """The items a thumbnail is expected for: a photo with its file, or a video with its poster;
-    the planted paths that leave DEST aside."""
-    left_out = {planted["dotdot"], planted["absolute"], planted["outside"]}
+    those `left_out` (the planted paths that leave DEST) aside."""
     found = set()
     for item in report["items"]:
         if not item["path"] or item["id"] in left_out:
@@ -155,7 +158,7 @@ def test_the_sheet_opens_clean_with_every_thumbnail_and_runs_nothing_hostile(wri
     watched = open_sheet(gallery_page, written.page)
     page = watched.page
     widths = settle(page)
-    expected = with_file(written.dest, written.report, written.planted)
+    expected = with_file(written.dest, written.report, leaving(written.planted))
     assert len(widths) == len(expected) and all(width > 0 for width in widths), widths
     assert set(card_ids(page, "li.card:has(img)")) == expected
     assert card_ids(page) == [item["id"] for item in written.report["items"]]  # grouped, riskiest first
@@ -269,6 +272,24 @@ def test_the_saved_selection_is_the_boxes_ticked(written, gallery_page):
     assert not watched.problems(), watched.problems()
 
 
+def test_the_sheet_of_exodus_audit_itself_opens_clean(written, gallery_page, tmp_path):
+    dest = tmp_path / "dest"
+    shutil.copytree(written.dest, dest, symlinks=True)
+    (dest / ".exodus.lock").unlink(missing_ok=True)
+    done = exodus(["audit", str(dest), "--html", "--no-faces", "--json"], written.env)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    report = json.loads(done.stdout)
+    assert report["html"] == str(dest / sheet.PAGE)
+    watched = open_sheet(gallery_page, dest / sheet.PAGE)
+    assert all(width > 0 for width in settle(watched.page))
+    assert card_ids(watched.page) == [item["id"] for item in report["items"]]
+    assert set(card_ids(watched.page, "li.card:has(img)")) == with_file(dest, report)
+    for level, count in report["counts"].items():
+        assert watched.page.locator(f"#count-{level}").inner_text() == f"({count})"
+    assert watched.page.evaluate("typeof window.pwned") == "undefined"
+    assert not watched.problems(), watched.problems()
+
+
 # -- the gallery and the sheet over each other -----------------------------------------------------
 
 def snapshot(root: Path, relatives) -> dict[str, tuple[str, int]]:
@@ -332,7 +353,7 @@ def test_ten_thousand_items_open_a_page_at_a_time_and_all_can_be_saved(written, 
     dest = tmp_path / "big"
     shutil.copytree(written.dest, dest, symlinks=True)
     real = [item for item in written.report["items"] if item["id"] in with_file(dest, written.report,
-                                                                                   written.planted)]
+                                                                                   leaving(written.planted))]
     items = []
     for n in range(10_000):
         like = real[n % len(real)]
