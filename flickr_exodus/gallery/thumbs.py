@@ -80,7 +80,7 @@ def default_jobs() -> int:
 
 
 def build(dest: Path, out: Path, sources: Iterable[Source], progress: Callable[[int], None] | None = None,
-          jobs: int | None = None) -> Mapping[str, list[Rendition]]:
+          jobs: int | None = None) -> Renditions:
     """The renditions of every source, made where missing or stale: read like a dict, id ->
     renditions smallest first, in the sources' order. Renditions of items not among `sources`
     are removed. A source Pillow cannot read, or a video without a poster, gets none: the
@@ -117,6 +117,16 @@ class Renditions(Mapping[str, list[Rendition]]):
         key, *sizes = self._entries[pid].split(" ")
         return [Rendition(int(sizes[2 * n]), int(sizes[2 * n + 1]), f"{IMG}/{pid}/{key}-{width}.jpg")
                 for n, width in enumerate(WIDTHS)]
+
+    def shown(self) -> dict[str, list[dict]]:
+        """Every item's renditions as the pages show them ({"w", "h", "path"}, smallest first),
+        from the manifest's lines in one pass: no Rendition made on the way."""
+        out = {}
+        for pid, entry in self._entries.items():
+            key, *sizes = entry.split(" ")
+            out[pid] = [{"w": int(sizes[2 * n]), "h": int(sizes[2 * n + 1]), "path": f"{IMG}/{pid}/{key}-{width}.jpg"}
+                        for n, width in enumerate(WIDTHS)]
+        return out
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)
@@ -234,6 +244,9 @@ class _Workers:
     def in_order(self, plans: Iterable[_Plan]) -> Iterator[tuple[Source, str | None]]:
         waiting: deque[tuple[_Plan, Future | None]] = deque()
         for plan in plans:
+            if plan.job is None and not waiting:  # nothing drawn ahead of it (a rerun: every item)
+                yield plan.source, plan.entry
+                continue
             waiting.append((plan, self._submit(plan.job) if plan.job else None))
             while waiting and (len(waiting) > self.jobs * IN_FLIGHT_PER_JOB or _ready(waiting[0][1])):
                 yield self._answer(*waiting.popleft())
