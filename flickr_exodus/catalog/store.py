@@ -10,12 +10,31 @@ import json
 import os
 import shutil
 import sqlite3
+import sys
 import urllib.parse
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
-import sqlite_utils
+
+def _sqlite_utils():
+    """sqlite-utils, imported without numpy or pandas unless something loaded them already: it
+    imports them (when installed) only to store their numbers and timestamps, which exodus
+    never has, and numpy alone was a tenth of a command that has little to do (a rerun of
+    `exodus gallery` with nothing changed). A None in sys.modules makes their import fail
+    while sqlite-utils is loaded (it reads that as "not installed"); they import as usual after."""
+    blocked = [name for name in ("numpy", "pandas") if name not in sys.modules]
+    sys.modules.update(dict.fromkeys(blocked))
+    try:
+        import sqlite_utils
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, False) is None:
+                del sys.modules[name]
+    return sqlite_utils
+
+
+sqlite_utils = _sqlite_utils()
 
 from ..knobs import sql_trace_file
 from . import schema
@@ -158,7 +177,7 @@ class Catalog(Transitions, Account, Queries, Pushes, Runs, Audits):
             truncated(path)
             conn, cannot_write = _connect(path, read_only)
             self.read_only = read_only or cannot_write
-            self.db = sqlite_utils.Database(conn)
+            self.db = sqlite_utils.Database(conn, execute_plugins=False)
             found = schema.version_of(self.db)
             if found is not None and found > schema.SCHEMA_VERSION:
                 conn.close()
@@ -167,7 +186,7 @@ class Catalog(Transitions, Account, Queries, Pushes, Runs, Audits):
             if schema.needs_update(self.db):
                 if self.read_only:  # brought up to date in memory: the file stays as it is
                     conn = _in_memory(conn)
-                    self.db = sqlite_utils.Database(conn)
+                    self.db = sqlite_utils.Database(conn, execute_plugins=False)
                 with self.tx():
                     schema.create(self.db, search=not self.read_only)
             trace = sql_trace_file()

@@ -21,9 +21,10 @@ DIGEST = "site/data/findable.sha256"
 PRESENT = (search.PAGE, *(f"site/{name}" for name in search.STATIC), f"{search.DATA}/meta.js", f"{links.DATA}/p-00.js")
 
 
-def write(out: Path, gallery: Gallery, renditions: dict[str, list]) -> dict:
-    """OUT/site/search.html, OUT/site/data/search/ and OUT/site/data/links/."""
-    thumbs = {pid: found[0].path.removeprefix("site/") for pid, found in renditions.items() if found}
+def write(out: Path, gallery: Gallery, renditions: dict[str, list[dict]]) -> dict:
+    """OUT/site/search.html, OUT/site/data/search/ and OUT/site/data/links/; renditions as
+    the pages have them (thumbs.Renditions.shown)."""
+    thumbs = {pid: found[0]["path"].removeprefix("site/") for pid, found in renditions.items() if found}
     digest = inputs_digest(gallery, thumbs)
     if _unchanged(out, digest):
         return {"search": None, "links_changed": 0, "page_changed": 0}

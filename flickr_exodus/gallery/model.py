@@ -78,9 +78,9 @@ def slug(tag: str) -> str:
     is not all of it (東京, 'upcoming:event=1'), so that two tags never share a page. Only a
     tag of [a-z0-9] alone is its own name: every digested name holds a '-', so no tag's own
     name ('foo-201a6b3053' among them) can be another's digested one."""
-    plain = re.sub(r"[^a-z0-9]+", "-", tag.lower()).strip("-")[:40]
     if _PLAIN_TAG.fullmatch(tag):
         return tag
+    plain = re.sub(r"[^a-z0-9]+", "-", tag.lower()).strip("-")[:40]
     digest = hashlib.sha1(tag.encode("utf-8")).hexdigest()[:10]
     return f"{plain}-{digest}" if plain else f"t-{digest}"
 
@@ -235,6 +235,8 @@ def _name(realname, username, fallback) -> str:
 
 
 def _day(epoch) -> str | None:
+    if epoch is None:
+        return None
     try:
         return time.strftime("%Y-%m-%d", time.gmtime(int(epoch)))
     except (TypeError, ValueError, OverflowError, OSError):
@@ -290,6 +292,8 @@ def _visibility(row: dict) -> str:
 
 
 def _geo(latitude, longitude) -> dict | None:
+    if latitude is None or longitude is None:  # most items: no exception raised for them
+        return None
     try:
         lat, lon = float(latitude), float(longitude)
     except (TypeError, ValueError):

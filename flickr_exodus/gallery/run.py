@@ -75,16 +75,16 @@ def build(gallery: model.Gallery, dest: Path, out: Path, jobs: int | None, progr
                for pid, item in gallery.items.items() if item["saved"]]
     bar = progress.bar("thumbnails", total=len(sources), unit="item")
     try:
-        # read once here: the pages and the search index both look up every item's
-        made = dict(thumbs.build(dest, out, sources, bar.update, jobs=jobs))
+        made = thumbs.build(dest, out, sources, bar.update, jobs=jobs)
     finally:
         bar.close()
+    shown = made.shown()  # read once here: the pages and the search index both look up every item's
     bar = progress.bar("pages", total=len(gallery.stream), unit="item")
     try:
-        counts = Site(gallery, dest, out, made).build(bar.update)
+        counts = Site(gallery, dest, out, shown).build(bar.update)
     finally:
         bar.close()
-    found = findable.write(out, gallery, made)
+    found = findable.write(out, gallery, shown)
     counts["pages"] += 1  # search.html, search.py's
     counts["written"] += found["page_changed"]
     write_if_changed(out, "site/SHA256SUMS", checksums(gallery).encode())

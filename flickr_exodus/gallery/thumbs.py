@@ -3,8 +3,9 @@
 A rendition's name carries the first characters of its original's sha256, so a new original
 (a replaced photo, a repaired file) gets new renditions and the old ones are pruned. What
 was made, and at which sizes, is kept in one small manifest (OUT/site/img/renditions.txt):
-a rerun with nothing changed reads it, lists each item's folder, and opens no image and
-writes no file. The orientation shown is the one Flickr showed: the file's EXIF orientation
+a rerun with nothing changed reads it, looks at each item's folder (its status alone when
+nothing in it changed since the manifest was written: see _unchanged), and opens no image
+and writes no file. The orientation shown is the one Flickr showed: the file's EXIF orientation
 first, then the rotation the owner set on Flickr.
 
 The drawing (draw.py) runs in worker processes, handed paths, never pixels; results come
@@ -19,6 +20,7 @@ import os
 import re
 import shutil
 import stat
+import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -78,7 +80,7 @@ def default_jobs() -> int:
 
 
 def build(dest: Path, out: Path, sources: Iterable[Source], progress: Callable[[int], None] | None = None,
-          jobs: int | None = None) -> Mapping[str, list[Rendition]]:
+          jobs: int | None = None) -> Renditions:
     """The renditions of every source, made where missing or stale: read like a dict, id ->
     renditions smallest first, in the sources' order. Renditions of items not among `sources`
     are removed. A source Pillow cannot read, or a video without a poster, gets none: the
@@ -86,11 +88,11 @@ def build(dest: Path, out: Path, sources: Iterable[Source], progress: Callable[[
     out.mkdir(parents=True, exist_ok=True)  # paths.inside proves names against OUT as it exists
     manifest_path = paths.inside(out, MANIFEST)
     img = str(manifest_path.parent)
-    before = _load(manifest_path)
+    before, since = _load(manifest_path)
     after: dict[str, str] = {}
     made: dict[str, str] = {}
     with _Workers(jobs or default_jobs()) as workers:
-        for source, entry in workers.in_order(_plans(dest, out, img, sources, before)):
+        for source, entry in workers.in_order(_plans(dest, out, img, sources, before, since)):
             if entry is not None:
                 after[source.id] = entry
                 if " " in entry:
@@ -116,6 +118,16 @@ class Renditions(Mapping[str, list[Rendition]]):
         return [Rendition(int(sizes[2 * n]), int(sizes[2 * n + 1]), f"{IMG}/{pid}/{key}-{width}.jpg")
                 for n, width in enumerate(WIDTHS)]
 
+    def shown(self) -> dict[str, list[dict]]:
+        """Every item's renditions as the pages show them ({"w", "h", "path"}, smallest first),
+        from the manifest's lines in one pass: no Rendition made on the way."""
+        out = {}
+        for pid, entry in self._entries.items():
+            key, *sizes = entry.split(" ")
+            out[pid] = [{"w": int(sizes[2 * n]), "h": int(sizes[2 * n + 1]), "path": f"{IMG}/{pid}/{key}-{width}.jpg"}
+                        for n, width in enumerate(WIDTHS)]
+        return out
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)
 
@@ -137,24 +149,27 @@ class _Plan:
     listed: frozenset[str] = frozenset()  # what that folder held before, for pruning
 
 
-def _plans(dest: Path, out: Path, img: str, sources: Iterable[Source], before: dict) -> Iterator[_Plan]:
+def _plans(dest: Path, out: Path, img: str, sources: Iterable[Source], before: dict,
+           since: int | None = None) -> Iterator[_Plan]:
     seen: set[str] = set()
     for source in sources:
         if not ids.is_photo_id(source.id) or source.id in seen:  # the id names a folder
             yield _Plan(source)
             continue
         seen.add(source.id)
-        yield _plan(dest, out, img, source, before.get(source.id))
+        yield _plan(dest, out, img, source, before.get(source.id), since)
 
 
-def _plan(dest: Path, out: Path, img: str, source: Source, known: str | None) -> _Plan:
+def _plan(dest: Path, out: Path, img: str, source: Source, known: str | None, since: int | None = None) -> _Plan:
     still = source.path if source.media == "photo" else source.poster
     if not still:
         return _Plan(source)
-    # A rerun with nothing changed passes here for every item: one lstat, one listing, no path proofs.
+    # A rerun with nothing changed passes here for every item: one lstat, no listing, no path proofs.
     folder = os.path.join(img, source.id)
-    listed = _listing(folder)
     key = _key(source)
+    if known and since and _entry_key(known) == key and _unchanged(folder, since):
+        return _Plan(source, entry=known)
+    listed = _listing(folder)
     names = [f"{key}-{width}.jpg" for width in WIDTHS]
     if known and _entry_key(known) == key and (" " not in known or all(n in listed for n in names)):
         _remove(folder, listed.difference(names))
@@ -170,6 +185,19 @@ def _plan(dest: Path, out: Path, img: str, source: Source, known: str | None) ->
 def _rotation(degrees) -> int:
     """Flickr's rotation, a multiple of 90 or none at all."""
     return degrees % 360 if isinstance(degrees, int) and degrees % 90 == 0 else 0
+
+
+def _unchanged(folder: str, since: int) -> bool:
+    """Whether an item's folder is a folder nothing happened to since the manifest was written
+    (`since`, its ctime): its entry there then says what it holds. Any change to the folder
+    (a file deleted, added or renamed, the folder itself renamed or its mode changed) sets its
+    ctime to the time of the change, which no one can set back (touch sets the mtime), so a
+    folder older than the manifest is as the build that wrote the manifest left it."""
+    try:
+        found = os.lstat(folder)
+    except OSError:
+        return False
+    return stat.S_ISDIR(found.st_mode) and found.st_ctime_ns < since
 
 
 def _listing(folder: str) -> frozenset[str]:
@@ -216,6 +244,9 @@ class _Workers:
     def in_order(self, plans: Iterable[_Plan]) -> Iterator[tuple[Source, str | None]]:
         waiting: deque[tuple[_Plan, Future | None]] = deque()
         for plan in plans:
+            if plan.job is None and not waiting:  # nothing drawn ahead of it (a rerun: every item)
+                yield plan.source, plan.entry
+                continue
             waiting.append((plan, self._submit(plan.job) if plan.job else None))
             while waiting and (len(waiting) > self.jobs * IN_FLIGHT_PER_JOB or _ready(waiting[0][1])):
                 yield self._answer(*waiting.popleft())
@@ -264,21 +295,25 @@ def _context():
 
 # --- the manifest and pruning -----------------------------------------------------------
 
-def _load(path: Path) -> dict[str, str]:
+def _load(path: Path) -> tuple[dict[str, str], int | None]:
     """The manifest's entries by id, or none (so everything is drawn) when it is missing, or
-    written for other widths or quality; a line that is not well formed is left out."""
+    written for other widths or quality; a line that is not well formed is left out. And when
+    it was written (its ctime), unless that is later than now: a clock set back since then
+    could date a later change of a folder before it, so every folder is listed instead."""
     try:
-        lines = path.read_text(encoding="utf-8").split("\n")
+        with open(path, "rb") as f:
+            written = os.fstat(f.fileno()).st_ctime_ns
+            lines = f.read().decode("utf-8").split("\n")
     except (OSError, UnicodeError):
-        return {}
+        return {}, None
     if lines[0] != MANIFEST_HEAD:
-        return {}
+        return {}, None
     entries = {}
     for line in lines[1:]:
         pid, _, entry = line.partition(" ")
         if ids.is_photo_id(pid) and _ENTRY.fullmatch(entry):
             entries[pid] = entry
-    return entries
+    return entries, written if written <= time.time_ns() else None
 
 
 def _entry_key(entry: str) -> str:
