@@ -141,7 +141,7 @@ def _ours(page: Path) -> None:
     """An audit.html there must be exodus's own (a user's file of that name is never replaced)."""
     if not os.path.lexists(page):
         return
-    if os.path.islink(page) or not page.is_file() or MARK not in owned._head(page):
+    if not owned.carries(page, MARK):
         raise UsageProblem(f"{page} was not made by exodus: move it away (or rename it) and run the audit again; "
                            "nothing was written")
 
@@ -151,7 +151,7 @@ def _ours(page: Path) -> None:
 def _data(dest: Path, report: dict) -> dict:
     """The page script's document: the items in the report's order, each reason once in a
     table (10,000 items share a few dozen texts), links proven inside DEST."""
-    renditions, link = _renditions(dest), _Links(dest)
+    renditions, link = thumbs.made_before(dest), _Links(dest)
     table: dict[tuple[str, str], int] = {}
     items = []
     for item in report["items"]:
@@ -162,16 +162,6 @@ def _data(dest: Path, report: dict) -> dict:
                       "h": shown[2] if shown else 0, "f": _boxes(item, shown),
                       "o": link(item.get("path")) or "", "u": _flickr(item.get("url")) or ""})
     return {"reasons": [list(pair) for pair in table], "items": items}
-
-
-def _renditions(dest: Path):
-    """The gallery's renditions by id (gallery/thumbs.py's manifest), or none."""
-    try:
-        manifest = paths.inside(dest, thumbs.MANIFEST, mkdir=False)
-    except paths.OutsideDest:
-        return {}
-    made = {pid: entry for pid, entry in thumbs._load(manifest).items() if " " in entry}  # sized: drawn
-    return thumbs.Renditions(made)
 
 
 def _thumbnail(item: dict, renditions, link: _Links) -> tuple[str, int, int] | None:

@@ -30,6 +30,12 @@ def check(dest: Path) -> None:
                                "again; nothing was written")
 
 
+def carries(path: Path, mark: str) -> bool:
+    """A regular file (not a link) whose first bytes hold exodus's `mark`: a file of exodus's
+    own that it may replace (the audit's sheet asks this of its page too)."""
+    return not os.path.islink(path) and path.is_file() and mark in _head(path)
+
+
 def _head(path: Path) -> str:
     try:
         with open(path, "rb") as f:

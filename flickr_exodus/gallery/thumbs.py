@@ -295,6 +295,17 @@ def _context():
 
 # --- the manifest and pruning -----------------------------------------------------------
 
+def made_before(out: Path) -> Renditions:
+    """The renditions the last build in OUT recorded (its manifest), for a reader other than
+    the build (the audit's sheet); none when there is no manifest, or one that leads out of OUT."""
+    try:
+        manifest = paths.inside(out, MANIFEST, mkdir=False)
+    except paths.OutsideDest:
+        return Renditions({})
+    entries, _ = _load(manifest)
+    return Renditions({pid: entry for pid, entry in entries.items() if " " in entry})  # sized: drawn
+
+
 def _load(path: Path) -> tuple[dict[str, str], int | None]:
     """The manifest's entries by id, or none (so everything is drawn) when it is missing, or
     written for other widths or quality; a line that is not well formed is left out. And when
