@@ -427,6 +427,9 @@ def verify(dest: str, remote: bool, fast: bool, jobs: int, repair: bool, quiet: 
 @click.option("--album", metavar="ID", help="Only items in this album.")
 @click.option("--ids", "ids_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="Only the item ids listed in FILE, one per line.")
+@click.option("--risk", type=click.Choice(["exposed", "high", "medium"]), default=None,
+              help="Only the items the last 'exodus audit' ranked at this level or above "
+                   "(high: exposed and high).")
 @click.option("--allow-shallow", is_flag=True, help="Also items whose deep metadata (notes, people) is "
                                                      "not in the backup.")
 @click.option("--require-pushed", metavar="TARGET",
@@ -435,7 +438,7 @@ def verify(dest: str, remote: bool, fast: bool, jobs: int, repair: bool, quiet: 
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON report on stdout.")
 @flickr_options
 def delete_remote(dest: str, yes: bool, limit: int | None, album: str | None, ids_file: str | None,
-                  allow_shallow: bool, require_pushed: str | None, quiet: bool, as_json: bool,
+                  risk: str | None, allow_shallow: bool, require_pushed: str | None, quiet: bool, as_json: bool,
                   api_base: str | None, api_rate) -> None:
     """Delete on Flickr what the backup has proved safe; the files here stay.
 
@@ -452,7 +455,7 @@ def delete_remote(dest: str, yes: bool, limit: int | None, album: str | None, id
     from .changes.delete import DeleteOptions, render, run_delete
 
     options = DeleteOptions(dest=_dest(dest), yes=yes, limit=limit, album=album,
-                            ids_file=Path(ids_file) if ids_file else None, allow_shallow=allow_shallow,
+                            ids_file=Path(ids_file) if ids_file else None, risk=risk, allow_shallow=allow_shallow,
                             require_pushed=require_pushed, quiet=quiet or as_json, api_rate=api_rate,
                             api_base=api_base)
     _report(run_delete, options, as_json, render)
@@ -524,6 +527,9 @@ def audit(dest: str, faces: bool | None, dataset_files: tuple[str, ...], words_f
 @click.option("--ids", "ids_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="Exactly the items listed in FILE, one Flickr photo id a line ('#' starts a comment), "
                    "whatever their visibility and license; every id must be one of this backup's.")
+@click.option("--risk", type=click.Choice(["exposed", "high", "medium"]), default=None,
+              help="Exactly the items the last 'exodus audit' ranked at this level or above "
+                   "(high: exposed and high).")
 @click.option("--tag-no-cv", is_flag=True, help="Also add the tag no_cv (FFHQ's opt-out) to each item taken; "
                                                  "--undo removes only the no_cv tags lockdown added.")
 @click.option("--undo", is_flag=True, help="Put back each item's visibility, license and location settings as "
@@ -534,16 +540,17 @@ def audit(dest: str, faces: bool | None, dataset_files: tuple[str, ...], words_f
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON report on stdout.")
 @flickr_options
-def lockdown(dest: str, ids_file: str | None, tag_no_cv: bool, undo: bool, yes: bool, quiet: bool, as_json: bool,
+def lockdown(dest: str, ids_file: str | None, risk: str | None, tag_no_cv: bool, undo: bool, yes: bool, quiet: bool, as_json: bool,
              api_base: str | None, api_rate) -> None:
     """Take items out of reach without deleting them: private, All Rights Reserved, and
     their location hidden from everyone else (flickr.photos.geo.setPerms).
 
     \b
-    Without --ids: every public or Creative-Commons item.
+    Without --ids or --risk: every public or Creative-Commons item.
     With --ids FILE: exactly the items listed, such as the selection saved
     from the sheet of 'exodus audit DEST --html':
       exodus lockdown DEST --ids picked.txt --tag-no-cv
+    With --risk high: what the last audit ranked exposed or high.
     --tag-no-cv adds the tag no_cv, the opt-out FFHQ documents for face datasets.
 
     Nothing is deleted. Every change is journaled in catalog.db (table lockdowns) with the
@@ -556,7 +563,7 @@ def lockdown(dest: str, ids_file: str | None, tag_no_cv: bool, undo: bool, yes: 
     from .changes.lockdown import LockdownOptions, render, run_lockdown
 
     options = LockdownOptions(dest=_dest(dest), undo=undo, yes=yes, ids_file=Path(ids_file).expanduser()
-                              if ids_file else None, tag_no_cv=tag_no_cv, quiet=quiet or as_json,
+                              if ids_file else None, risk=risk, tag_no_cv=tag_no_cv, quiet=quiet or as_json,
                               api_rate=api_rate, api_base=api_base)
     _report(run_lockdown, options, as_json, render)
 

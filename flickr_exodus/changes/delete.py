@@ -28,7 +28,7 @@ from .common import (
     Session, carry_out, certain_dry_run, change_session, confirmed, listed, prepare, whose_token,
 )
 from .journal import Journal
-from .selection import read_ids
+from .selection import at_risk, read_ids
 from ..flickr import Api, FlickrError
 from ..flickr.listing import Listing, Seen
 from ..flickr.connect import FlickrAccess
@@ -47,6 +47,7 @@ class DeleteOptions(FlickrAccess):
     limit: int | None = None
     album: str | None = None
     ids_file: Path | None = None
+    risk: str | None = None  # --risk LEVEL: what the last audit ranked there or above
     allow_shallow: bool = False
     require_pushed: str | None = None  # a push target: only what was pushed there may go
     quiet: bool = False
@@ -84,7 +85,7 @@ class Plan:
 
 
 def wanted_ids(cat: Catalog, options: DeleteOptions) -> set[str] | None:
-    """--album and --ids narrow the candidates; None: every item."""
+    """--album, --ids and --risk narrow the candidates; None: every item."""
     wanted = None
     if options.album:
         wanted = album_members(cat, options.album)
@@ -93,6 +94,9 @@ def wanted_ids(cat: Catalog, options: DeleteOptions) -> set[str] | None:
     if options.ids_file:
         listed = read_ids(cat, options.ids_file)
         wanted = set(listed) if wanted is None else wanted & listed
+    if options.risk:
+        risky = at_risk(cat, options.risk)
+        wanted = set(risky) if wanted is None else wanted & risky
     return wanted
 
 

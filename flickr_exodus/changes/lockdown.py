@@ -24,7 +24,7 @@ from .common import (
 )
 from .journal import Journal
 from .lock_calls import NO_CV, put
-from .selection import read_ids
+from .selection import at_risk, read_ids
 from ..flickr import Api
 from ..flickr.connect import FlickrAccess
 from ..flickr.listing import EXPOSURE_EXTRAS, GEO_FLAGS, Seen
@@ -43,6 +43,7 @@ class LockdownOptions(FlickrAccess):
     yes: bool = False
     ids_file: Path | None = None  # --ids FILE: read (and checked against the catalog) into `ids`
     ids: frozenset[str] | None = None  # the selection; None: every public or Creative-Commons item
+    risk: str | None = None  # --risk LEVEL: what the last audit ranked there or above
     tag_no_cv: bool = False
     quiet: bool = False
 
@@ -142,12 +143,14 @@ def plan_undo(cat: Catalog, ids: frozenset[str] | None = None) -> Plan:
 
 
 def selection(cat: Catalog, options: LockdownOptions) -> frozenset[str] | None:
-    """The items asked for: --ids FILE (every id one of this backup's), the ids the caller
-    set, both (those in both), or None for every public or Creative-Commons item."""
-    if options.ids_file is None:
-        return options.ids
-    listed_ids = read_ids(cat, options.ids_file)
-    return listed_ids if options.ids is None else listed_ids & options.ids
+    """The items asked for: --ids FILE (every id one of this backup's), --risk LEVEL (what the
+    last audit ranked there or above), the ids the caller set; those in all that are given,
+    or None for every public or Creative-Commons item."""
+    chosen = options.ids
+    for asked in ([read_ids(cat, options.ids_file)] if options.ids_file is not None else []) + \
+                 ([at_risk(cat, options.risk)] if options.risk is not None else []):
+        chosen = asked if chosen is None else chosen & asked
+    return chosen
 
 
 async def _prepare(session: Session, options: LockdownOptions, ids: frozenset[str] | None) -> Plan:
