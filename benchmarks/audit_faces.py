@@ -40,7 +40,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import run_plan  # noqa: E402
+from common import bound, judge, run_plan  # noqa: E402
 from flickr_exodus.audit import faces  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "audit.json"
@@ -323,13 +323,16 @@ def run(home: Path, quick: bool) -> dict:
     chosen = next(r for r in out["runs"] if r["detector"].startswith("dlib") and r["longest"] == faces.LONGEST)
     at_chosen = [r for r in out["runs"] if r["longest"] == faces.LONGEST]
     best = max(at_chosen, key=lambda r: (min(r["precision"], r["recall"]) >= 0.9, r["precision"] + r["recall"],
-                                         r["images_per_s"]))
+                                         r["images_per_s_from_cpu"]))
     out.update({"chosen": faces.DETECTOR, "chosen_figures": {k: chosen[k] for k in (
-                    "precision", "recall", "images_per_s")},
+                    "precision", "recall", "images_per_s", "images_per_s_from_cpu")},
                 "best_measured_at_chosen_size": f"{best['detector']} @ {best['longest']}",
-                "target": "recall ≥ 0.9 on frontal faces ≥ 80 px, precision ≥ 0.9, ≥ 20 images/s",
-                "met": chosen["precision"] >= 0.9 and chosen["recall"] >= 0.9 and chosen["images_per_s"] >= 20})
-    return out
+                "target": "recall ≥ 0.9 on frontal faces ≥ 80 px, precision ≥ 0.9, ≥ 20 images/s"})
+    bounds = judge(out, [bound("recall, frontal faces ≥ 80 px", "chosen_figures.recall", ">=", 0.9),
+                         bound("precision", "chosen_figures.precision", ">=", 0.9),
+                         bound("images/s on this machine", "chosen_figures.images_per_s", ">=", 20,
+                               "wall clock: other work on the machine slows it; images_per_s_from_cpu beside it")])
+    return {**out, "bounds": bounds, "met": all(b["met"] for b in bounds)}
 
 
 def main() -> None:
