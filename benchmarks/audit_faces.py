@@ -11,9 +11,9 @@ ones, written as JPEG originals of 1600 to 4032 px:
   photograph, public domain). Her head is cut out and composed onto the scenes and onto
   generated backgrounds, its scale, place, tilt (up to 10 degrees), side (mirrored or not),
   lighting, colour, blur, noise, JPEG quality and EXIF orientation drawn per picture. The
-  scored faces are 11-35% of the picture's longest side: at least 88 px at the chosen 800
-  px, 176 px and more at full size ("frontal faces >= 80 px", issue 20). A few smaller faces
-  (5-9%) are reported apart and count neither way.
+  scored faces are 11-35% of the picture's longest side: 176 px and more at full size, 70 px
+  and more at 640 px, 88 at 800 ("frontal faces >= 80 px", issue 20). A few smaller faces
+  (5-9%) are reported apart (recall_small_faces) and count neither way.
 - without: the scenes (a cat's face among them), the astronaut photo's parts without her face,
   and generated backgrounds and noise, varied the same way. Not used: camera() (a man seen from
   the side, neither a frontal face nor none) and lfw_subset() (25 px faces from LFW, whose

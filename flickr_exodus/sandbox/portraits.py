@@ -29,7 +29,7 @@ FACE = (178, 74, 91, 92)
 # The part of astronaut() pasted: her head, hair, neck and the top of the suit.
 HEAD = (136, 8, 320, 236)
 # The face's width as a share of the picture's longest side: the audit looks at a picture
-# downscaled to 800 px, where this keeps the face between about 110 and 260 px.
+# downscaled to 640 px, where this keeps the face between about 90 and 205 px.
 SHARE = (0.14, 0.32)
 QUALITY = 88
 NEEDS = "--faces needs scikit-image (its astronaut photo is the face): pip install scikit-image"
