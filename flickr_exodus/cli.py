@@ -105,6 +105,8 @@ def _fault_kinds(ctx, param, value):
 @click.option("--videos", type=click.IntRange(0), default=4, show_default=True, help="Videos in the account.")
 @click.option("--albums", type=click.IntRange(0), default=6, show_default=True, help="Albums in the account.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same account, same bytes.")
+@click.option("--faces", type=click.IntRange(0), default=0, show_default=True,
+              help="Photos with a real face composed in (public, CC BY, a person tagged); needs scikit-image.")
 @click.option("--comment-share", type=click.FloatRange(0, 1), default=None,
               help="Share of items with comments (default: a fixed pattern, about 36%).")
 @click.option("--media-size", callback=_size, default="40000-400000", show_default=True,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from . import portraits
+
 VIDEO_ACCESS = ("cookie", "oauth", "open")
 PAST_END = ("repeat", "empty")
 # What --fault-rate mixes, and what --fault-kinds may narrow it to.
@@ -55,6 +57,9 @@ class SandboxConfig:
     # Share of items with comments; None keeps the fixed pattern (about 36%) that the
     # tests were written against.
     comment_share: float | None = None
+    # Photos that are real JPEGs with a face composed in (portraits.py): public, CC BY 2.0,
+    # one person tagged and the tag "portrait". 0 leaves the account exactly as without.
+    faces: int = 0
     # Size of photo originals and of video originals, in bytes: (min, max), drawn per item.
     media_size: tuple[int, int] = (40_000, 400_000)
     video_size: tuple[int, int] = (200_000, 1_500_000)
@@ -114,9 +119,13 @@ class SandboxConfig:
             raise ValueError(f"video_access must be one of {VIDEO_ACCESS}")
         if self.past_end not in PAST_END:
             raise ValueError(f"past_end must be one of {PAST_END}")
-        for name in ("photos", "videos", "albums"):
+        for name in ("photos", "videos", "albums", "faces"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} cannot be negative")
+        if self.faces > self.photos:
+            raise ValueError(f"faces ({self.faces}) cannot be more than photos ({self.photos})")
+        if self.faces and portraits.missing():
+            raise ValueError(portraits.missing())
         for name in ("fault_rate", "page_drop_rate", "comment_share"):
             if getattr(self, name) is not None and not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")

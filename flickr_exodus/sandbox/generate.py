@@ -7,7 +7,7 @@ import re
 import time
 import unicodedata
 
-from . import media
+from . import media, portraits
 from .config import SandboxConfig
 from .state import (
     Account, Album, Collection, Comment, Contact, Gallery, Geo, Group, Item, Note, PersonTag, Place,
@@ -133,7 +133,31 @@ def generate(config: SandboxConfig) -> Account:
     # Contacts from the others (no draw from rng: earlier seeds keep their accounts).
     account.contacts = [Contact(u.nsid, friend=int(n % 2 == 0), family=int(n == 1))
                         for n, u in enumerate(others) if not u.deleted]
+    _portraits(account, config.faces, others)
     return account
+
+
+def _portraits(account: Account, count: int, others: list[User]) -> None:
+    """`count` photos become portraits: a real face composed in, public, CC BY 2.0, one
+    person tagged and the tag "portrait". Drawn from their own rng, after everything
+    else: every other item, and the whole account when count is 0, stay byte for byte."""
+    if not count:
+        return
+    rng = random.Random(f"faces-{account.seed}")
+    photos = [i for i in account.items.values() if not i.is_video]
+    for item in rng.sample(photos, count):
+        item.portrait = portraits.place(rng, item.width, item.height)
+        item.original_format, item.content_type, item.rotation = "jpg", 1, 0
+        item.ispublic, item.isfriend, item.isfamily, item.license = 1, 0, 0, 4
+        if item.geo:
+            item.geo.is_public, item.geo.is_contact, item.geo.is_friend, item.geo.is_family = 1, 0, 0, 0
+        item.people = [PersonTag(rng.choice(others[:3]).nsid, account.owner.nsid, None)]
+        if "portrait" not in (t.clean for t in item.tags):
+            item.tags.append(_tag(rng, item.id, account.owner, "portrait", machine=False, others=others))
+        # The real JPEG is what it is: the drawn size stands when the picture fits in it
+        # (with room for at least one padding segment, so that a replace changes the bytes).
+        frame = portraits.frame(item.width, item.height, item.portrait, item.width, item.height)
+        item.size = max(item.size, media.wrap_jpeg(frame, None, item.exif(), 0, 0).size + 4)
 
 
 def new_item(account: Account, config: SandboxConfig, media_kind: str, title: str | None = None) -> Item:

@@ -207,12 +207,26 @@ def _padding_segments(total: int, seed: int, base: int) -> list[tuple[int, Calla
 
 def jpeg(width: int, height: int, size: int | None, exif: Exif | None, seed: int, base: int) -> Blob:
     """A decodable JPEG of width x height; padded to exactly `size` bytes when given."""
+    return wrap_jpeg(_jpeg_frame(width, height), size, exif, seed, base)
+
+
+def wrap_jpeg(frame: bytes, size: int | None, exif: Exif | None, seed: int, base: int) -> Blob:
+    """SOI, EXIF, APP15 padding up to exactly `size` bytes when given, then `frame`: a JPEG's
+    segments from its first table to EOI (ours, or a real encoder's)."""
     head = b"\xff\xd8" + (_exif_segment(exif) if exif else b"")
-    frame = _jpeg_frame(width, height)
     pad = 0 if size is None else size - len(head) - len(frame)
     if size is not None and (pad < 0 or 0 < pad < 4):
-        raise ValueError(f"a {width}x{height} JPEG cannot be {size} bytes")
+        raise ValueError(f"a JPEG with {len(head) + len(frame)} bytes of image cannot be {size} bytes")
     return Blob([head, *_padding_segments(pad, seed, base), frame])
+
+
+def jpeg_frame_of(encoded: bytes) -> bytes:
+    """A real encoder's JPEG without its SOI and APPn segments (JFIF, EXIF...): what
+    `wrap_jpeg` puts after its own head."""
+    pos = 2
+    while encoded[pos] == 0xFF and 0xE0 <= encoded[pos + 1] <= 0xEF:
+        pos += 2 + struct.unpack(">H", encoded[pos + 2:pos + 4])[0]
+    return encoded[pos:]
 
 
 # --- PNG --------------------------------------------------------------------------

@@ -9,7 +9,8 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from . import media
+from . import media, portraits
+from .portraits import Portrait
 
 # Sizes Flickr derives from an original (reference §5.1): suffix -> (extras name, getSizes
 # label, size-page code, longest edge; 0 = the original). "All sizes below the H (1600)
@@ -166,6 +167,7 @@ class Item:
     version: int = 0  # bumped on replace: new bytes
     deleted: bool = False
     date_faved: int = 0  # only for other users' photos the owner faved
+    portrait: Portrait | None = None  # a real face composed in (SandboxConfig.faces)
 
     @property
     def is_video(self) -> bool:
@@ -189,6 +191,11 @@ class Item:
         """A still image at one of the SIZES (a video's stills are its poster frame)."""
         width, height = self.dims(suffix)
         base = self.content_seed() + hash_suffix(suffix)
+        if self.portrait is not None and not self.is_video:
+            frame = portraits.frame(self.width, self.height, self.portrait, width, height)
+            if suffix == "o":
+                return media.wrap_jpeg(frame, self.size, self.exif(), seed, base)
+            return media.wrap_jpeg(frame, None, None, seed, base)
         if suffix == "o" and not self.is_video:
             if self.original_format == "png":
                 return media.png(width, height, self.size, seed, base)
@@ -349,6 +356,8 @@ class Account:
                 "title": i.title,
                 "last_update": i.last_update,
                 "version": i.version,
+                "has_face": i.portrait is not None,
+                "face_box": list(i.portrait.box) if i.portrait else None,
             }
             for i in items
         ]
