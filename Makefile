@@ -63,6 +63,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python benchmarks/gallery.py
 	$(BIN)/python benchmarks/gallery_pages.py
 	$(BIN)/python benchmarks/audit_datasets.py
+	$(BIN)/python benchmarks/audit_faces.py
 	$(BIN)/python benchmarks/report.py
 
 # kill -9 at 20 random instants in each of backup, push, delete-remote and import-export;

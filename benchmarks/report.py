@@ -171,6 +171,11 @@ SCENARIOS: dict[str, Scenario] = {
         f"{n(f['items'])} items in Chromium: index page {f['index_load_median_ms']:.0f} ms, slowest search "
         f"{f['search_slowest_median_ms']:.0f} ms; a rerun at {n(f['rerun_items'])} items "
         f"{f['rerun_cpu_seconds']} CPU s"), "benchmarks/gallery_pages.py"),
+    "audit_faces": Scenario("audit", "faces", lambda f: (
+        f"{f['chosen']}: precision {f['chosen_figures']['precision']}, recall {f['chosen_figures']['recall']}, "
+        f"{f['chosen_figures']['images_per_s']} images/s ({f['chosen_figures']['images_per_s_from_cpu']} from CPU "
+        f"time) on {f['set']['with_faces']} pictures with faces and {f['set']['without']} without"),
+        "benchmarks/audit_faces.py"),
     "audit_datasets": Scenario("audit", "datasets", lambda f: (
         f"a {f['list_mb']:,.0f} MB YFCC100M-style list matched at {f['plain']['mb_per_s']['exodus']} MB/s "
         f"(grep -F {f['plain']['mb_per_s']['grep']} MB/s), .bz2 at {f['bz2']['mb_per_s']['exodus']} MB/s; "
@@ -366,6 +371,10 @@ def rows_meaning(report: dict) -> str:
         lines.append("- **gallery_thumbs**, **gallery_memory**, **gallery_pages**: `exodus gallery`'s thumbnails "
                      "against Pillow's plain `thumbnail()` on the same originals, interleaved; its memory as the "
                      "account grows; its pages in headless Chromium from `file://` on a synthetic account.")
+    if "audit_faces" in s:
+        lines.append("- **audit_faces**: the face detectors exodus could ship, on a labelled set made from pictures "
+                     "that ship in packages (one person, varied; `benchmarks/audit_faces.py` lists each source and "
+                     "licence), at the size the audit looks at.")
     if "audit_datasets" in s:
         lines.append("- **audit_datasets**: `exodus audit --dataset` reading a generated YFCC100M-style list, "
                      "plain and `.bz2`, against `grep -F` on the same file.")
