@@ -5,7 +5,6 @@ the audit goes on with Flickr's signals and says that faces were not checked."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -13,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from .. import processes
 from ..dest import UsageProblem
 from ..progress import plural
 
@@ -106,10 +106,5 @@ def _jobs() -> int:
 
 
 def _context(module: ModuleType):
-    """forkserver where there is one (a fork of a process with threads could inherit a held
-    lock), its workers forked with the detector loaded; spawn elsewhere."""
-    forkserver = "forkserver" in multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if forkserver else "spawn")
-    if forkserver:
-        context.set_forkserver_preload([module.__name__])
-    return context
+    """Workers forked with the detector loaded where the platform allows (processes.context)."""
+    return processes.context([module.__name__])

@@ -15,7 +15,6 @@ many items there are.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import shutil
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Container, Iterable, Iterator, Mapping
 
+from .. import processes
 from ..flickr import ids
 from ..layout import paths
 from . import draw
@@ -284,13 +284,8 @@ def _ready(future: Future | None) -> bool:
 
 
 def _context():
-    """forkserver where there is one: a fork of a process with threads (the CLI's, a test's
-    servers) could inherit a held lock; spawn elsewhere."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([draw.__name__])  # each worker forks with Pillow loaded, its pages shared
-    return context
+    """Workers forked with Pillow loaded where the platform allows (processes.context)."""
+    return processes.context([draw.__name__])
 
 
 # --- the manifest and pruning -----------------------------------------------------------
