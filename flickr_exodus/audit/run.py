@@ -177,13 +177,15 @@ def _own_listings(found: datasets.Matches, photo_ids: set[str]) -> None:
 
 
 def _sheet(dest: Path, report: dict, problems: list[str]) -> str | None:
+    """DEST/audit.html (imported here: the pages' machinery only when asked for); a report the
+    sheet refuses to show (values a hostile catalog gave) is one problem line, not a traceback."""
+    from . import sheet
+
     try:
-        from . import sheet
-    except ImportError:
-        problems.append("--html: the contact sheet is not available in this exodus "
-                        "(flickr_exodus.audit.sheet is missing)")
+        return str(sheet.write(dest, report))
+    except ValueError as error:
+        problems.append(f"--html: {error}; DEST/audit.html was not written")
         return None
-    return str(sheet.write(dest, report))
 
 
 def render(report: dict, shown: int = 10) -> str:

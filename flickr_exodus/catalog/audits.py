@@ -47,7 +47,9 @@ class Audits:
             for sha, width, height, boxes in self.db.execute(
                     f"SELECT sha256, width, height, boxes FROM face_cache WHERE detector = ? AND sha256 IN "
                     f"({', '.join('?' * len(part))})", [detector, *part]):
-                found[sha] = (width, height, json.loads(boxes) if boxes is not None else None)
+                entry = _cached(width, height, boxes)
+                if entry is not None:  # else not trusted: the file is looked at again
+                    found[sha] = entry
         return found
 
     def remember_faces(self, detector: str, found: Iterable[tuple]) -> None:
@@ -75,3 +77,18 @@ class Audits:
             return set()
         return {pid for (pid,) in self.db.execute(
             f"SELECT photo_id FROM audit WHERE risk IN ({', '.join('?' * len(levels))})", levels)}
+
+
+def _cached(width, height, boxes) -> tuple | None:
+    """A face_cache row as the audit may use it: (None, None, None) for a file the detector
+    could not read, or whole numbers and a list of [x, y, w, h] boxes of them; None for
+    anything else (a catalog is hostile until checked, and a bad row is only a cache miss)."""
+    if width is None and height is None and boxes is None:
+        return None, None, None
+    try:
+        found = json.loads(boxes)
+    except (TypeError, ValueError):
+        return None
+    whole = (type(width) is int and type(height) is int and width > 0 and height > 0 and isinstance(found, list)
+             and all(isinstance(b, list) and len(b) == 4 and all(type(n) is int and n >= 0 for n in b) for b in found))
+    return (width, height, found) if whole else None
