@@ -128,12 +128,17 @@ def recorded(run: Callable) -> Callable:
     return recorded_run
 
 
+# The loggers a command's log file takes: exodus's own, and asyncio's warnings.
+LOGGED = ("exodus", "asyncio")
+
+
 class _QuietFileHandler(logging.FileHandler):
     """A log that cannot be written (a full disk) is given up, without the traceback
     logging would print on stderr: the run itself says what went wrong."""
 
     def handleError(self, record) -> None:
-        logging.getLogger("exodus").removeHandler(self)
+        for name in LOGGED:
+            logging.getLogger(name).removeHandler(self)
 
 
 def _new_log(dest: Path, command: str) -> Path:
@@ -156,13 +161,17 @@ def log_to(dest: Path, command: str) -> Path:
     path = _new_log(dest, command)
     handler = _QuietFileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("exodus")
-    for old in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
-        root.removeHandler(old)
-        old.close()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    root.propagate = False
+    # asyncio's own warnings too ("Unknown child process pid ..." when a helper process, such
+    # as rclone's, was reaped before its watcher looked): they belong in the log, where the
+    # run can be read back, not as a stray line on the terminal beside exodus's one.
+    for name in LOGGED:
+        root = logging.getLogger(name)
+        for old in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
+            root.removeHandler(old)
+            old.close()
+        root.addHandler(handler)
+        root.propagate = False
+    logging.getLogger("exodus").setLevel(logging.INFO)
     recording = current_recording()
     if recording is not None:
         recording.log = path
@@ -177,7 +186,8 @@ def log_summary(status: str, summary: dict, run_id: int | None) -> None:
     log.info("finished: %s%s%s", status, "" if code is None else f", exit code {code}",
              "" if run_id is None else f" (run {run_id})")
     log.info("summary: %s", json.dumps(summary, ensure_ascii=False, default=str))
-    root = logging.getLogger("exodus")
-    for handler in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
-        root.removeHandler(handler)
-        handler.close()
+    for name in LOGGED:
+        root = logging.getLogger(name)
+        for handler in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
+            root.removeHandler(handler)
+            handler.close()
