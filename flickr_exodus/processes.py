@@ -1,4 +1,4 @@
-"""Worker processes: how they are started, in one place (the gallery's thumbnails, the
+"""Worker processes: how many and how they are started, in one place (the gallery's thumbnails, the
 audit's face detection).
 
 forkserver where the platform has it: a fork of a process with threads (the CLI's, a
@@ -27,3 +27,11 @@ def context(preload: list[str]):
     chosen = multiprocessing.get_context("forkserver")
     chosen.set_forkserver_preload(preload)
     return chosen
+
+
+def cores() -> int:
+    """One worker per core this process may use (its affinity, where the platform says)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1

@@ -5,7 +5,6 @@ the audit goes on with Flickr's signals and says that faces were not checked."""
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -69,7 +68,7 @@ def find(module: ModuleType | None, note: str | None, cat, pictures: dict[str, P
 def _detect(module: ModuleType, cat, todo: list[tuple[str, Path]], result: Faces, progress) -> None:
     bar = progress.bar("faces", total=len(todo), unit="photo")
     try:
-        with ProcessPoolExecutor(_jobs(), mp_context=_context(module)) as pool:
+        with ProcessPoolExecutor(processes.cores(), mp_context=processes.context([module.__name__])) as pool:
             for start in range(0, len(todo), CHUNK):
                 part = todo[start:start + CHUNK]
                 answers = list(pool.map(module.detect, [str(path) for _, path in part]))
@@ -100,11 +99,3 @@ def _settle(module: ModuleType, cat, part: list[tuple[str, Path]], answers: list
     result.looked_at += len(part)
 
 
-def _jobs() -> int:
-    """One worker per core this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def _context(module: ModuleType):
-    """Workers forked with the detector loaded where the platform allows (processes.context)."""
-    return processes.context([module.__name__])

@@ -72,13 +72,6 @@ def _key(source: Source) -> str:
     return sha[:12] if _SHA.fullmatch(sha) else "nosum"
 
 
-def default_jobs() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
-
-
 def build(dest: Path, out: Path, sources: Iterable[Source], progress: Callable[[int], None] | None = None,
           jobs: int | None = None) -> Renditions:
     """The renditions of every source, made where missing or stale: read like a dict, id ->
@@ -91,7 +84,7 @@ def build(dest: Path, out: Path, sources: Iterable[Source], progress: Callable[[
     before, since = _load(manifest_path)
     after: dict[str, str] = {}
     made: dict[str, str] = {}
-    with _Workers(jobs or default_jobs()) as workers:
+    with _Workers(jobs or processes.cores()) as workers:
         for source, entry in workers.in_order(_plans(dest, out, img, sources, before, since)):
             if entry is not None:
                 after[source.id] = entry
